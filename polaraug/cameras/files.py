@@ -1,0 +1,160 @@
+"""Camera calibration files (``calibration/*.yaml``): schema, loading, saving, built-in cameras.
+
+A file describes one camera: the true polarizer angle, gain (transmission) and extinction ratio of each
+channel I0, I45, I90, I135, and for DoFP sensors the 2x2 super-pixel pattern and bit depth. Example::
+
+    schema: polaraug-camera/1
+    name: sony_imx250mzr
+    angles_deg: [0, 45, 90, 135]
+    gains: [1, 1, 1, 1]
+    extinction_ratios: [300, 300, 300, 300]   # .inf for an ideal polarizer
+    dofp_pattern: [[90, 45], [135, 0]]        # optional: raw mosaics only
+    bit_depth: 8                              # optional: raw samples / (2**bit_depth - 1)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from polaraug.io.atomic import write_text
+from polaraug.physics import camera_matrix, pattern_channels
+
+SCHEMA = "polaraug-camera/1"
+REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
+OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source")
+
+
+class CalibrationFileError(ValueError):
+    """A calibration file is missing, unreadable or breaks the schema; the message names file and field."""
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A polarization camera: per-channel angles (degrees), gains and extinction ratios, optional DoFP layout."""
+
+    name: str
+    angles_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0)
+    gains: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    extinction_ratios: tuple[float, ...] = (math.inf,) * 4
+    dofp_pattern: tuple[tuple[int, int], tuple[int, int]] | None = None
+    bit_depth: int | None = None
+    description: str = ""
+    source: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    def matrix(self, dtype: type = np.float32) -> np.ndarray:
+        """Calibration matrix A (4, 3) of this camera (CONVENTIONS.md formula)."""
+        return camera_matrix(self.angles_deg, self.gains, self.extinction_ratios, dtype=dtype)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict in file order, ready for YAML."""
+        d: dict[str, Any] = {"schema": SCHEMA, "name": self.name}
+        if self.description:
+            d["description"] = self.description
+        d["angles_deg"] = [float(a) for a in self.angles_deg]
+        d["gains"] = [float(g) for g in self.gains]
+        d["extinction_ratios"] = [float(e) for e in self.extinction_ratios]
+        if self.dofp_pattern is not None:
+            d["dofp_pattern"] = [list(r) for r in self.dofp_pattern]
+        if self.bit_depth is not None:
+            d["bit_depth"] = self.bit_depth
+        if self.source:
+            d["source"] = self.source
+        return d
+
+
+def _fail(where: str, name: str, msg: str) -> CalibrationFileError:
+    return CalibrationFileError(f"{where}: field '{name}' {msg}")
+
+
+def _four_numbers(data: dict, name: str, where: str, positive: bool) -> tuple[float, ...]:
+    v = data[name]
+    ok = isinstance(v, list) and len(v) == 4 and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x) for x in v
+    )
+    if not ok:
+        raise _fail(where, name, f"must be a list of 4 numbers (one per channel I0, I45, I90, I135), got {v!r}")
+    if positive and any(x <= 0 for x in v):
+        raise _fail(where, name, f"must be positive, got {v!r}")
+    return tuple(float(x) for x in v)
+
+
+def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
+    """Validate a parsed calibration file and build a :class:`Camera`; errors name ``where`` and the field."""
+    if not isinstance(data, dict):
+        raise CalibrationFileError(f"{where}: expected a YAML mapping of fields, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise _fail(where, unknown[0], f"is not a calibration field (known: {', '.join(REQUIRED + OPTIONAL)})")
+    for name in REQUIRED:
+        if name not in data:
+            raise _fail(where, name, "is missing")
+    if data.get("schema", SCHEMA) != SCHEMA:
+        raise _fail(where, "schema", f"must be {SCHEMA!r}, got {data['schema']!r}")
+    if not isinstance(data["name"], str) or not data["name"]:
+        raise _fail(where, "name", f"must be a non-empty string, got {data['name']!r}")
+    angles = _four_numbers(data, "angles_deg", where, positive=False)
+    gains = _four_numbers(data, "gains", where, positive=True)
+    ers = _four_numbers(data, "extinction_ratios", where, positive=True)
+    if any(e < 1 for e in ers):
+        raise _fail(where, "extinction_ratios", f"must be >= 1 (1 = no polarizer, .inf = ideal), got {list(ers)}")
+    pattern = data.get("dofp_pattern")
+    if pattern is not None:
+        try:
+            pattern_channels(pattern)
+        except (ValueError, TypeError, KeyError) as e:
+            raise _fail(where, "dofp_pattern", f"is invalid: {e}") from None
+        pattern = tuple(tuple(int(a) for a in row) for row in pattern)
+    bit_depth = data.get("bit_depth")
+    if bit_depth is not None and (not isinstance(bit_depth, int) or isinstance(bit_depth, bool)
+                                  or not 1 <= bit_depth <= 32):
+        raise _fail(where, "bit_depth", f"must be an integer from 1 to 32, got {bit_depth!r}")
+    for name in ("description", "source"):
+        if not isinstance(data.get(name, ""), str):
+            raise _fail(where, name, f"must be a string, got {data[name]!r}")
+    return Camera(
+        name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
+        bit_depth=bit_depth, description=data.get("description", ""), source=data.get("source", ""),
+    )
+
+
+def builtin_dir() -> Path:
+    """Folder of the built-in camera files (the repository's ``calibration/``, shipped in the package)."""
+    return Path(str(resources.files("polaraug") / "cameras" / "builtin"))
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in cameras, e.g. ``['ideal', 'polarcam_4d', 'sony_imx250mzr']``."""
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def load_camera(spec: str | os.PathLike) -> Camera:
+    """Load a camera from a YAML path or a built-in name (``ideal``, ``sony_imx250mzr``, ``polarcam_4d``)."""
+    path = Path(spec)
+    if not path.exists() and path.suffix == "" and (builtin_dir() / f"{spec}.yaml").exists():
+        path = builtin_dir() / f"{spec}.yaml"
+    if not path.exists():
+        raise CalibrationFileError(
+            f"{spec}: no such calibration file or built-in camera (built-ins: {', '.join(builtin_names())})"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise CalibrationFileError(f"{path}: cannot read calibration file: {e}") from None
+    cam = camera_from_dict(data, str(path))
+    return Camera(**{**cam.__dict__, "path": path})
+
+
+def save_camera(cam: Camera, path: str | os.PathLike) -> Path:
+    """Write ``cam`` as YAML atomically (temporary file + rename): a reader never sees a partial file."""
+    text = "# polaraug camera calibration file; see README.md, 'Calibration files'\n"
+    text += yaml.safe_dump(cam.to_dict(), sort_keys=False, default_flow_style=None)
+    return write_text(path, text)

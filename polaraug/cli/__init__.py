@@ -1,0 +1,25 @@
+"""The ``polaraug`` command line (typer). Each command lives in its own module; this one wires them up."""
+
+from __future__ import annotations
+
+import typer
+
+from . import calibrate_cmd, inspect_cmd
+
+app = typer.Typer(
+    name="polaraug",
+    help="Turn labelled RGB road-scene datasets into physically valid polarimetric datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("inspect")(inspect_cmd.inspect)
+app.add_typer(calibrate_cmd.app, name="calibrate")
+
+
+@app.command("version")
+def version() -> None:
+    """Print polaraug's version."""
+    from polaraug import __version__
+
+    typer.echo(__version__)

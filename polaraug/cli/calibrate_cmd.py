@@ -1,0 +1,116 @@
+"""``polaraug calibrate``: estimate a camera file from captures, or list/show camera files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from ._errors import user_errors
+
+app = typer.Typer(help="Estimate camera calibration files from captures; list and show them.",
+                  no_args_is_help=True)
+
+CameraOpt = Annotated[
+    str, typer.Option("--camera", help="Starting camera file or built-in name (gives DoFP pattern, bit depth).")
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Calibration YAML to write.")]
+
+
+def _valid_pixels(files: list[Path], camera) -> tuple[list[np.ndarray], np.ndarray]:
+    """Super-pixel intensities (H, W, 4) per file and the mask of pixels valid in all of them."""
+    from polaraug.io.capture import read_capture
+
+    caps = [read_capture(f, camera, "superpixel") for f in files]
+    shapes = {c.intensities.shape for c in caps}
+    if len(shapes) != 1:
+        raise ValueError(f"captures differ in size: {sorted(shapes)}")
+    valid = np.ones(caps[0].saturated.shape, bool)
+    for c in caps:
+        valid &= ~c.saturated & (c.intensities.min(axis=-1) > 0)
+    if valid.sum() < 16:
+        raise ValueError("fewer than 16 pixels are neither saturated nor black in every capture")
+    return [c.intensities for c in caps], valid
+
+
+@app.command("polarizer")
+def polarizer(
+    files: Annotated[list[Path], typer.Argument(help="Captures of a uniformly lit linear polarizer.")],
+    angles: Annotated[str, typer.Option(help="Polarizer angle of each capture in degrees, comma-separated.")],
+    out: OutOpt,
+    camera: CameraOpt = "ideal",
+    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+) -> None:
+    """Least-squares fit of angles, gains and extinction ratios from polarizer captures at known angles."""
+    from polaraug.cameras import Camera, load_camera, save_camera
+    from polaraug.cameras.estimate import fit_from_polarizer
+
+    with user_errors():
+        alphas = [float(a) for a in angles.split(",") if a.strip()]
+        if len(alphas) != len(files):
+            raise ValueError(f"{len(files)} captures but {len(alphas)} angles in --angles")
+        base = load_camera(camera)
+        images, valid = _valid_pixels(files, base)
+        means = np.stack([img[valid].mean(axis=0) for img in images])
+        fit = fit_from_polarizer(means, alphas)
+        cam = Camera(
+            name=name or out.stem, angles_deg=tuple(fit.angles_deg), gains=tuple(fit.gains),
+            extinction_ratios=tuple(fit.extinction_ratios), dofp_pattern=base.dofp_pattern,
+            bit_depth=base.bit_depth, description=f"estimated from {len(files)} polarizer captures",
+            source=f"polaraug calibrate polarizer, rms fit residual {fit.rms_residual:.3g}",
+        )
+        save_camera(cam, out)
+    typer.echo("channel  angle(deg)  gain     extinction ratio")
+    for i, label in enumerate(("I0", "I45", "I90", "I135")):
+        typer.echo(f"{label:<8} {fit.angles_deg[i]:10.3f}  {fit.gains[i]:.4f}   {fit.extinction_ratios[i]:.4g}")
+    typer.echo(f"rms fit residual {fit.rms_residual:.4g}; wrote {out}")
+
+
+@app.command("gains")
+def gains(
+    files: Annotated[list[Path], typer.Argument(help="Ordinary captures with polarized regions of varied AoLP.")],
+    out: OutOpt,
+    camera: CameraOpt = "ideal",
+    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+) -> None:
+    """Per-channel gains from the redundancy I0 + I90 = I45 + I135 (angles and ERs kept from --camera)."""
+    from polaraug.cameras import Camera, load_camera, save_camera
+    from polaraug.cameras.estimate import gains_from_redundancy
+
+    with user_errors():
+        base = load_camera(camera)
+        images, valid = _valid_pixels(files, base)
+        fit = gains_from_redundancy(np.concatenate([img[valid] for img in images]))
+        cam = Camera(**{
+            **base.__dict__, "name": name or out.stem, "gains": tuple(float(g) for g in fit.gains), "path": None,
+            "description": f"gains estimated from {len(files)} captures, starting from {base.name}",
+            "source": f"polaraug calibrate gains, conditioning {fit.conditioning:.3g}",
+        })
+        save_camera(cam, out)
+    typer.echo("gains (I0, I45, I90, I135): " + ", ".join(f"{g:.4f}" for g in fit.gains))
+    typer.echo(f"rms of I0+I90-I45-I135: {fit.rms_redundancy_before:.4g} before, {fit.rms_redundancy_after:.4g} after")
+    typer.echo(f"conditioning {fit.conditioning:.3g}; wrote {out}")
+
+
+@app.command("list")
+def list_cameras() -> None:
+    """List the built-in camera files."""
+    from polaraug.cameras import builtin_names, load_camera
+
+    for n in builtin_names():
+        typer.echo(f"{n:<18} {load_camera(n).description}")
+
+
+@app.command("show")
+def show(camera: Annotated[str, typer.Argument(help="Camera file or built-in name.")]) -> None:
+    """Print a camera file's matrix A and pseudo-inverse A†."""
+    from polaraug.cameras import load_camera
+    from polaraug.physics import pseudo_inverse
+
+    with user_errors():
+        cam = load_camera(camera)
+    a = cam.matrix(np.float64)
+    np.set_printoptions(precision=4, suppress=True)
+    typer.echo(f"{cam.name}: {cam.description}\nA =\n{a}\nA† =\n{pseudo_inverse(a)}")

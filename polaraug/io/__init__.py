@@ -1,0 +1,1 @@
+"""File input/output: atomic writes, images with channel order intact, polarimetric captures."""

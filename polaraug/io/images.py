@@ -1,0 +1,74 @@
+"""Reading and writing images with their channel order intact.
+
+OpenCV stores 3- and 4-channel images as BGR(A); polaraug arrays keep the file's channel order (RGB for
+colour images, I0, I45, I90, I135 for polarimetric ones), so the swap happens here and only here.
+Arrays are channels-last (H, W) or (H, W, C) numpy arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tifffile
+
+from .atomic import atomic_path
+
+READABLE = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".npy")
+
+
+class ImageReadError(ValueError):
+    """An image could not be read; the message names the file and the reason."""
+
+
+def _swap_rb(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        return img[..., [2, 1, 0, *range(3, img.shape[2])]]
+    return img
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read ``path`` as (H, W) or (H, W, C) in the file's channel order and dtype (uint8/uint16/float)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in READABLE:
+        raise ImageReadError(f"{path}: unsupported image type {suffix!r} (readable: {', '.join(READABLE)})")
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    try:
+        if suffix == ".npy":
+            img = np.load(path, allow_pickle=False)
+        elif suffix in (".tif", ".tiff"):
+            img = tifffile.imread(path)
+        else:
+            img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+            if img is None:
+                raise ImageReadError(f"{path}: OpenCV cannot decode this file (corrupt or truncated?)")
+            img = _swap_rb(img)
+    except ImageReadError:
+        raise
+    except Exception as e:  # decoder errors come in many types; report them uniformly with the file name
+        raise ImageReadError(f"{path}: cannot read image: {e}") from None
+    if img.ndim not in (2, 3):
+        raise ImageReadError(f"{path}: expected a 2-D image or (H, W, C), got shape {img.shape}")
+    return np.ascontiguousarray(img)
+
+
+def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
+    """Atomically write (H, W) or (H, W, C) ``img`` in its channel order: PNG (uint8/uint16), TIFF, NPY."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    with atomic_path(path) as tmp:
+        if suffix == ".npy":
+            with open(tmp, "wb") as f:
+                np.save(f, img, allow_pickle=False)
+        elif suffix in (".tif", ".tiff"):
+            tifffile.imwrite(tmp, img)
+        elif suffix in (".png", ".jpg", ".jpeg", ".bmp"):
+            if not cv2.imwrite(str(tmp), np.ascontiguousarray(_swap_rb(img))):
+                raise OSError(f"{path}: OpenCV could not write a {img.dtype} image of shape {img.shape}")
+        else:
+            raise ValueError(f"{path}: unsupported output type {suffix!r}")
+    return path

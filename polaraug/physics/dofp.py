@@ -1,0 +1,128 @@
+"""Division-of-focal-plane (DoFP) mosaics: demosaic raw frames into (I0, I45, I90, I135) and back.
+
+A DoFP sensor repeats a 2x2 super-pixel of polarizer angles, given as rows of degrees in the camera's
+calibration file: Sony IMX250MZR ``[[90, 45], [135, 0]]``, 4D PolarCam ``[[45, 0], [90, 135]]``.
+Raw frames are numpy (H, W) or torch (B, H, W); demosaiced images numpy (H, W, 4) or torch (B, 4, H, W).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._backend import Array, to_tensor
+
+CHANNEL_OF_ANGLE = {0: 0, 45: 1, 90: 2, 135: 3}
+METHODS = ("bilinear", "superpixel")
+
+
+def pattern_channels(pattern: Sequence[Sequence[float]]) -> np.ndarray:
+    """Channel index (2, 2) of each super-pixel position; validates that the pattern holds 0/45/90/135 once."""
+    p = np.asarray(pattern, dtype=np.float64)
+    if p.shape != (2, 2) or sorted(p.ravel().tolist()) != [0, 45, 90, 135]:
+        raise ValueError(f"DoFP pattern must be 2x2 and hold 0, 45, 90 and 135 once each, got {pattern!r}")
+    return np.vectorize(lambda a: CHANNEL_OF_ANGLE[int(a)])(p)
+
+
+def to_float(raw: np.ndarray | torch.Tensor, bit_depth: int | None = None) -> Array:
+    """Integer image -> float32 in [0, 1], dividing by ``2**bit_depth - 1`` (default: the dtype's max).
+
+    12-bit sensors usually deliver uint16 containers; pass ``bit_depth=12`` for them.
+    """
+    if isinstance(raw, torch.Tensor):
+        if raw.is_floating_point():
+            return raw
+        top = float(2**bit_depth - 1) if bit_depth else float(torch.iinfo(raw.dtype).max)
+        return raw.float() / top
+    raw = np.asarray(raw)
+    if raw.dtype.kind == "f":
+        return raw
+    if raw.dtype.kind not in "ui":
+        raise TypeError(f"cannot convert dtype {raw.dtype} to intensities")
+    top = float(2**bit_depth - 1) if bit_depth else float(np.iinfo(raw.dtype).max)
+    return raw.astype(np.float32) / np.float32(top)
+
+
+def _channel_masks(h: int, w: int, pattern, device, dtype) -> torch.Tensor:
+    """(4, H, W) 0/1 masks: where each channel is sampled."""
+    ch = torch.as_tensor(pattern_channels(pattern), device=device)
+    tiled = ch.repeat((h + 1) // 2, (w + 1) // 2)[:h, :w]
+    return (tiled[None] == torch.arange(4, device=device)[:, None, None]).to(dtype)
+
+
+# Bilinear interpolation of a 2x2-periodic sample grid: known pixels keep their value, others average
+# their 2 or 4 nearest samples of the same channel.
+_BILINEAR = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 4.0
+
+
+def demosaic(raw: Array, pattern: Sequence[Sequence[float]], method: str = "bilinear") -> Array:
+    """Raw DoFP frame -> four-channel intensities.
+
+    raw: numpy (H, W) or torch (B, H, W) / (H, W), float in [0, 1] (see :func:`to_float`).
+    method ``bilinear``: full resolution, numpy (H, W, 4) / torch (B, 4, H, W); normalized convolution,
+    so borders and odd sizes are handled without bias from padding.
+    method ``superpixel``: each 2x2 block becomes one pixel, numpy (H/2, W/2, 4) / torch (B, 4, H/2, W/2);
+    the four channels come from neighbouring (not co-located) pixels. Needs even H and W.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown demosaic method {method!r}; choose one of {METHODS}")
+    t, back = to_tensor(raw)
+    is_numpy = isinstance(raw, np.ndarray)
+    if t.ndim == 2:
+        t = t[None]
+    if t.ndim != 3:
+        raise ValueError(f"raw DoFP frame must be (H, W) or (B, H, W), got shape {tuple(t.shape)}")
+    out = _superpixel(t, pattern) if method == "superpixel" else _bilinear(t, pattern)
+    if is_numpy:
+        out = out[0].permute(1, 2, 0).contiguous()
+    elif raw.ndim == 2:
+        out = out[0]
+    return back(out)
+
+
+def _bilinear(t: torch.Tensor, pattern) -> torch.Tensor:
+    b, h, w = t.shape
+    masks = _channel_masks(h, w, pattern, t.device, t.dtype)  # (4, H, W)
+    kernel = _BILINEAR.to(t.device, t.dtype).expand(4, 1, 3, 3)
+    sparse = t[:, None] * masks[None]  # (B, 4, H, W)
+    num = F.conv2d(F.pad(sparse, (1, 1, 1, 1)), kernel, groups=4)
+    den = F.conv2d(F.pad(masks[None], (1, 1, 1, 1)), kernel, groups=4)
+    return num / den
+
+
+def _superpixel(t: torch.Tensor, pattern) -> torch.Tensor:
+    b, h, w = t.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"superpixel demosaicing needs even height and width, got {h}x{w}")
+    ch = pattern_channels(pattern)
+    out = torch.empty(b, 4, h // 2, w // 2, dtype=t.dtype, device=t.device)
+    for r in range(2):
+        for c in range(2):
+            out[:, ch[r, c]] = t[:, r::2, c::2]
+    return out
+
+
+def mosaic(y: Array, pattern: Sequence[Sequence[float]]) -> Array:
+    """Four-channel intensities -> raw DoFP frame (the inverse of sampling; for simulation).
+
+    y: numpy (H, W, 4) -> (H, W), or torch (B, 4, H, W) -> (B, H, W). Works for any dtype.
+    """
+    ch = pattern_channels(pattern)
+    if isinstance(y, np.ndarray):
+        if y.ndim != 3 or y.shape[-1] != 4:
+            raise ValueError(f"mosaic needs numpy (H, W, 4), got shape {y.shape}")
+        out = np.empty(y.shape[:2], dtype=y.dtype)
+        for r in range(2):
+            for c in range(2):
+                out[r::2, c::2] = y[r::2, c::2, ch[r, c]]
+        return out
+    if y.ndim != 4 or y.shape[1] != 4:
+        raise ValueError(f"mosaic needs torch (B, 4, H, W), got shape {tuple(y.shape)}")
+    out = torch.empty(y.shape[0], *y.shape[2:], dtype=y.dtype, device=y.device)
+    for r in range(2):
+        for c in range(2):
+            out[:, r::2, c::2] = y[:, ch[r, c], r::2, c::2]
+    return out

@@ -1,0 +1,94 @@
+"""Intensities <-> Stokes vectors, calibration residual, DoLP and AoLP.
+
+Shapes: numpy channels-last (..., 4) intensities / (..., 3) Stokes; torch channels-first (B, 4, H, W) /
+(B, 3, H, W). ``dim`` overrides the channel axis. Units: intensities in [0, 1], Stokes in the same units.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._backend import Array, apply_matrix, channel_dim, check_channels, pinv, planes, to_tensor
+
+
+def stokes_from_intensities(y: Array, a: Array, dim: int | None = None) -> Array:
+    """Stokes ``s = A† y``: intensities (..., 4, ...) and calibration matrix A (4, 3) -> (..., 3, ...)."""
+    t, back = to_tensor(y)
+    d = channel_dim(y, dim)
+    check_channels(t, d, 4, "stokes_from_intensities")
+    return back(apply_matrix(pinv(a), t, d))
+
+
+def intensities_from_stokes(s: Array, a: Array, dim: int | None = None) -> Array:
+    """Intensities ``y = A s``: Stokes (..., 3, ...) and A (4, 3) -> (..., 4, ...)."""
+    t, back = to_tensor(s)
+    d = channel_dim(s, dim)
+    check_channels(t, d, 3, "intensities_from_stokes")
+    return back(apply_matrix(a, t, d))
+
+
+def projection_onto_model(a: Array) -> Array:
+    """``A A†`` (4, 4): the orthogonal projector onto what the camera model can explain."""
+    a_pinv = pinv(a)
+    return a @ a_pinv
+
+
+def calibration_residual(y: Array, a: Array, dim: int | None = None) -> Array:
+    """Residual ``r = y - A A† y`` (..., 4, ...): the part of y that no Stokes vector explains.
+
+    For the ideal camera it is proportional to (I0 + I90) - (I45 + I135), i.e. ±¼ of that per channel.
+    """
+    t, back = to_tensor(y)
+    d = channel_dim(y, dim)
+    check_channels(t, d, 4, "calibration_residual")
+    return back(t - apply_matrix(projection_onto_model(a), t, d))
+
+
+def _safe_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """num / den where den > 0, else 0; finite gradients everywhere (double-where trick)."""
+    ok = den > 0
+    return torch.where(ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num))
+
+
+def _safe_norm(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """sqrt(x1² + x2²) with a zero (not NaN) gradient at the origin."""
+    sq = x1 * x1 + x2 * x2
+    ok = sq > 0
+    return torch.where(ok, torch.sqrt(torch.where(ok, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+
+
+def dolp_planes(s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
+    """DoLP = sqrt(s1² + s2²) / s0 from Stokes planes, 0 where s0 <= 0."""
+    return _safe_div(_safe_norm(s1, s2), s0)
+
+
+def aolp_planes(s1: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
+    """AoLP = ½ atan2(s2, s1) wrapped to [0, π) from Stokes planes."""
+    ang = torch.remainder(0.5 * torch.atan2(s2, s1), math.pi)
+    # remainder(-tiny, π) rounds to exactly π in float32; fold it back so the range is half-open.
+    return torch.where(ang >= math.pi, ang - math.pi, ang)
+
+
+def dolp(s: Array, dim: int | None = None) -> Array:
+    """Degree of linear polarization: Stokes (..., 3, ...) -> (..., ...) , 0 where s0 <= 0.
+
+    Values above 1 mark inadmissible pixels and are kept (not clipped) so validators can see them.
+    """
+    t, back = to_tensor(s)
+    d = channel_dim(s, dim)
+    check_channels(t, d, 3, "dolp")
+    return back(dolp_planes(*planes(t, d)))
+
+
+def aolp(s: Array, dim: int | None = None) -> Array:
+    """Angle of linear polarization in radians, [0, π): Stokes (..., 3, ...) -> (..., ...).
+
+    Measured from the image +x axis, counter-clockwise as displayed (CONVENTIONS.md).
+    """
+    t, back = to_tensor(s)
+    d = channel_dim(s, dim)
+    check_channels(t, d, 3, "aolp")
+    _, s1, s2 = planes(t, d)
+    return back(aolp_planes(s1, s2))

@@ -1,0 +1,102 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from polaraug.physics import (
+    analyze,
+    aolp,
+    calibration_residual,
+    camera_matrix,
+    dolp,
+    intensities_from_stokes,
+    stokes_from_intensities,
+)
+from tests.conftest import IDEAL, cameras, random_stokes
+
+
+@given(cameras(), st.integers(0, 2**32 - 1))
+def test_stokes_round_trip_and_zero_residual(a, seed):
+    s = random_stokes(np.random.default_rng(seed), (7, 5))
+    y = intensities_from_stokes(s, a)
+    np.testing.assert_allclose(stokes_from_intensities(y, a), s, atol=1e-10)
+    np.testing.assert_allclose(calibration_residual(y, a), 0, atol=1e-12)
+
+
+def test_ideal_residual_is_the_redundancy(rng):
+    y = rng.uniform(0, 1, (20, 4))
+    r = calibration_residual(y, IDEAL)
+    e = (y[:, 0] + y[:, 2]) - (y[:, 1] + y[:, 3])
+    np.testing.assert_allclose(r, 0.25 * e[:, None] * np.array([1, -1, 1, -1]), atol=1e-12)
+
+
+def test_dolp_and_aolp_of_known_states():
+    s = np.array([[1.0, 0.5, 0.0], [2.0, 0.0, 1.0], [1.0, -0.3, 0.0], [1.0, 0.0, -0.2], [0.0, 0.3, 0.1],
+                  [-1.0, 0.3, 0.1]])
+    np.testing.assert_allclose(dolp(s), [0.5, 0.5, 0.3, 0.2, 0.0, 0.0])
+    np.testing.assert_allclose(aolp(s)[:4], [0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4], atol=1e-12)
+
+
+def test_aolp_range_is_half_open_in_float32():
+    s = np.array([[1, 1, -1e-30], [1, 1, -0.0], [1, -1, 1e-30], [1, 1, 0], [1, -1, -1e-8]], dtype=np.float32)
+    a = aolp(s)
+    assert a.dtype == np.float32
+    assert np.all(a >= 0) and np.all(a < np.float32(math.pi))
+
+
+def test_numpy_and_torch_agree_channels_last_vs_first(rng):
+    a = camera_matrix([1, 44, 91, 134], [1.05, 0.98, 1.0, 0.97], [200, 150, 300, 250])
+    y = rng.uniform(0, 1, (2, 9, 11, 4)).astype(np.float32)
+    yt = torch.from_numpy(y).permute(0, 3, 1, 2).contiguous()  # (B, 4, H, W)
+    s_np = stokes_from_intensities(y, a)
+    s_t = stokes_from_intensities(yt, torch.from_numpy(a))
+    np.testing.assert_allclose(s_t.permute(0, 2, 3, 1).numpy(), s_np, rtol=1e-5, atol=1e-6)
+    for f in (dolp, aolp):
+        np.testing.assert_allclose(f(s_t).numpy(), f(s_np), rtol=1e-5, atol=1e-6)
+    m_np, m_t = analyze(y, a), analyze(yt, torch.from_numpy(a))
+    np.testing.assert_allclose(m_t.dolp.numpy(), m_np.dolp, rtol=1e-5, atol=1e-6)
+    assert m_np.inadmissible_fraction == m_t.inadmissible_fraction
+    np.testing.assert_allclose(
+        calibration_residual(yt, a).permute(0, 2, 3, 1).numpy(), calibration_residual(y, a), atol=1e-6
+    )
+
+
+def test_analyze_matches_the_separate_functions(rng):
+    y = rng.uniform(0, 1, (16, 16, 4)).astype(np.float32)
+    m = analyze(y, IDEAL)
+    s = stokes_from_intensities(y, IDEAL)
+    np.testing.assert_array_equal(m.stokes, s)
+    np.testing.assert_array_equal(m.dolp, dolp(s))
+    np.testing.assert_array_equal(m.aolp, aolp(s))
+    n = np.hypot(s[..., 1], s[..., 2])
+    assert m.inadmissible_fraction == pytest.approx(np.mean(n - s[..., 0] > 1e-6))
+    assert 0 < m.inadmissible_fraction < 1  # random intensities: some pixels are inadmissible
+
+
+def test_float32_stays_float32_and_integers_are_refused(rng):
+    y = rng.uniform(0, 1, (4, 4, 4)).astype(np.float32)
+    assert stokes_from_intensities(y, IDEAL).dtype == np.float32
+    with pytest.raises(TypeError, match="to_float"):
+        stokes_from_intensities((y * 255).astype(np.uint8), IDEAL)
+
+
+def test_wrong_channel_count_names_the_layout():
+    with pytest.raises(ValueError, match="channels-last"):
+        stokes_from_intensities(np.zeros((4, 4, 3), np.float32), IDEAL)
+    with pytest.raises(ValueError, match="needs 4 channels"):
+        stokes_from_intensities(torch.zeros(1, 3, 4, 4), IDEAL)
+
+
+def test_explicit_dim_override(rng):
+    y = rng.uniform(0, 1, (4, 6, 5))  # channels-first numpy
+    s = stokes_from_intensities(y, IDEAL, dim=0)
+    np.testing.assert_allclose(s, np.moveaxis(stokes_from_intensities(np.moveaxis(y, 0, -1), IDEAL), -1, 0))
+
+
+def test_dolp_gradient_is_finite_at_zero():
+    s = torch.zeros(1, 3, 2, 2, requires_grad=True)
+    dolp(s).sum().backward()
+    assert torch.isfinite(s.grad).all()
