@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from ._backend import Array, apply_matrix, channel_dim, check_channels, pinv, planes, to_tensor
+import numpy as np
+import torch
+
+from ._backend import Array, apply_matrix, as_matrix, channel_dim, check_channels, pinv, planes, to_tensor
 from .cone import DEFAULT_TOLERANCE, violation_planes
 from .stokes import aolp_planes, dolp_planes
+
+CHUNK_PIXELS = 1 << 17  # temporaries of 512 KiB (float32) stay in cache and are recycled by the allocator
 
 
 @dataclass
@@ -24,16 +30,65 @@ class PolarizationMaps:
     inadmissible_fraction: float
 
 
-def analyze(y: Array, a: Array, tol: float = DEFAULT_TOLERANCE, dim: int | None = None) -> PolarizationMaps:
-    """Stokes (A† y), DoLP, AoLP, signed cone violation and inadmissible fraction in one pass.
+def analyze(
+    y: Array, a: Array, tol: float = DEFAULT_TOLERANCE, dim: int | None = None, out: PolarizationMaps | None = None
+) -> PolarizationMaps:
+    """Stokes (A† y), DoLP, AoLP, signed cone violation ``||(s1, s2)|| - s0`` and inadmissible fraction.
 
     y: intensities, numpy (..., 4) or torch (B, 4, H, W); a: calibration matrix (4, 3).
+    Channels-last input on the CPU that needs no gradient takes a chunked path (temporaries stay in
+    cache); everything else takes the differentiable path. ``out``: the result of an earlier call on a
+    frame of the same shape and dtype (chunked path only), whose arrays are overwritten: a loop over many
+    frames then pays no page faults for fresh output memory.
     """
     t, back = to_tensor(y)
-    d = channel_dim(y, dim)
+    d = channel_dim(y, dim) % max(t.ndim, 1)
     check_channels(t, d, 4, "analyze")
-    s = apply_matrix(pinv(a), t, d)
-    s0, s1, s2 = planes(s, d)
-    viol = violation_planes(s0, s1, s2)
-    frac = float((viol > tol).sum()) / max(viol.numel(), 1)
-    return PolarizationMaps(back(s), back(dolp_planes(s0, s1, s2)), back(aolp_planes(s1, s2)), back(viol), frac)
+    a_pinv = pinv(a)
+    needs_grad = torch.is_grad_enabled() and (t.requires_grad or getattr(a, "requires_grad", False))
+    if d == t.ndim - 1 and t.device.type == "cpu" and not needs_grad and t.dtype in (torch.float32, torch.float64):
+        s, dl, ao, viol, n_bad = _analyze_chunked(t, as_matrix(a_pinv, t), tol, out)
+    elif out is not None:
+        raise ValueError("analyze(out=...) needs channels-last CPU float input that requires no gradient")
+    else:
+        s = apply_matrix(a_pinv, t, d)
+        s0, s1, s2 = planes(s, d)
+        viol = violation_planes(s0, s1, s2)
+        dl, ao = dolp_planes(s0, s1, s2), aolp_planes(s1, s2)
+        n_bad = int((viol > tol).sum())
+    frac = n_bad / max(viol.numel(), 1)
+    return PolarizationMaps(back(s), back(dl), back(ao), back(viol), frac)
+
+
+def _outputs(shape: torch.Size, dtype: torch.dtype, out: PolarizationMaps | None) -> list[torch.Tensor]:
+    """Flat output tensors (N, 3), (N,), (N,), (N,): fresh, or views of ``out``'s arrays (checked)."""
+    n_pix = int(np.prod(shape))
+    if out is None:
+        return [torch.empty(n_pix, 3, dtype=dtype)] + [torch.empty(n_pix, dtype=dtype) for _ in range(3)]
+    bufs = [torch.as_tensor(x) for x in (out.stokes, out.dolp, out.aolp, out.violation)]
+    want = [(*shape, 3), tuple(shape), tuple(shape), tuple(shape)]
+    if [tuple(b.shape) for b in bufs] != want or any(b.dtype != dtype or not b.is_contiguous() for b in bufs):
+        raise ValueError(f"analyze(out=...) must come from a frame of the same shape {tuple(shape)} and dtype {dtype}")
+    return [bufs[0].view(n_pix, 3)] + [b.view(n_pix) for b in bufs[1:]]
+
+
+@torch.no_grad()
+def _analyze_chunked(t: torch.Tensor, a_pinv: torch.Tensor, tol: float, out: PolarizationMaps | None):
+    """Channels-last CPU fast path of :func:`analyze`; same formulas, written chunk by chunk into outputs."""
+    shape = t.shape[:-1]
+    flat = t.reshape(-1, 4)
+    n_pix = flat.shape[0]
+    s, dl, ao, viol = _outputs(shape, t.dtype, out)
+    p_t = a_pinv.T.contiguous()
+    n_bad = 0
+    for i in range(0, n_pix, CHUNK_PIXELS):
+        sl = slice(i, min(i + CHUNK_PIXELS, n_pix))
+        torch.mm(flat[sl], p_t, out=s[sl])
+        s0, s1, s2 = (c.contiguous() for c in s[sl].unbind(1))
+        n = torch.hypot(s1, s2)
+        torch.sub(n, s0, out=viol[sl])
+        n_bad += int((viol[sl] > tol).sum())
+        torch.div(n, s0, out=dl[sl]).masked_fill_(s0 <= 0, 0.0)  # DoLP := 0 where s0 <= 0
+        a = torch.atan2(s2, s1, out=ao[sl]).mul_(0.5).remainder_(math.pi)
+        a.masked_fill_(a >= math.pi, 0.0)  # remainder(-tiny, π) rounds to π in float32
+    return s.reshape(*shape, 3), dl.reshape(shape), ao.reshape(shape), viol.reshape(shape), n_bad

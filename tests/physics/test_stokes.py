@@ -65,15 +65,35 @@ def test_numpy_and_torch_agree_channels_last_vs_first(rng):
 
 
 def test_analyze_matches_the_separate_functions(rng):
-    y = rng.uniform(0, 1, (16, 16, 4)).astype(np.float32)
+    y = rng.uniform(0, 1, (400, 401, 4)).astype(np.float32)  # more pixels than one chunk of the fast path
+    y[0, 0] = 0.0  # s0 = 0: DoLP must be 0
+    y[1, 1] = [0.75, 0.5, 0.25, np.nextafter(np.float32(0.5), 1)]  # s2 = -6e-8: AoLP must not round up to π
     m = analyze(y, IDEAL)
     s = stokes_from_intensities(y, IDEAL)
-    np.testing.assert_array_equal(m.stokes, s)
-    np.testing.assert_array_equal(m.dolp, dolp(s))
-    np.testing.assert_array_equal(m.aolp, aolp(s))
+    np.testing.assert_allclose(m.stokes, s, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(m.dolp, dolp(s), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(m.aolp, aolp(s), rtol=1e-6, atol=1e-6)
+    assert m.dolp[0, 0] == 0 and 0 <= m.aolp.min() and m.aolp.max() < np.float32(math.pi)
     n = np.hypot(s[..., 1], s[..., 2])
-    assert m.inadmissible_fraction == pytest.approx(np.mean(n - s[..., 0] > 1e-6))
+    np.testing.assert_allclose(m.violation, n - s[..., 0], atol=1e-6)
+    assert m.inadmissible_fraction == pytest.approx(np.mean(n - s[..., 0] > 1e-6), abs=1e-5)
     assert 0 < m.inadmissible_fraction < 1  # random intensities: some pixels are inadmissible
+    # The differentiable path (torch, channels-first) agrees with the chunked one.
+    mt = analyze(torch.from_numpy(y).permute(2, 0, 1)[None], IDEAL)
+    np.testing.assert_allclose(mt.dolp[0].numpy(), m.dolp, rtol=1e-5, atol=1e-6)
+    assert mt.inadmissible_fraction == pytest.approx(m.inadmissible_fraction, abs=1e-5)
+
+
+def test_analyze_out_reuses_buffers(rng):
+    y1, y2 = (rng.uniform(0, 1, (64, 48, 4)).astype(np.float32) for _ in range(2))
+    first = analyze(y1, IDEAL)
+    again = analyze(y2, IDEAL, out=first)
+    assert again.dolp is not None and np.shares_memory(again.dolp, first.dolp)
+    fresh = analyze(y2, IDEAL)
+    np.testing.assert_array_equal(again.stokes, fresh.stokes)
+    np.testing.assert_array_equal(again.aolp, fresh.aolp)
+    with pytest.raises(ValueError, match="same shape"):
+        analyze(y1[:10], IDEAL, out=first)
 
 
 def test_float32_stays_float32_and_integers_are_refused(rng):

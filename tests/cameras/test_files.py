@@ -1,0 +1,89 @@
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from polaraug.cameras import CalibrationFileError, Camera, builtin_names, load_camera, save_camera
+from polaraug.physics import camera_matrix, pseudo_inverse
+
+GOOD = {
+    "name": "cam",
+    "angles_deg": [0.5, 44, 91, 135],
+    "gains": [1.0, 1.02, 0.97, 1.01],
+    "extinction_ratios": [150, 200, math.inf, 180],
+    "dofp_pattern": [[90, 45], [135, 0]],
+    "bit_depth": 12,
+}
+
+
+def test_builtin_cameras_load_and_have_the_documented_patterns():
+    assert {"ideal", "sony_imx250mzr", "polarcam_4d"} <= set(builtin_names())
+    assert load_camera("sony_imx250mzr").dofp_pattern == ((90, 45), (135, 0))
+    assert load_camera("polarcam_4d").dofp_pattern == ((45, 0), (90, 135))
+    ideal = load_camera("ideal")
+    assert ideal.dofp_pattern is None
+    np.testing.assert_allclose(pseudo_inverse(ideal.matrix(np.float64)),
+                               [[0.5, 0.5, 0.5, 0.5], [1, 0, -1, 0], [0, 1, 0, -1]], atol=1e-12)
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "cam.yaml"
+    path.write_text(yaml.safe_dump(GOOD))
+    cam = load_camera(path)
+    np.testing.assert_allclose(cam.matrix(np.float64), camera_matrix(GOOD["angles_deg"], GOOD["gains"],
+                                                                     GOOD["extinction_ratios"], np.float64))
+    out = save_camera(cam, tmp_path / "sub" / "copy.yaml")
+    again = load_camera(out)
+    assert again == cam  # path is excluded from equality
+    assert again.extinction_ratios[2] == math.inf
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["copy.yaml"]  # no temporary files left
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"gains": [1, 1, 1]}, "gains"),
+        ({"gains": [1, 1, 0, 1]}, "gains"),
+        ({"gains": [1, "x", 1, 1]}, "gains"),
+        ({"angles_deg": None}, "angles_deg"),
+        ({"extinction_ratios": [0.5, 2, 2, 2]}, "extinction_ratios"),
+        ({"dofp_pattern": [[0, 45], [90, 90]]}, "dofp_pattern"),
+        ({"dofp_pattern": [0, 45, 90, 135]}, "dofp_pattern"),
+        ({"bit_depth": 12.5}, "bit_depth"),
+        ({"bit_depth": 0}, "bit_depth"),
+        ({"name": ""}, "name"),
+        ({"gain": [1, 1, 1, 1]}, "gain"),  # typo: unknown field
+        ({"schema": "other/2"}, "schema"),
+    ],
+)
+def test_bad_files_fail_naming_the_field(tmp_path, change, field):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**GOOD, **change}))
+    with pytest.raises(CalibrationFileError, match=rf"bad\.yaml: field '{field}'"):
+        load_camera(path)
+
+
+@pytest.mark.parametrize("missing", ["name", "angles_deg", "gains", "extinction_ratios"])
+def test_missing_fields_are_named(tmp_path, missing):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({k: v for k, v in GOOD.items() if k != missing}))
+    with pytest.raises(CalibrationFileError, match=f"field '{missing}' is missing"):
+        load_camera(path)
+
+
+def test_unreadable_and_unknown_files(tmp_path):
+    (tmp_path / "broken.yaml").write_text("gains: [1, 1\n")
+    with pytest.raises(CalibrationFileError, match="broken.yaml: cannot read"):
+        load_camera(tmp_path / "broken.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(CalibrationFileError, match="list.yaml: expected a YAML mapping"):
+        load_camera(tmp_path / "list.yaml")
+    with pytest.raises(CalibrationFileError, match="no_such_camera: no such calibration file"):
+        load_camera("no_such_camera")
+
+
+def test_camera_to_dict_is_valid_schema():
+    cam = Camera(name="x", gains=(1.1, 0.9, 1.0, 1.0))
+    d = cam.to_dict()
+    assert d["schema"] == "polaraug-camera/1" and "dofp_pattern" not in d

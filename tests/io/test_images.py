@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from polaraug.io.atomic import atomic_path
+from polaraug.io.images import ImageReadError, read_image, write_image
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_four_channel_png_keeps_channel_order(tmp_path, dtype):
+    img = np.zeros((3, 5, 4), dtype)
+    for c in range(4):
+        img[..., c] = c + 1  # I0 = 1, I45 = 2, I90 = 3, I135 = 4
+    write_image(tmp_path / "x.png", img)
+    back = read_image(tmp_path / "x.png")
+    assert back.dtype == dtype
+    np.testing.assert_array_equal(back, img)
+
+
+@pytest.mark.parametrize("suffix", [".tiff", ".npy"])
+def test_float_maps_round_trip(tmp_path, suffix, rng):
+    img = rng.normal(size=(6, 7)).astype(np.float32)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / f"m{suffix}", img)), img)
+
+
+def test_bad_files_are_named(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(ImageReadError, match="broken.png"):
+        read_image(tmp_path / "broken.png")
+    with pytest.raises(ImageReadError, match="missing.png: no such file"):
+        read_image(tmp_path / "missing.png")
+    with pytest.raises(ImageReadError, match="unsupported"):
+        read_image(tmp_path / "a.gif")
+
+
+def test_failed_write_leaves_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
