@@ -61,7 +61,7 @@ def inspect_capture(
     resid = np.linalg.norm(calibration_residual(cap.intensities, a), axis=-1)
     s = maps.stokes
     valid = ~cap.saturated & (s[..., 0] > 0)
-    n_valid = max(int(valid.sum()), 1)
+    n_valid = int(valid.sum()) or float("nan")  # fractions over no valid pixel are undefined
     dolp_v = maps.dolp[valid]
     summary = InspectSummary(
         file=str(cap.path), camera=camera.name, kind=cap.kind, height=int(s.shape[0]), width=int(s.shape[1]),
@@ -89,5 +89,7 @@ def inspect_capture(
     }
     for name, rgb in pictures.items():
         write_image(out / f"{name}.png", rgb)
-    write_text(out / "summary.json", json.dumps(asdict(summary), indent=2) + "\n")
+    # NaN (no valid pixel) is not JSON: write null.
+    record = {k: (None if isinstance(v, float) and v != v else v) for k, v in asdict(summary).items()}
+    write_text(out / "summary.json", json.dumps(record, indent=2, allow_nan=False) + "\n")
     return summary

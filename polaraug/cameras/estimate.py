@@ -37,6 +37,8 @@ def fit_from_polarizer(means: np.ndarray, polarizer_angles_deg: Sequence[float])
     """
     y = np.asarray(means, dtype=np.float64)
     alpha = np.deg2rad(np.asarray(polarizer_angles_deg, dtype=np.float64))
+    if not (np.isfinite(y).all() and np.isfinite(alpha).all()):
+        raise ValueError("channel means and polarizer angles must be finite numbers")
     if y.ndim != 2 or y.shape[1] != 4 or y.shape[0] != alpha.shape[0]:
         raise ValueError(f"need (K, 4) channel means and K angles, got {y.shape} and {alpha.shape}")
     s = np.stack([np.ones_like(alpha), np.cos(2 * alpha), np.sin(2 * alpha)], axis=1)  # (K, 3)
@@ -63,7 +65,8 @@ class GainFit:
     rms_redundancy_after: float
 
 
-MIN_CONDITIONING = 10.0
+MIN_CONDITIONING = 10.0  # λ2/λ1: the null vector must stand out from the next direction
+MIN_SPREAD = 1e-6  # λ2/λ4: the scene must excite more than one polarization direction
 
 
 def gains_from_redundancy(y: np.ndarray) -> GainFit:
@@ -74,12 +77,16 @@ def gains_from_redundancy(y: np.ndarray) -> GainFit:
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 2 or y.shape[1] != 4 or y.shape[0] < 16:
         raise ValueError(f"need at least 16 pixels of 4 channels, got shape {y.shape}")
+    if not np.isfinite(y).all():
+        raise ValueError("pixel intensities must be finite")
     m = y * np.array([1.0, -1.0, 1.0, -1.0])
-    evals, evecs = np.linalg.eigh(m.T @ m)  # ascending
+    evals, evecs = np.linalg.eigh(m.T @ m)  # ascending, all >= 0 up to rounding
+    evals = np.maximum(evals, 0.0)
     w = evecs[:, 0]
     w = w * np.sign(w.sum())
-    conditioning = float(evals[1] / max(evals[0], 1e-300))
-    if np.any(w <= 0) or conditioning < MIN_CONDITIONING:
+    top = max(evals[3], 1e-300)
+    conditioning = float(evals[1] / max(evals[0], 1e-15 * top))
+    if np.any(w <= 0) or conditioning < MIN_CONDITIONING or evals[1] / top < MIN_SPREAD:
         raise ValueError(
             "the captures do not determine the gains: they need polarized regions of several AoLPs "
             f"(conditioning {conditioning:.3g} < {MIN_CONDITIONING}, inverse gains {w.round(4).tolist()})"

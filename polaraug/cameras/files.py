@@ -28,6 +28,7 @@ from polaraug.io.atomic import write_text
 from polaraug.physics import camera_matrix, pattern_channels
 
 SCHEMA = "polaraug-camera/1"
+MAX_CONDITION = 1e4  # A is ~2.4 for an ideal camera; beyond this Stokes estimates are mostly noise
 REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
 OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source")
 
@@ -75,16 +76,28 @@ def _fail(where: str, name: str, msg: str) -> CalibrationFileError:
     return CalibrationFileError(f"{where}: field '{name}' {msg}")
 
 
-def _four_numbers(data: dict, name: str, where: str, positive: bool) -> tuple[float, ...]:
+def _as_float(x: Any) -> float | None:
+    """A YAML scalar as float, or None if it is not a number (bools, strings, NaN, ints beyond float)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    try:
+        f = float(x)
+    except OverflowError:
+        return None
+    return None if math.isnan(f) else f
+
+
+def _four_numbers(data: dict, name: str, where: str, positive: bool, allow_inf: bool = False) -> tuple[float, ...]:
     v = data[name]
-    ok = isinstance(v, list) and len(v) == 4 and all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x) for x in v
-    )
-    if not ok:
-        raise _fail(where, name, f"must be a list of 4 numbers (one per channel I0, I45, I90, I135), got {v!r}")
-    if positive and any(x <= 0 for x in v):
+    vals = [_as_float(x) for x in v] if isinstance(v, list) and len(v) == 4 else None
+    if vals is None or any(f is None or (math.isinf(f) and not allow_inf) for f in vals):
+        hint = " (YAML reads 1e3 as text: write 1.0e3)" if isinstance(v, list) and any(
+            isinstance(x, str) for x in v) else ""
+        raise _fail(where, name,
+                    f"must be a list of 4 finite numbers (one per channel I0, I45, I90, I135), got {v!r}{hint}")
+    if positive and any(x <= 0 for x in vals):
         raise _fail(where, name, f"must be positive, got {v!r}")
-    return tuple(float(x) for x in v)
+    return tuple(vals)
 
 
 def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
@@ -103,12 +116,16 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
         raise _fail(where, "name", f"must be a non-empty string, got {data['name']!r}")
     angles = _four_numbers(data, "angles_deg", where, positive=False)
     gains = _four_numbers(data, "gains", where, positive=True)
-    ers = _four_numbers(data, "extinction_ratios", where, positive=True)
+    ers = _four_numbers(data, "extinction_ratios", where, positive=True, allow_inf=True)
     if any(e < 1 for e in ers):
         raise _fail(where, "extinction_ratios", f"must be >= 1 (1 = no polarizer, .inf = ideal), got {list(ers)}")
     pattern = data.get("dofp_pattern")
     if pattern is not None:
+        numeric = isinstance(pattern, list) and all(
+            isinstance(row, list) and all(_as_float(a) is not None for a in row) for row in pattern)
         try:
+            if not numeric:
+                raise ValueError(f"must be 2 rows of 2 angle numbers, got {pattern!r}")
             pattern_channels(pattern)
         except (ValueError, TypeError, KeyError) as e:
             raise _fail(where, "dofp_pattern", f"is invalid: {e}") from None
@@ -120,10 +137,17 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
     for name in ("description", "source"):
         if not isinstance(data.get(name, ""), str):
             raise _fail(where, name, f"must be a string, got {data[name]!r}")
-    return Camera(
+    cam = Camera(
         name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
         bit_depth=bit_depth, description=data.get("description", ""), source=data.get("source", ""),
     )
+    cond = np.linalg.cond(cam.matrix(np.float64))
+    if not cond < MAX_CONDITION:
+        raise CalibrationFileError(
+            f"{where}: fields 'angles_deg' and 'extinction_ratios' describe a camera that cannot measure "
+            f"linear polarization (condition number of A is {cond:.3g}; angles must differ, ERs exceed 1)"
+        )
+    return cam
 
 
 def builtin_dir() -> Path:
@@ -154,7 +178,8 @@ def load_camera(spec: str | os.PathLike) -> Camera:
 
 
 def save_camera(cam: Camera, path: str | os.PathLike) -> Path:
-    """Write ``cam`` as YAML atomically (temporary file + rename): a reader never sees a partial file."""
+    """Validate ``cam`` and write it as YAML atomically: a reader never sees a partial or invalid file."""
+    camera_from_dict(cam.to_dict(), f"{path} (about to be written)")
     text = "# polaraug camera calibration file; see README.md, 'Calibration files'\n"
     text += yaml.safe_dump(cam.to_dict(), sort_keys=False, default_flow_style=None)
     return write_text(path, text)

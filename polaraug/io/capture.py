@@ -25,17 +25,28 @@ class Capture:
     path: Path
 
 
-def _top(img: np.ndarray, bit_depth: int | None) -> float:
+def _top(img: np.ndarray, bit_depth: int | None, path: Path) -> float:
+    """Largest valid value of ``img``: 1 for floats, else 2**bit_depth - 1 or the dtype's max."""
     if img.dtype.kind == "f":
         return 1.0
-    return float(2**bit_depth - 1) if bit_depth else float(np.iinfo(img.dtype).max)
+    if img.dtype.kind not in "ui":
+        raise ImageReadError(f"{path}: unsupported pixel type {img.dtype}")
+    dtype_max = float(np.iinfo(img.dtype).max)
+    if bit_depth is None:
+        return dtype_max
+    top = float(2**bit_depth - 1)
+    if top > dtype_max:
+        raise ImageReadError(f"{path}: camera says {bit_depth}-bit but the file holds {img.dtype} values")
+    if img.size and float(img.max()) > top:
+        raise ImageReadError(f"{path}: values up to {int(img.max())} exceed the camera's {bit_depth}-bit range")
+    return top
 
 
 def capture_from_array(img: np.ndarray, camera: Camera, method: str = "bilinear",
                        path: str | os.PathLike = "<array>") -> Capture:
     """Interpret ``img`` (H, W) raw mosaic or (H, W, 4) intensities as a capture of ``camera``."""
     path = Path(path)
-    top = _top(img, camera.bit_depth)
+    top = _top(img, camera.bit_depth, path)
     if img.ndim == 2:
         if camera.dofp_pattern is None:
             raise ImageReadError(

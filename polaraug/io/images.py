@@ -29,6 +29,13 @@ def _swap_rb(img: np.ndarray) -> np.ndarray:
     return img
 
 
+def _png_colour_type(path: Path) -> int | None:
+    """PNG colour type from the IHDR chunk (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA)."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[25] if len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read ``path`` as (H, W) or (H, W, C) in the file's channel order and dtype (uint8/uint16/float)."""
     path = Path(path)
@@ -43,6 +50,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         elif suffix in (".tif", ".tiff"):
             img = tifffile.imread(path)
         else:
+            if suffix == ".png" and _png_colour_type(path) in (3, 4):
+                # OpenCV expands palette and grey+alpha PNGs to 3 or 4 channels that are no image data.
+                raise ImageReadError(f"{path}: palette or grey+alpha PNG; expected grey, RGB or 4-channel data")
             img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
             if img is None:
                 raise ImageReadError(f"{path}: OpenCV cannot decode this file (corrupt or truncated?)")
@@ -67,6 +77,9 @@ def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
         elif suffix in (".tif", ".tiff"):
             tifffile.imwrite(tmp, img)
         elif suffix in (".png", ".jpg", ".jpeg", ".bmp"):
+            channels = 1 if img.ndim == 2 else img.shape[2]
+            if suffix != ".png" and channels not in (1, 3):
+                raise ValueError(f"{path}: {suffix} cannot hold {channels} channels losslessly; use .png or .tiff")
             if not cv2.imwrite(str(tmp), np.ascontiguousarray(_swap_rb(img))):
                 raise OSError(f"{path}: OpenCV could not write a {img.dtype} image of shape {img.shape}")
         else:

@@ -25,8 +25,7 @@ def to_tensor(x: Array) -> tuple[torch.Tensor, Callable[[torch.Tensor], Array]]:
     if isinstance(x, torch.Tensor):
         t, back = x, _identity
     elif isinstance(x, np.ndarray):
-        # from_numpy shares memory; read-only arrays (e.g. np.broadcast_to) are copied first.
-        t, back = torch.from_numpy(x if x.flags.writeable else x.copy()), _to_numpy
+        t, back = torch.from_numpy(_torch_compatible(x)), _to_numpy
     else:
         raise TypeError(f"expected a numpy array or a torch tensor, got {type(x).__name__}")
     if not t.is_floating_point():
@@ -35,6 +34,17 @@ def to_tensor(x: Array) -> tuple[torch.Tensor, Callable[[torch.Tensor], Array]]:
             "convert integer images with polaraug.physics.to_float"
         )
     return t, back
+
+
+def _torch_compatible(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when torch can share its memory, else a native-order contiguous copy.
+
+    torch cannot view read-only arrays (np.broadcast_to), negative strides (img[:, ::-1], i.e. every
+    flip) or non-native byte order (big-endian files).
+    """
+    if x.flags.writeable and x.dtype.isnative and all(s >= 0 for s in x.strides):
+        return x
+    return np.ascontiguousarray(x, dtype=x.dtype.newbyteorder("="))
 
 
 def _identity(t: torch.Tensor) -> torch.Tensor:
@@ -88,11 +98,27 @@ def apply_matrix(m: Array, t: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def pinv(a: Array) -> Array:
-    """Moore–Penrose pseudo-inverse of ``a`` (..., M, N) -> (..., N, M), computed in float64."""
+    """Moore–Penrose pseudo-inverse of ``a`` (..., M, N) -> (..., N, M) in float64.
+
+    It stays float64 (``as_matrix`` casts it to the data's dtype later), so float64 data keeps full
+    precision even when A was built as float32. For a well-conditioned A of full column rank (every
+    usable camera) A† = (AᵀA)⁻¹Aᵀ, solved directly: exact for the ideal camera, where the SVD route
+    leaves 1e-16 crumbs that turn grey pixels' AoLP into π/2.
+    """
     if isinstance(a, torch.Tensor):
-        return torch.linalg.pinv(a.double()).to(a.dtype)
-    a = np.asarray(a)
-    return np.linalg.pinv(a.astype(np.float64)).astype(a.dtype if a.dtype.kind == "f" else np.float64)
+        a64 = a.double()
+        if a64.shape[-2] >= a64.shape[-1] and bool((torch.linalg.cond(a64.detach()) < 1e6).all()):
+            return torch.linalg.solve(a64.mT @ a64, a64.mT)
+        return torch.linalg.pinv(a64)
+    a64 = np.asarray(a, dtype=np.float64)
+    if a64.shape[-2] >= a64.shape[-1] and np.all(np.linalg.cond(a64) < 1e6):
+        return np.linalg.solve(np.swapaxes(a64, -1, -2) @ a64, np.swapaxes(a64, -1, -2))
+    return np.linalg.pinv(a64)
+
+
+def double(m: Array) -> Array:
+    """A small matrix as float64, numpy or torch as given (keeps autograd for torch)."""
+    return m.double() if isinstance(m, torch.Tensor) else np.asarray(m, dtype=np.float64)
 
 
 def matrix64(m: Array) -> np.ndarray:

@@ -55,7 +55,7 @@ def analyze(
         s0, s1, s2 = planes(s, d)
         viol = violation_planes(s0, s1, s2)
         dl, ao = dolp_planes(s0, s1, s2), aolp_planes(s1, s2)
-        n_bad = int((viol > tol).sum())
+        n_bad = int((~(viol <= tol)).sum())  # NaN counts as inadmissible
     frac = n_bad / max(viol.numel(), 1)
     return PolarizationMaps(back(s), back(dl), back(ao), back(viol), frac)
 
@@ -87,8 +87,8 @@ def _analyze_chunked(t: torch.Tensor, a_pinv: torch.Tensor, tol: float, out: Pol
         s0, s1, s2 = (c.contiguous() for c in s[sl].unbind(1))
         n = torch.hypot(s1, s2)
         torch.sub(n, s0, out=viol[sl])
-        n_bad += int((viol[sl] > tol).sum())
-        torch.div(n, s0, out=dl[sl]).masked_fill_(s0 <= 0, 0.0)  # DoLP := 0 where s0 <= 0
-        a = torch.atan2(s2, s1, out=ao[sl]).mul_(0.5).remainder_(math.pi)
+        n_bad += int((~(viol[sl] <= tol)).sum())
+        torch.div(n, s0, out=dl[sl]).masked_fill_(s0 <= 0, 0.0)  # DoLP := 0 where s0 <= 0 (NaN stays)
+        a = torch.atan2(s2, s1, out=ao[sl]).mul_(0.5).remainder_(math.pi).add_(0.0)  # add: -0.0 -> +0.0
         a.masked_fill_(a >= math.pi, 0.0)  # remainder(-tiny, π) rounds to π in float32
     return s.reshape(*shape, 3), dl.reshape(shape), ao.reshape(shape), viol.reshape(shape), n_bad

@@ -48,7 +48,11 @@ def camera_matrix(
         raise ValueError(
             f"camera_matrix needs 4 angles, gains and extinction ratios, got {theta.shape}, {t.shape}, {d.shape}"
         )
-    a = 0.5 * t[:, None] * np.stack([np.ones(4), d * np.cos(2 * theta), d * np.sin(2 * theta)], axis=1)
+    cos, sin = np.cos(2 * theta), np.sin(2 * theta)
+    # cos(π/2) is 6e-17, not 0: snap, so the ideal A is exact and grey pixels get s1 = s2 = 0 exactly.
+    cos[np.abs(cos) < 1e-12] = 0.0
+    sin[np.abs(sin) < 1e-12] = 0.0
+    a = 0.5 * t[:, None] * np.stack([np.ones(4), d * cos, d * sin], axis=1)
     return a.astype(dtype)
 
 

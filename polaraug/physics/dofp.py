@@ -2,7 +2,8 @@
 
 A DoFP sensor repeats a 2x2 super-pixel of polarizer angles, given as rows of degrees in the camera's
 calibration file: Sony IMX250MZR ``[[90, 45], [135, 0]]``, 4D PolarCam ``[[45, 0], [90, 135]]``.
-Raw frames are numpy (H, W) or torch (B, H, W); demosaiced images numpy (H, W, 4) or torch (B, 4, H, W).
+Raw frames are numpy (H, W) / (B, H, W) or torch (H, W) / (B, H, W); demosaiced images are numpy
+channels-last (H, W, 4) / (B, H, W, 4) or torch channels-first (4, H, W) / (B, 4, H, W).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def to_float(raw: np.ndarray | torch.Tensor, bit_depth: int | None = None) -> Ar
 
     12-bit sensors usually deliver uint16 containers; pass ``bit_depth=12`` for them.
     """
+    if bit_depth is not None and not 1 <= bit_depth <= 32:
+        raise ValueError(f"bit_depth must be from 1 to 32, got {bit_depth}")
     if isinstance(raw, torch.Tensor):
         if raw.is_floating_point():
             return raw
@@ -59,28 +62,24 @@ _BILINEAR = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 
 
 
 def demosaic(raw: Array, pattern: Sequence[Sequence[float]], method: str = "bilinear") -> Array:
-    """Raw DoFP frame -> four-channel intensities.
+    """Raw DoFP frame(s) -> four-channel intensities.
 
-    raw: numpy (H, W) or torch (B, H, W) / (H, W), float in [0, 1] (see :func:`to_float`).
-    method ``bilinear``: full resolution, numpy (H, W, 4) / torch (B, 4, H, W); normalized convolution,
-    so borders and odd sizes are handled without bias from padding.
-    method ``superpixel``: each 2x2 block becomes one pixel, numpy (H/2, W/2, 4) / torch (B, 4, H/2, W/2);
-    the four channels come from neighbouring (not co-located) pixels. Needs even H and W.
+    raw: (H, W) or (B, H, W), float in [0, 1] (see :func:`to_float`).
+    method ``bilinear``: full resolution; normalized convolution, so borders and odd sizes are handled
+    without bias from padding. Output numpy (H, W, 4) / (B, H, W, 4), torch (4, H, W) / (B, 4, H, W).
+    method ``superpixel``: each 2x2 block becomes one pixel (H/2, W/2); the four channels come from
+    neighbouring, not co-located, pixels. Needs even H and W.
     """
     if method not in METHODS:
         raise ValueError(f"unknown demosaic method {method!r}; choose one of {METHODS}")
     t, back = to_tensor(raw)
-    is_numpy = isinstance(raw, np.ndarray)
-    if t.ndim == 2:
-        t = t[None]
-    if t.ndim != 3:
+    if t.ndim not in (2, 3):
         raise ValueError(f"raw DoFP frame must be (H, W) or (B, H, W), got shape {tuple(t.shape)}")
-    out = _superpixel(t, pattern) if method == "superpixel" else _bilinear(t, pattern)
-    if is_numpy:
-        out = out[0].permute(1, 2, 0).contiguous()
-    elif raw.ndim == 2:
-        out = out[0]
-    return back(out)
+    batch = t if t.ndim == 3 else t[None]
+    out = _superpixel(batch, pattern) if method == "superpixel" else _bilinear(batch, pattern)
+    if isinstance(raw, np.ndarray):
+        out = out.permute(0, 2, 3, 1).contiguous()
+    return back(out if t.ndim == 3 else out[0])
 
 
 def _bilinear(t: torch.Tensor, pattern) -> torch.Tensor:
@@ -106,23 +105,23 @@ def _superpixel(t: torch.Tensor, pattern) -> torch.Tensor:
 
 
 def mosaic(y: Array, pattern: Sequence[Sequence[float]]) -> Array:
-    """Four-channel intensities -> raw DoFP frame (the inverse of sampling; for simulation).
+    """Four-channel intensities -> raw DoFP frame(s) (the inverse of sampling; for simulation).
 
-    y: numpy (H, W, 4) -> (H, W), or torch (B, 4, H, W) -> (B, H, W). Works for any dtype.
+    y: numpy (H, W, 4) / (B, H, W, 4) or torch (4, H, W) / (B, 4, H, W) -> (H, W) / (B, H, W); any dtype.
     """
     ch = pattern_channels(pattern)
     if isinstance(y, np.ndarray):
-        if y.ndim != 3 or y.shape[-1] != 4:
-            raise ValueError(f"mosaic needs numpy (H, W, 4), got shape {y.shape}")
-        out = np.empty(y.shape[:2], dtype=y.dtype)
+        if y.ndim not in (3, 4) or y.shape[-1] != 4:
+            raise ValueError(f"mosaic needs numpy (H, W, 4) or (B, H, W, 4), got shape {y.shape}")
+        out = np.empty(y.shape[:-1], dtype=y.dtype)
         for r in range(2):
             for c in range(2):
-                out[r::2, c::2] = y[r::2, c::2, ch[r, c]]
+                out[..., r::2, c::2] = y[..., r::2, c::2, ch[r, c]]
         return out
-    if y.ndim != 4 or y.shape[1] != 4:
-        raise ValueError(f"mosaic needs torch (B, 4, H, W), got shape {tuple(y.shape)}")
-    out = torch.empty(y.shape[0], *y.shape[2:], dtype=y.dtype, device=y.device)
+    if y.ndim not in (3, 4) or y.shape[-3] != 4:
+        raise ValueError(f"mosaic needs torch (4, H, W) or (B, 4, H, W), got shape {tuple(y.shape)}")
+    out = torch.empty(*y.shape[:-3], *y.shape[-2:], dtype=y.dtype, device=y.device)
     for r in range(2):
         for c in range(2):
-            out[:, r::2, c::2] = y[:, ch[r, c], r::2, c::2]
+            out[..., r::2, c::2] = y[..., ch[r, c], r::2, c::2]
     return out

@@ -10,6 +10,7 @@ import torch
 
 from ._backend import Array, apply_matrix, channel_dim, check_channels, pinv, planes, to_tensor
 from .cone import project_planes
+from .stokes import projection_onto_model
 
 
 def _stokes_planes(y: Array, a: Array, dim: int | None, what: str):
@@ -27,7 +28,7 @@ def _scalar(x: torch.Tensor, back) -> Array:
 def calibration_loss(y: Array, a: Array, dim: int | None = None) -> Array:
     """L_calib = mean over pixels of ||y - A A† y||² (squared norm over the 4 channels)."""
     t, d, _, back = _stokes_planes(y, a, dim, "calibration_loss")
-    proj = apply_matrix(a @ pinv(a), t, d)
+    proj = apply_matrix(projection_onto_model(a), t, d)
     return _scalar(((t - proj) ** 2).sum(dim=d).mean(), back)
 
 

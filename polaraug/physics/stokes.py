@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from ._backend import Array, apply_matrix, channel_dim, check_channels, pinv, planes, to_tensor
+from ._backend import Array, apply_matrix, channel_dim, check_channels, double, pinv, planes, to_tensor
 
 
 def stokes_from_intensities(y: Array, a: Array, dim: int | None = None) -> Array:
@@ -31,8 +31,7 @@ def intensities_from_stokes(s: Array, a: Array, dim: int | None = None) -> Array
 
 def projection_onto_model(a: Array) -> Array:
     """``A A†`` (4, 4): the orthogonal projector onto what the camera model can explain."""
-    a_pinv = pinv(a)
-    return a @ a_pinv
+    return double(a) @ pinv(a)
 
 
 def calibration_residual(y: Array, a: Array, dim: int | None = None) -> Array:
@@ -47,15 +46,15 @@ def calibration_residual(y: Array, a: Array, dim: int | None = None) -> Array:
 
 
 def _safe_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
-    """num / den where den > 0, else 0; finite gradients everywhere (double-where trick)."""
-    ok = den > 0
+    """num / den where den > 0, 0 where den <= 0 (NaN stays NaN); finite gradients (double-where trick)."""
+    ok = ~(den <= 0)
     return torch.where(ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num))
 
 
 def _safe_norm(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
     """sqrt(x1² + x2²) with a zero (not NaN) gradient at the origin."""
     sq = x1 * x1 + x2 * x2
-    ok = sq > 0
+    ok = ~(sq <= 0)  # NaN stays NaN
     return torch.where(ok, torch.sqrt(torch.where(ok, sq, torch.ones_like(sq))), torch.zeros_like(sq))
 
 
@@ -67,8 +66,9 @@ def dolp_planes(s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> torch.T
 def aolp_planes(s1: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
     """AoLP = ½ atan2(s2, s1) wrapped to [0, π) from Stokes planes."""
     ang = torch.remainder(0.5 * torch.atan2(s2, s1), math.pi)
-    # remainder(-tiny, π) rounds to exactly π in float32; fold it back so the range is half-open.
-    return torch.where(ang >= math.pi, ang - math.pi, ang)
+    # remainder(-tiny, π) rounds to exactly π in float32: fold it back so the range is half-open; the
+    # + 0.0 turns -0.0 (from s2 = -0.0) into +0.0.
+    return torch.where(ang >= math.pi, ang - math.pi, ang) + 0.0
 
 
 def dolp(s: Array, dim: int | None = None) -> Array:

@@ -55,3 +55,22 @@ def test_gains_need_polarization_diversity(rng):
     y = intensities_from_stokes(s, camera_matrix(gains=TRUE_GAINS, dtype=np.float64))
     with pytest.raises(ValueError, match="do not determine the gains"):
         gains_from_redundancy(y + rng.normal(0, 1e-4, y.shape))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_single_aolp_scene_never_yields_gains(seed):
+    rng = np.random.default_rng(seed)
+    s0 = rng.uniform(0.1, 1, 4000)
+    dolp = rng.uniform(0, 0.9, 4000)
+    ang = rng.uniform(0, np.pi)  # one AoLP for the whole scene: the gains are not identifiable
+    s = np.stack([s0, s0 * dolp * np.cos(2 * ang), s0 * dolp * np.sin(2 * ang)], axis=1)
+    y = intensities_from_stokes(s, camera_matrix(gains=TRUE_GAINS, dtype=np.float64))
+    with pytest.raises(ValueError, match="do not determine the gains"):
+        gains_from_redundancy(y)
+
+
+def test_non_finite_inputs_are_refused():
+    with pytest.raises(ValueError, match="finite"):
+        fit_from_polarizer(np.full((4, 4), np.nan), [0, 45, 90, 135])
+    with pytest.raises(ValueError, match="finite"):
+        gains_from_redundancy(np.full((20, 4), np.inf))

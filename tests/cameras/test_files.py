@@ -87,3 +87,33 @@ def test_camera_to_dict_is_valid_schema():
     cam = Camera(name="x", gains=(1.1, 0.9, 1.0, 1.0))
     d = cam.to_dict()
     assert d["schema"] == "polaraug-camera/1" and "dofp_pattern" not in d
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"gains": [1, math.inf, 1, 1]}, "gains"),
+        ({"angles_deg": [0, 45, 10**400, 135]}, "angles_deg"),
+        ({"gains": ["1e3", 1, 1, 1]}, "gains"),
+        ({"dofp_pattern": [["90", 45], [135, 0]]}, "dofp_pattern"),
+    ],
+)
+def test_non_finite_and_non_numeric_values_are_rejected(tmp_path, change, field):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**GOOD, **change}))
+    with pytest.raises(CalibrationFileError, match=rf"field '{field}'"):
+        load_camera(path)
+
+
+def test_a_camera_that_cannot_measure_polarization_is_rejected(tmp_path):
+    for change in ({"angles_deg": [0, 0, 0, 0]}, {"extinction_ratios": [1, 1, 1, 1]}):
+        path = tmp_path / "flat.yaml"
+        path.write_text(yaml.safe_dump({**GOOD, **change}))
+        with pytest.raises(CalibrationFileError, match="cannot measure linear polarization"):
+            load_camera(path)
+
+
+def test_save_refuses_an_invalid_camera_and_writes_nothing(tmp_path):
+    with pytest.raises(CalibrationFileError, match="gains"):
+        save_camera(Camera(name="x", gains=(1.0, math.nan, 1.0, 1.0)), tmp_path / "x.yaml")
+    assert list(tmp_path.iterdir()) == []

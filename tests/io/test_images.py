@@ -41,3 +41,36 @@ def test_failed_write_leaves_old_file_and_no_temporary(tmp_path):
             raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_written_files_get_umask_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_image(tmp_path / "p.png", np.zeros((2, 2), np.uint8))
+    finally:
+        os.umask(mask)
+    from polaraug.io.atomic import _UMASK
+
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_UMASK
+
+
+def test_lossy_or_narrow_formats_refuse_four_channels(tmp_path):
+    with pytest.raises(ValueError, match="cannot hold 4 channels"):
+        write_image(tmp_path / "x.jpg", np.zeros((2, 2, 4), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_grey_alpha_png_is_not_taken_for_four_channels(tmp_path):
+    import zlib
+
+    def chunk(kind, data):
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    ihdr = (2).to_bytes(4, "big") + (2).to_bytes(4, "big") + bytes([8, 4, 0, 0, 0])  # 8-bit grey+alpha
+    raw = b"".join(b"\x00" + bytes(4) for _ in range(2))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    (tmp_path / "la.png").write_bytes(png)
+    with pytest.raises(ImageReadError, match="grey\\+alpha"):
+        read_image(tmp_path / "la.png")
