@@ -84,11 +84,13 @@ def _analyze_chunked(t: torch.Tensor, a_pinv: torch.Tensor, tol: float, out: Pol
     for i in range(0, n_pix, CHUNK_PIXELS):
         sl = slice(i, min(i + CHUNK_PIXELS, n_pix))
         torch.mm(flat[sl], p_t, out=s[sl])
-        s0, s1, s2 = (c.contiguous() for c in s[sl].unbind(1))
-        n = torch.hypot(s1, s2)
+        c0, c1, c2 = s[sl].unbind(1)
+        s0, ns1, ns2 = c0, torch.neg(c1), torch.neg(c2)  # negated contiguous planes for atan2/hypot
+        n = torch.hypot(ns1, ns2)
         torch.sub(n, s0, out=viol[sl])
-        n_bad += int((~(viol[sl] <= tol)).sum())
+        n_bad += (sl.stop - sl.start) - int(torch.count_nonzero(viol[sl] <= tol))  # NaN counts as bad
         torch.div(n, s0, out=dl[sl]).masked_fill_(s0 <= 0, 0.0)  # DoLP := 0 where s0 <= 0 (NaN stays)
-        a = torch.atan2(s2, s1, out=ao[sl]).mul_(0.5).remainder_(math.pi).add_(0.0)  # add: -0.0 -> +0.0
-        a.masked_fill_(a >= math.pi, 0.0)  # remainder(-tiny, π) rounds to π in float32
+        # ½ atan2(s2, s1) mod π = ½ (atan2(-s2, -s1) + π) mod π, and the latter lies in [0, π] before the
+        # remainder: no sign fix-ups (-0.0, rounding up to π) are needed.
+        torch.atan2(ns2, ns1, out=ao[sl]).add_(math.pi).mul_(0.5).remainder_(math.pi)
     return s.reshape(*shape, 3), dl.reshape(shape), ao.reshape(shape), viol.reshape(shape), n_bad

@@ -64,11 +64,12 @@ def dolp_planes(s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> torch.T
 
 
 def aolp_planes(s1: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
-    """AoLP = ½ atan2(s2, s1) wrapped to [0, π) from Stokes planes."""
-    ang = torch.remainder(0.5 * torch.atan2(s2, s1), math.pi)
-    # remainder(-tiny, π) rounds to exactly π in float32: fold it back so the range is half-open; the
-    # + 0.0 turns -0.0 (from s2 = -0.0) into +0.0.
-    return torch.where(ang >= math.pi, ang - math.pi, ang) + 0.0
+    """AoLP = ½ atan2(s2, s1) wrapped to [0, π) from Stokes planes.
+
+    Computed as ½ (atan2(-s2, -s1) + π) mod π, which lies in [0, π] before the remainder: float32 rounding
+    cannot push it to π, and -0.0 never appears (a plain remainder of ½ atan2 fails both ways).
+    """
+    return torch.remainder(0.5 * (torch.atan2(-s2, -s1) + math.pi), math.pi)
 
 
 def dolp(s: Array, dim: int | None = None) -> Array:
