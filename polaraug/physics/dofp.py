@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -56,11 +57,6 @@ def _channel_masks(h: int, w: int, pattern, device, dtype) -> torch.Tensor:
     return (tiled[None] == torch.arange(4, device=device)[:, None, None]).to(dtype)
 
 
-# Bilinear interpolation of a 2x2-periodic sample grid: known pixels keep their value, others average
-# their 2 or 4 nearest samples of the same channel.
-_BILINEAR = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 4.0
-
-
 def demosaic(raw: Array, pattern: Sequence[Sequence[float]], method: str = "bilinear") -> Array:
     """Raw DoFP frame(s) -> four-channel intensities.
 
@@ -75,21 +71,44 @@ def demosaic(raw: Array, pattern: Sequence[Sequence[float]], method: str = "bili
     t, back = to_tensor(raw)
     if t.ndim not in (2, 3):
         raise ValueError(f"raw DoFP frame must be (H, W) or (B, H, W), got shape {tuple(t.shape)}")
+    if isinstance(raw, np.ndarray) and method == "bilinear" and raw.dtype in (np.float32, np.float64):
+        frames = t.numpy() if t.ndim == 3 else t.numpy()[None]
+        out_np = np.stack([_bilinear_numpy(f, pattern) for f in frames])
+        return out_np if t.ndim == 3 else out_np[0]
     batch = t if t.ndim == 3 else t[None]
-    out = _superpixel(batch, pattern) if method == "superpixel" else _bilinear(batch, pattern)
+    out = _superpixel(batch, pattern) if method == "superpixel" else _bilinear_torch(batch, pattern)
     if isinstance(raw, np.ndarray):
         out = out.permute(0, 2, 3, 1).contiguous()
     return back(out if t.ndim == 3 else out[0])
 
 
-def _bilinear(t: torch.Tensor, pattern) -> torch.Tensor:
+def _bilinear_torch(t: torch.Tensor, pattern) -> torch.Tensor:
+    """(B, H, W) -> (B, 4, H, W). Known pixels keep their value; others average their 2 or 4 nearest
+    samples of the same channel: normalized convolution with the separable kernel [1, 2, 1] x [1, 2, 1],
+    written as shifted adds (torch's depthwise conv2d is 3x slower on CPU)."""
     b, h, w = t.shape
     masks = _channel_masks(h, w, pattern, t.device, t.dtype)  # (4, H, W)
-    kernel = _BILINEAR.to(t.device, t.dtype).expand(4, 1, 3, 3)
-    sparse = t[:, None] * masks[None]  # (B, 4, H, W)
-    num = F.conv2d(F.pad(sparse, (1, 1, 1, 1)), kernel, groups=4)
-    den = F.conv2d(F.pad(masks[None], (1, 1, 1, 1)), kernel, groups=4)
-    return num / den
+    return _blur121(t[:, None] * masks[None]) / _blur121(masks[None])
+
+
+def _blur121(x: torch.Tensor) -> torch.Tensor:
+    """Zero-padded [1, 2, 1] x [1, 2, 1] filter over the last two axes of (B, C, H, W); same shape."""
+    p = F.pad(x, (1, 1, 1, 1))
+    horiz = (p[..., :-2] + p[..., 2:]).add_(p[..., 1:-1], alpha=2)
+    return (horiz[..., :-2, :] + horiz[..., 2:, :]).add_(horiz[..., 1:-1, :], alpha=2)
+
+
+_KERNEL_121 = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0])
+
+
+def _bilinear_numpy(raw: np.ndarray, pattern) -> np.ndarray:
+    """(H, W) -> (H, W, 4): the same normalized convolution with OpenCV's filter2D (~25x faster on CPU)."""
+    h, w = raw.shape
+    tiled = np.tile(pattern_channels(pattern), ((h + 1) // 2, (w + 1) // 2))[:h, :w]
+    masks = (tiled[..., None] == np.arange(4)).astype(raw.dtype)  # (H, W, 4)
+    kernel = _KERNEL_121.astype(raw.dtype)
+    num = cv2.filter2D(raw[..., None] * masks, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+    return num / cv2.filter2D(masks, -1, kernel, borderType=cv2.BORDER_CONSTANT)
 
 
 def _superpixel(t: torch.Tensor, pattern) -> torch.Tensor:
