@@ -24,9 +24,16 @@ from polaraug.synth import polarized_test_pattern
 
 
 def make_frame(h: int, w: int, seed: int = 0) -> np.ndarray:
-    """Intensities (H, W, 4) float32: the polarized test pattern seen by an ideal camera, plus sensor noise."""
+    """Intensities (H, W, 4) float32: the polarized test pattern seen by an ideal camera, plus sensor noise.
+
+    The top tenth is fully polarized light (DoLP = 1), where noise makes about half the pixels
+    inadmissible, so the inadmissible fractions compared below are not trivially zero.
+    """
     rng = np.random.default_rng(seed)
-    y = intensities_from_stokes(polarized_test_pattern(h, w), camera_matrix())
+    s = polarized_test_pattern(h, w)
+    band = s[: h // 10]
+    band[..., 1:] = band[..., :1] * np.stack([np.cos(0.01 * np.arange(w)), np.sin(0.01 * np.arange(w))], -1)
+    y = intensities_from_stokes(s, camera_matrix())
     y = y + rng.normal(0, 0.01, y.shape).astype(np.float32)
     return np.clip(y, 0, 1).astype(np.float32)
 
