@@ -66,6 +66,17 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of an image file from its header only (fast: no pixel decoding)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, UnidentifiedImageError) as e:
+        raise ImageReadError(f"{path}: cannot read image header: {e}") from None
+
+
 def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
     """Atomically write (H, W) or (H, W, C) ``img`` in its channel order: PNG (uint8/uint16), TIFF, NPY."""
     path = Path(path)

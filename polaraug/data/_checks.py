@@ -1,0 +1,34 @@
+"""Checks shared by the readers: safe frame names and sane boxes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path, PurePosixPath
+
+from .errors import DatasetError
+
+BOX_SLACK = 1.0  # pixels a box may overhang the image (annotation rounding) before it is an error
+
+
+def safe_image_path(root: Path, name: str, source: Path, line: int | None = None) -> Path:
+    """``root / name``, refusing absolute names and names that climb out of ``root`` (``../../etc``)."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if not name or pure.is_absolute() or ".." in pure.parts:
+        raise DatasetError(source, f"frame name {name!r} escapes the image folder {root}", line)
+    return root / pure
+
+
+def checked_box(coords: tuple[float, float, float, float], width: int | None, height: int | None,
+                source: Path, what: str, line: int | None = None) -> tuple[float, float, float, float]:
+    """Validate (x1, y1, x2, y2) in continuous pixels; clip overhangs up to BOX_SLACK; raise otherwise."""
+    x1, y1, x2, y2 = coords
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coords):
+        raise DatasetError(source, f"{what}: box coordinates must be finite numbers, got {coords}", line)
+    if x2 < x1 or y2 < y1:
+        raise DatasetError(source, f"{what}: box has x2 < x1 or y2 < y1: {coords}", line)
+    if width is not None and height is not None:
+        if x1 < -BOX_SLACK or y1 < -BOX_SLACK or x2 > width + BOX_SLACK or y2 > height + BOX_SLACK:
+            raise DatasetError(source, f"{what}: box {coords} lies outside the {width}x{height} image", line)
+        x1, x2 = max(x1, 0.0), min(x2, float(width))
+        y1, y2 = max(y1, 0.0), min(y2, float(height))
+    return float(x1), float(y1), float(x2), float(y2)

@@ -1,0 +1,129 @@
+"""BDD100K reader: images/100k/{split}/*.jpg with detection labels in any of BDD100K's three formats.
+
+- det_20: ``labels/det_20/det_{split}.json``, a bare list of frames or Scalabel's ``{"frames": [...]}``;
+- 2018: ``labels/bdd100k_labels_images_{split}.json`` (poly2d-only labels, e.g. drivable area and
+  lanes, are skipped);
+- per-image: ``labels/100k/{split}/*.json``, each ``{"name", "attributes", "frames": [{"objects": [...]}]}``.
+
+Frames are streamed (the 70k-frame det_train.json is never held whole). As in BDD100K's tools, names are
+mapped (bike -> bicycle, ...), "other person"/"other vehicle"/"trailer" and crowd boxes become ignore
+regions, frames without a ``labels`` key have no boxes, and images without a label entry are not frames
+(``unlabeled_images`` lists them). Box2d corners are inclusive pixel indices (Scalabel's COCO export uses
+w = x2 - x1 + 1); they are stored as continuous coordinates (x2 + 1, y2 + 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from . import classes
+from ._checks import checked_box, safe_image_path
+from .errors import DatasetError, SkipReport, handle
+from .frame import Box, Frame
+from .jsonstream import iter_json_array
+
+IMAGE_SIZE = (1280, 720)  # every BDD100K 100k image
+SPLITS = ("train", "val", "test")
+
+
+def image_dir(root: Path, split: str) -> Path:
+    return Path(root) / "images" / "100k" / split
+
+
+def find_labels(root: Path, split: str) -> Path | None:
+    """The label file or folder of ``split``: det_20, then the 2018 file, then per-image JSON; None if absent."""
+    root = Path(root)
+    for cand in (root / "labels" / "det_20" / f"det_{split}.json",
+                 root / "labels" / f"bdd100k_labels_images_{split}.json",
+                 root / "labels" / "100k" / split):
+        if cand.exists():
+            return cand
+    return None
+
+
+def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | None = None,
+                 skip_bad: SkipReport | None = None, image_size: tuple[int, int] = IMAGE_SIZE) -> Iterator[Frame]:
+    """Yield the frames of one split. ``labels`` overrides the label file/folder; the test split (no
+    labels) yields every image with no boxes. With ``skip_bad`` bad frames are recorded there and skipped.
+    """
+    root = Path(root)
+    images = image_dir(root, split)
+    if not images.is_dir():
+        raise DatasetError(images, "no such folder: expected BDD100K's images/100k/{train,val,test}")
+    src = Path(labels) if labels is not None else find_labels(root, split)
+    if src is None:
+        if split != "test":
+            raise DatasetError(root / "labels", f"no labels for split {split!r} (det_20, 2018 or per-image JSON)")
+        for path in sorted(images.glob("*.jpg")):
+            yield Frame(path.name, path, [], *image_size, split=split)
+        return
+    records = _per_image_records(src) if src.is_dir() else ((r, None) for r in iter_json_array(src, "frames"))
+    for record, source in records:
+        try:
+            frame = _frame(record, images, source or src, split, image_size)
+        except DatasetError as e:
+            handle(e, skip_bad)
+            continue
+        yield frame
+
+
+def unlabeled_images(root: str | Path, split: str, frames: Iterable[Frame]) -> list[Path]:
+    """Images on disk that have no label entry (BDD100K's tools ignore them; polaraug reports them)."""
+    named = {f.name for f in frames}
+    return sorted(p for p in image_dir(Path(root), split).glob("*.jpg") if p.name not in named)
+
+
+def _per_image_records(folder: Path) -> Iterator[tuple[dict, Path]]:
+    """Old per-image files: objects of the first frame become the labels."""
+    import json
+
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise DatasetError(path, f"cannot read per-image label file: {e}") from None
+        if not isinstance(data, dict):
+            raise DatasetError(path, "expected a JSON object with 'name' and 'frames'")
+        objects = (data.get("frames") or [{}])[0].get("objects", [])
+        name = data.get("name", path.stem)
+        name = name if name.endswith(".jpg") else f"{name}.jpg"
+        yield {"name": name, "attributes": data.get("attributes", {}), "labels": objects}, path
+
+
+def _flag(attrs: dict, key: str) -> bool:
+    """BDD100K spells attribute keys both ways (``occluded`` and ``Occluded``)."""
+    return bool(attrs.get(key, attrs.get(key.capitalize(), False)))
+
+
+def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int]) -> Frame:
+    if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+        raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")
+    name = record["name"]
+    path = safe_image_path(images, name, source)
+    if not path.is_file():
+        raise DatasetError(source, f"frame {name!r}: image {path} does not exist")
+    attrs = record.get("attributes") or {}
+    width, height = size
+    boxes: list[Box] = []
+    for label in record.get("labels") or []:
+        box2d = label.get("box2d") if isinstance(label, dict) else None
+        if box2d is None:
+            continue  # poly2d-only (drivable area, lanes) or other non-box labels
+        mapped = classes.BDD100K.get(str(label.get("category", "")))
+        if mapped is None:
+            continue  # not a detection category
+        cls, ignore = mapped
+        what = f"frame {name!r}, label {label.get('id', '?')}"
+        try:
+            coords = (box2d["x1"], box2d["y1"], box2d["x2"] + 1, box2d["y2"] + 1)
+        except (KeyError, TypeError):
+            raise DatasetError(source, f"{what}: box2d needs numbers x1, y1, x2, y2, got {box2d!r}") from None
+        x1, y1, x2, y2 = checked_box(coords, width, height, source, what)
+        la = label.get("attributes") or {}
+        boxes.append(Box(x1, y1, x2, y2, cls, ignore=ignore or _flag(la, "crowd"), occluded=_flag(la, "occluded"),
+                         truncated=_flag(la, "truncated"),
+                         attributes={k: v for k, v in la.items() if k.lower() not in ("occluded", "truncated")}))
+    return Frame(name, path, boxes, width, height, split, attrs.get("weather"), attrs.get("timeofday"),
+                 attrs.get("scene"))
