@@ -44,12 +44,14 @@ def find_labels(root: Path, split: str) -> Path | None:
 
 
 def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | None = None,
-                 skip_bad: SkipReport | None = None, image_size: tuple[int, int] = IMAGE_SIZE) -> Iterator[Frame]:
-    """Yield the frames of one split. ``labels`` overrides the label file/folder; the test split (no
-    labels) yields every image with no boxes. With ``skip_bad`` bad frames are recorded there and skipped.
+                 skip_bad: SkipReport | None = None, image_size: tuple[int, int] = IMAGE_SIZE,
+                 images: str | Path | None = None) -> Iterator[Frame]:
+    """Yield the frames of one split. ``labels`` overrides the label file/folder and ``images`` the image
+    folder; the test split (no labels) yields every image with no boxes. A frame's ``size`` entry
+    (Scalabel) overrides ``image_size``. With ``skip_bad`` bad frames are recorded there and skipped.
     """
     root = Path(root)
-    images = image_dir(root, split)
+    images = Path(images) if images is not None else image_dir(root, split)
     if not images.is_dir():
         raise DatasetError(images, "no such folder: expected BDD100K's images/100k/{train,val,test}")
     src = Path(labels) if labels is not None else find_labels(root, split)
@@ -97,6 +99,17 @@ def _flag(attrs: dict, key: str) -> bool:
     return bool(attrs.get(key, attrs.get(key.capitalize(), False)))
 
 
+def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, int]:
+    size = record.get("size")
+    if size is None:
+        return default
+    try:
+        width, height = int(size["width"]), int(size["height"])
+    except (KeyError, TypeError, ValueError):
+        raise DatasetError(source, f"frame {record['name']!r}: 'size' needs integer width and height") from None
+    return width, height
+
+
 def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int]) -> Frame:
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
         raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")
@@ -105,7 +118,7 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
     if not path.is_file():
         raise DatasetError(source, f"frame {name!r}: image {path} does not exist")
     attrs = record.get("attributes") or {}
-    width, height = size
+    width, height = _size(record, size, source)
     boxes: list[Box] = []
     for label in record.get("labels") or []:
         box2d = label.get("box2d") if isinstance(label, dict) else None

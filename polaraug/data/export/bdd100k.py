@@ -35,6 +35,8 @@ def frame_record(frame: Frame) -> dict:
                                 ("scene", frame.scene)) if v is not None}
     labels = [lab for i, b in enumerate(frame.boxes) if (lab := _label(b, i)) is not None]
     record: dict = {"name": frame.name, "attributes": attrs}
+    if frame.width is not None and frame.height is not None:
+        record["size"] = {"width": frame.width, "height": frame.height}  # Scalabel's optional frame size
     if labels:
         record["labels"] = labels
     return record

@@ -1,0 +1,192 @@
+"""Polarimetric sets: polaraug's own layout (read and written) and the layouts cameras deliver (read).
+
+polaraug layout (what ``synth`` and ``translate`` write, what ``validate`` and training read)::
+
+    SET/manifest.json                   schema, camera (calibration), bit depth, splits, provenance
+    SET/images/{split}/{stem}.png       4-channel PNG, channels (I0, I45, I90, I135), uint16 (or uint8)
+    SET/labels/det_{split}.json         boxes in BDD100K det_20 format, canonical classes
+
+Also read (``open_polarimetric``): a folder of 4-channel images; per-angle files ``{stem}_{0,45,90,135}.png``
+or sub-folders ``0/ 45/ 90/ 135/``; raw DoFP mosaics (single-channel images) with a camera that has a
+``dofp_pattern`` (demosaiced on read).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from polaraug.cameras import Camera, camera_from_dict
+from polaraug.io.atomic import write_text
+from polaraug.io.capture import capture_from_array
+from polaraug.io.images import READABLE, ImageReadError, read_image, write_image
+from polaraug.physics.quantize import quantize_admissible
+
+from .bdd100k import read_bdd100k
+from .errors import DatasetError
+from .export.bdd100k import write_bdd100k_labels
+from .frame import Frame
+
+SCHEMA = "polaraug-polarset/1"
+ANGLES = (0, 45, 90, 135)
+CHANNELS = ("I0", "I45", "I90", "I135")
+
+
+def provenance(created_by: str, **extra) -> dict:
+    """Who wrote a set, when, and with which versions."""
+    import torch
+
+    from polaraug import __version__
+
+    return {"created_by": created_by, "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"), "polaraug": __version__, "python": platform.python_version(),
+        "numpy": np.__version__, "torch": torch.__version__, **extra}
+
+
+@dataclass
+class PolarSetWriter:
+    """Writes frames into polaraug's layout; ``close()`` writes labels and the manifest (all atomic)."""
+
+    root: Path
+    camera: Camera
+    bits: int = 16
+    created_by: str = "polaraug"
+    extra: dict = field(default_factory=dict)
+    _frames: dict[str, list[Frame]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self._a = self.camera.matrix(np.float64)
+
+    def image_path(self, split: str, stem: str) -> Path:
+        return self.root / "images" / split / f"{stem}.png"
+
+    def add(self, frame: Frame, intensities: np.ndarray) -> Frame:
+        """Encode (H, W, 4) float intensities admissibly to ``bits`` and record ``frame``'s labels."""
+        path = write_image(self.image_path(frame.split, frame.stem),
+                           quantize_admissible(intensities, self._a, self.bits))
+        h, w = intensities.shape[:2]
+        out = Frame(f"{frame.stem}.png", path, frame.boxes, w, h, frame.split, frame.weather, frame.timeofday,
+                    frame.scene)
+        self._frames.setdefault(frame.split, []).append(out)
+        return out
+
+    def close(self) -> Path:
+        for split, frames in self._frames.items():
+            write_bdd100k_labels(frames, self.root / "labels" / f"det_{split}.json")
+        manifest = {"schema": SCHEMA, "channels": list(CHANNELS), "bit_depth": self.bits,
+                    "camera": self.camera.to_dict(), "splits": {s: len(f) for s, f in self._frames.items()},
+                    "provenance": provenance(self.created_by, **self.extra)}
+        return write_text(self.root / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+
+@dataclass
+class PolarSet:
+    """A polaraug-layout set opened for reading."""
+
+    root: Path
+    camera: Camera
+    bits: int
+    splits: dict[str, int]
+    manifest: dict
+
+    def frames(self, split: str) -> Iterator[Frame]:
+        """Frames of ``split`` with their labels (sizes from the label file)."""
+        labels = self.root / "labels" / f"det_{split}.json"
+        if not labels.is_file():
+            raise DatasetError(labels, f"no labels for split {split!r}")
+        yield from read_bdd100k(self.root, split, labels=labels, images=self.root / "images" / split)
+
+    def load(self, frame: Frame) -> np.ndarray:
+        """(H, W, 4) float32 intensities in [0, 1] of a frame."""
+        img = read_image(frame.image)
+        if img.ndim != 3 or img.shape[2] != 4:
+            raise ImageReadError(f"{frame.image}: expected 4 channels, got shape {img.shape}")
+        return capture_from_array(img, self.camera, path=frame.image).intensities
+
+
+def read_polarset(root: str | Path) -> PolarSet:
+    """Open a polaraug-layout set; errors name manifest.json and the field."""
+    root = Path(root)
+    path = root / "manifest.json"
+    if not path.is_file():
+        raise DatasetError(path, "no manifest.json: not a polaraug polarimetric set")
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DatasetError(path, f"cannot read manifest: {e}") from None
+    if not isinstance(m, dict) or m.get("schema") != SCHEMA:
+        raise DatasetError(path, f"field 'schema' must be {SCHEMA!r}")
+    if m.get("channels") != list(CHANNELS):
+        raise DatasetError(path, f"field 'channels' must be {list(CHANNELS)}, got {m.get('channels')!r}")
+    if m.get("bit_depth") not in (8, 16):
+        raise DatasetError(path, f"field 'bit_depth' must be 8 or 16, got {m.get('bit_depth')!r}")
+    camera = camera_from_dict(m.get("camera"), f"{path} (field 'camera')")
+    return PolarSet(root, camera, m["bit_depth"], dict(m.get("splits") or {}), m)
+
+
+LAYOUTS = ("auto", "polaraug", "angle-folders", "angle-suffix", "four-channel", "dofp")
+
+
+@dataclass(frozen=True)
+class PolarImage:
+    """One polarimetric frame in any layout: one file (4-channel or raw DoFP) or four per-angle files."""
+
+    name: str
+    paths: tuple[Path, ...]
+
+    def read(self) -> np.ndarray:
+        """The frame as stored: (H, W, 4) from 4-channel or per-angle files, (H, W) for a raw mosaic."""
+        if len(self.paths) == 1:
+            return read_image(self.paths[0])
+        planes = [read_image(p) for p in self.paths]
+        for p, plane in zip(self.paths, planes, strict=True):
+            if plane.ndim != 2 or plane.shape != planes[0].shape or plane.dtype != planes[0].dtype:
+                raise ImageReadError(f"{p}: per-angle images must be single-channel and alike, got "
+                                     f"{plane.shape} {plane.dtype} vs {planes[0].shape} {planes[0].dtype}")
+        return np.stack(planes, axis=-1)
+
+
+def _images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in READABLE)
+
+
+def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list[PolarImage]]:
+    """Find the frames of a polarimetric folder; returns (layout, frames). See the module docstring."""
+    root = Path(root)
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose one of {LAYOUTS}")
+    if not root.is_dir():
+        raise DatasetError(root, "no such folder")
+    if layout in ("auto", "polaraug") and (root / "manifest.json").is_file():
+        return "polaraug", [PolarImage(f"{p.parent.name}/{p.name}", (p,))
+                            for p in sorted((root / "images").glob("*/*.png"))]
+    if layout in ("auto", "angle-folders") and all((root / str(a)).is_dir() for a in ANGLES):
+        names = [p.name for p in _images(root / "0")]
+        missing = [f"{a}/{n}" for n in names for a in ANGLES if not (root / str(a) / n).is_file()]
+        if missing:
+            raise DatasetError(root, f"per-angle folders disagree: missing {missing[:5]}")
+        return "angle-folders", [PolarImage(n, tuple(root / str(a) / n for a in ANGLES)) for n in names]
+    files = _images(root)
+    if not files:
+        raise DatasetError(root, "no images found")
+    suffixed = [p for p in files if p.stem.endswith("_0")]
+    if layout in ("auto", "angle-suffix") and suffixed:
+        frames = []
+        for p in suffixed:
+            stem = p.stem[:-2]
+            paths = tuple(p.with_name(f"{stem}_{a}{p.suffix}") for a in ANGLES)
+            if not all(q.is_file() for q in paths):
+                raise DatasetError(p, f"per-angle files of {stem!r} incomplete: need _0, _45, _90, _135")
+            frames.append(PolarImage(stem, paths))
+        return "angle-suffix", frames
+    frames = [PolarImage(p.name, (p,)) for p in files]
+    if layout == "auto":
+        layout = "dofp" if frames[0].read().ndim == 2 else "four-channel"
+    return layout, frames

@@ -1,0 +1,58 @@
+"""Integer encoding of intensities that keeps every pixel admissible.
+
+Rounding four channels independently moves s0 - ||(s1, s2)|| by up to ~2.4 LSB, so a fully polarized
+pixel that was admissible in float can fail the check after rounding. :func:`quantize_admissible` rounds,
+then nudges only the failing pixels by single LSBs in the direction that restores admissibility.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .cone import DEFAULT_TOLERANCE
+from .stokes import stokes_from_intensities
+
+MAX_STEPS = 16
+
+
+def _violation(q: np.ndarray, top: float, a_pinv: np.ndarray) -> np.ndarray:
+    s = (q.astype(np.float64) / top) @ a_pinv.T
+    return np.hypot(s[..., 1], s[..., 2]) - s[..., 0]
+
+
+def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float = DEFAULT_TOLERANCE) -> np.ndarray:
+    """Intensities (..., 4) float in [0, 1] -> unsigned integers of ``bits`` (8 or 16), admissible at ``tol``.
+
+    Pixels that the float input already violates (beyond tol) are repaired too, as far as single-LSB
+    steps allow; raises ValueError if any pixel still fails after MAX_STEPS steps.
+    """
+    if bits not in (8, 16):
+        raise ValueError(f"bits must be 8 or 16, got {bits}")
+    dtype = np.uint8 if bits == 8 else np.uint16
+    top = float(2**bits - 1)
+    q = np.clip(np.round(np.asarray(y, dtype=np.float64) * top), 0, top).astype(np.int64)
+    a_pinv = np.linalg.pinv(np.asarray(a, dtype=np.float64))
+    flat = q.reshape(-1, q.shape[-1])
+    bad = np.flatnonzero(_violation(flat, top, a_pinv) > tol)
+    for _ in range(MAX_STEPS):
+        if bad.size == 0:
+            return q.astype(dtype)
+        sub = flat[bad]
+        rows = np.arange(bad.size)
+        # Raise the darkest channel (it sees the orthogonal polarization: s0 up, ||(s1, s2)|| down); where
+        # it cannot rise, lower the brightest one instead.
+        lo = sub.argmin(axis=1)
+        can_raise = sub[rows, lo] < top
+        hi = sub.argmax(axis=1)
+        sub[rows[can_raise], lo[can_raise]] += 1
+        sub[rows[~can_raise], hi[~can_raise]] -= 1
+        flat[bad] = sub
+        bad = bad[_violation(flat[bad], top, a_pinv) > tol]
+    raise ValueError(f"{bad.size} pixels stay inadmissible after {MAX_STEPS} LSB steps (input far outside the cone?)")
+
+
+def check_quantized(q: np.ndarray, a: np.ndarray, tol: float = DEFAULT_TOLERANCE) -> int:
+    """Number of inadmissible pixels of an integer image (..., 4) at ``tol`` in [0, 1] units."""
+    top = float(np.iinfo(q.dtype).max)
+    s = stokes_from_intensities(q.astype(np.float64) / top, np.asarray(a, dtype=np.float64))
+    return int(np.count_nonzero(np.hypot(s[..., 1], s[..., 2]) - s[..., 0] > tol))
