@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import calibrate_cmd, inspect_cmd
+from . import calibrate_cmd, inspect_cmd, synth_cmd
 
 app = typer.Typer(
     name="polaraug",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("inspect")(inspect_cmd.inspect)
+app.command("synth")(synth_cmd.synth)
 app.add_typer(calibrate_cmd.app, name="calibrate")
 
 

@@ -72,10 +72,13 @@ class PolarSetWriter:
         path = write_image(self.image_path(frame.split, frame.stem),
                            quantize_admissible(intensities, self._a, self.bits))
         h, w = intensities.shape[:2]
-        out = Frame(f"{frame.stem}.png", path, frame.boxes, w, h, frame.split, frame.weather, frame.timeofday,
-                    frame.scene)
-        self._frames.setdefault(frame.split, []).append(out)
-        return out
+        return self.register(Frame(f"{frame.stem}.png", path, frame.boxes, w, h, frame.split, frame.weather,
+                                   frame.timeofday, frame.scene))
+
+    def register(self, frame: Frame) -> Frame:
+        """Record a frame whose image is already at ``image_path(frame.split, frame.stem)`` (parallel writers)."""
+        self._frames.setdefault(frame.split, []).append(frame)
+        return frame
 
     def close(self) -> Path:
         for split, frames in self._frames.items():
