@@ -18,12 +18,15 @@ def safe_image_path(root: Path, name: str, source: Path, line: int | None = None
     return root / pure
 
 
-def checked_box(coords: tuple[float, float, float, float], width: int | None, height: int | None,
+def checked_box(coords: tuple, width: int | None, height: int | None,
                 source: Path, what: str, line: int | None = None) -> tuple[float, float, float, float]:
     """Validate (x1, y1, x2, y2) in continuous pixels; clip overhangs up to BOX_SLACK; raise otherwise."""
-    x1, y1, x2, y2 = coords
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coords):
-        raise DatasetError(source, f"{what}: box coordinates must be finite numbers, got {coords}", line)
+    try:
+        x1, y1, x2, y2 = (float(v) for v in coords)
+    except (TypeError, ValueError):
+        raise DatasetError(source, f"{what}: box coordinates must be numbers, got {coords}", line) from None
+    if not math.isfinite(x1 + y1 + x2 + y2):
+        raise DatasetError(source, f"{what}: box coordinates must be finite, got {coords}", line)
     if x2 < x1 or y2 < y1:
         raise DatasetError(source, f"{what}: box has x2 < x1 or y2 < y1: {coords}", line)
     if width is not None and height is not None:
@@ -31,4 +34,4 @@ def checked_box(coords: tuple[float, float, float, float], width: int | None, he
             raise DatasetError(source, f"{what}: box {coords} lies outside the {width}x{height} image", line)
         x1, x2 = max(x1, 0.0), min(x2, float(width))
         y1, y2 = max(y1, 0.0), min(y2, float(height))
-    return float(x1), float(y1), float(x2), float(y2)
+    return x1, y1, x2, y2

@@ -45,14 +45,15 @@ def find_labels(root: Path, split: str) -> Path | None:
 
 def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | None = None,
                  skip_bad: SkipReport | None = None, image_size: tuple[int, int] = IMAGE_SIZE,
-                 images: str | Path | None = None) -> Iterator[Frame]:
+                 images: str | Path | None = None, check_images: bool = True) -> Iterator[Frame]:
     """Yield the frames of one split. ``labels`` overrides the label file/folder and ``images`` the image
     folder; the test split (no labels) yields every image with no boxes. A frame's ``size`` entry
     (Scalabel) overrides ``image_size``. With ``skip_bad`` bad frames are recorded there and skipped.
+    ``check_images=False`` skips the per-frame existence check (label-only work on a labels download).
     """
     root = Path(root)
     images = Path(images) if images is not None else image_dir(root, split)
-    if not images.is_dir():
+    if check_images and not images.is_dir():
         raise DatasetError(images, "no such folder: expected BDD100K's images/100k/{train,val,test}")
     src = Path(labels) if labels is not None else find_labels(root, split)
     if src is None:
@@ -64,7 +65,7 @@ def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | No
     records = _per_image_records(src) if src.is_dir() else ((r, None) for r in iter_json_array(src, "frames"))
     for record, source in records:
         try:
-            frame = _frame(record, images, source or src, split, image_size)
+            frame = _frame(record, images, source or src, split, image_size, check_images)
         except DatasetError as e:
             handle(e, skip_bad)
             continue
@@ -94,9 +95,13 @@ def _per_image_records(folder: Path) -> Iterator[tuple[dict, Path]]:
         yield {"name": name, "attributes": data.get("attributes", {}), "labels": objects}, path
 
 
-def _flag(attrs: dict, key: str) -> bool:
+_FLAG_KEYS = frozenset({"occluded", "Occluded", "truncated", "Truncated"})
+
+
+def _flag(attrs: dict, key: str, capitalised: str) -> bool:
     """BDD100K spells attribute keys both ways (``occluded`` and ``Occluded``)."""
-    return bool(attrs.get(key, attrs.get(key.capitalize(), False)))
+    value = attrs.get(key)
+    return bool(attrs.get(capitalised, False) if value is None else value)
 
 
 def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, int]:
@@ -110,12 +115,13 @@ def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, in
     return width, height
 
 
-def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int]) -> Frame:
+def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int],
+           check_image: bool = True) -> Frame:
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
         raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")
     name = record["name"]
     path = safe_image_path(images, name, source)
-    if not path.is_file():
+    if check_image and not path.is_file():
         raise DatasetError(source, f"frame {name!r}: image {path} does not exist")
     attrs = record.get("attributes") or {}
     width, height = _size(record, size, source)
@@ -128,15 +134,15 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
         if mapped is None:
             continue  # not a detection category
         cls, ignore = mapped
-        what = f"frame {name!r}, label {label.get('id', '?')}"
         try:
             coords = (box2d["x1"], box2d["y1"], box2d["x2"] + 1, box2d["y2"] + 1)
         except (KeyError, TypeError):
-            raise DatasetError(source, f"{what}: box2d needs numbers x1, y1, x2, y2, got {box2d!r}") from None
-        x1, y1, x2, y2 = checked_box(coords, width, height, source, what)
+            raise DatasetError(source, f"frame {name!r}, label {label.get('id', '?')}: box2d needs numbers "
+                                       f"x1, y1, x2, y2, got {box2d!r}") from None
+        x1, y1, x2, y2 = checked_box(coords, width, height, source, f"frame {name!r}, label {label.get('id')}")
         la = label.get("attributes") or {}
-        boxes.append(Box(x1, y1, x2, y2, cls, ignore=ignore or _flag(la, "crowd"), occluded=_flag(la, "occluded"),
-                         truncated=_flag(la, "truncated"),
-                         attributes={k: v for k, v in la.items() if k.lower() not in ("occluded", "truncated")}))
+        boxes.append(Box(x1, y1, x2, y2, cls, ignore or _flag(la, "crowd", "Crowd"),
+                         _flag(la, "occluded", "Occluded"), _flag(la, "truncated", "Truncated"),
+                         {k: v for k, v in la.items() if k not in _FLAG_KEYS}))
     return Frame(name, path, boxes, width, height, split, attrs.get("weather"), attrs.get("timeofday"),
                  attrs.get("scene"))
