@@ -27,7 +27,7 @@ def synth(
     weather: Annotated[str, typer.Option(help="mixed, clear, overcast, foggy or rainy.")] = "mixed",
     night: Annotated[float, typer.Option(help="Share of night frames.")] = 0.2,
     val: Annotated[float, typer.Option(help="Share of frames in the val split.")] = 0.2,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same files.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same images and labels.")] = 0,
     camera: Annotated[str, typer.Option(help="Polarimetric camera file or built-in name.")] = "ideal",
     bits: Annotated[int, typer.Option(help="Polarimetric PNG depth: 8 or 16.")] = 16,
     dofp: Annotated[bool, typer.Option(help="Simulate the camera's DoFP mosaic and demosaicing.")] = False,

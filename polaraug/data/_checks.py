@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import DatasetError
 
@@ -11,9 +11,10 @@ BOX_SLACK = 1.0  # pixels a box may overhang the image (annotation rounding) bef
 
 
 def safe_image_path(root: Path, name: str, source: Path, line: int | None = None) -> Path:
-    """``root / name``, refusing absolute names and names that climb out of ``root`` (``../../etc``)."""
+    """``root / name``, refusing absolute names, drive letters and names that climb out of ``root``
+    (``../../etc``). Symbolic links inside ``root`` are followed as the dataset's owner made them."""
     pure = PurePosixPath(name.replace("\\", "/"))
-    if not name or pure.is_absolute() or ".." in pure.parts:
+    if not name or pure.is_absolute() or ".." in pure.parts or PureWindowsPath(name).anchor:
         raise DatasetError(source, f"frame name {name!r} escapes the image folder {root}", line)
     return root / pure
 
@@ -32,6 +33,8 @@ def checked_box(coords: tuple, width: int | None, height: int | None,
     if width is not None and height is not None:
         if x1 < -BOX_SLACK or y1 < -BOX_SLACK or x2 > width + BOX_SLACK or y2 > height + BOX_SLACK:
             raise DatasetError(source, f"{what}: box {coords} lies outside the {width}x{height} image", line)
-        x1, x2 = max(x1, 0.0), min(x2, float(width))
-        y1, y2 = max(y1, 0.0), min(y2, float(height))
+        x1, x2 = min(max(x1, 0.0), float(width)), min(max(x2, 0.0), float(width))
+        y1, y2 = min(max(y1, 0.0), float(height)), min(max(y2, 0.0), float(height))
+    if x2 <= x1 or y2 <= y1:
+        raise DatasetError(source, f"{what}: box {coords} has no area inside the image", line)
     return x1, y1, x2, y2

@@ -65,6 +65,8 @@ def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | No
     records = _per_image_records(src) if src.is_dir() else ((r, None) for r in iter_json_array(src, "frames"))
     for record, source in records:
         try:
+            if isinstance(record, DatasetError):
+                raise record
             frame = _frame(record, images, source or src, split, image_size, check_images)
         except DatasetError as e:
             handle(e, skip_bad)
@@ -78,21 +80,32 @@ def unlabeled_images(root: str | Path, split: str, frames: Iterable[Frame]) -> l
     return sorted(p for p in image_dir(Path(root), split).glob("*.jpg") if p.name not in named)
 
 
-def _per_image_records(folder: Path) -> Iterator[tuple[dict, Path]]:
-    """Old per-image files: objects of the first frame become the labels."""
+def _per_image_records(folder: Path) -> Iterator[tuple[dict | DatasetError, Path]]:
+    """Old per-image files as det_20-like records (objects of the first frame become the labels); a bad
+    file is yielded as its DatasetError so that skip_bad can pass over it."""
     import json
 
-    for path in sorted(folder.glob("*.json")):
+    paths = sorted(folder.glob("*.json"))
+    if not paths:
+        raise DatasetError(folder, "no per-image label files (*.json)")
+    for path in paths:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            if not isinstance(data, dict):
+                raise DatasetError(path, "expected a JSON object with 'name' and 'frames'")
+            frames = data.get("frames") or [{}]
+            if not isinstance(frames, list) or not isinstance(frames[0], dict):
+                raise DatasetError(path, "'frames' must be a list of objects")
+            name = data.get("name", path.stem)
+            if not isinstance(name, str):
+                raise DatasetError(path, f"'name' must be a string, got {name!r}")
+            name = name if name.endswith(".jpg") else f"{name}.jpg"
+            yield {"name": name, "attributes": data.get("attributes") or {},
+                   "labels": frames[0].get("objects") or []}, path
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise DatasetError(path, f"cannot read per-image label file: {e}") from None
-        if not isinstance(data, dict):
-            raise DatasetError(path, "expected a JSON object with 'name' and 'frames'")
-        objects = (data.get("frames") or [{}])[0].get("objects", [])
-        name = data.get("name", path.stem)
-        name = name if name.endswith(".jpg") else f"{name}.jpg"
-        yield {"name": name, "attributes": data.get("attributes", {}), "labels": objects}, path
+            yield DatasetError(path, f"cannot read per-image label file: {e}"), path
+        except DatasetError as e:
+            yield e, path
 
 
 _FLAG_KEYS = frozenset({"occluded", "Occluded", "truncated", "Truncated"})
@@ -119,6 +132,8 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
            check_image: bool = True) -> Frame:
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
         raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")
+    if not isinstance(record.get("labels") or [], list) or not isinstance(record.get("attributes") or {}, dict):
+        raise DatasetError(source, f"frame {record['name']!r}: 'labels' must be a list and 'attributes' an object")
     name = record["name"]
     path = safe_image_path(images, name, source)
     if check_image and not path.is_file():
@@ -139,7 +154,8 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
         except (KeyError, TypeError):
             raise DatasetError(source, f"frame {name!r}, label {label.get('id', '?')}: box2d needs numbers "
                                        f"x1, y1, x2, y2, got {box2d!r}") from None
-        x1, y1, x2, y2 = checked_box(coords, width, height, source, f"frame {name!r}, label {label.get('id')}")
+        x1, y1, x2, y2 = checked_box(coords, width, height, source,
+                                     f"frame {name!r}, label {label.get('id')} (box2d {box2d})")
         la = label.get("attributes") or {}
         boxes.append(Box(x1, y1, x2, y2, cls, ignore or _flag(la, "crowd", "Crowd"),
                          _flag(la, "occluded", "Occluded"), _flag(la, "truncated", "Truncated"),

@@ -25,7 +25,7 @@ class _Buffer:
 
     def __init__(self, path: Path):
         self.path = path
-        self.f = open(path, encoding="utf-8")  # noqa: SIM115 (closed by close())
+        self.f = open(path, encoding="utf-8-sig")  # noqa: SIM115 (closed by close()); -sig: tolerate a BOM
         self.text, self.pos, self.line0, self.eof = "", 0, 1, False
 
     def close(self) -> None:
@@ -80,6 +80,8 @@ class _Buffer:
                     raise self.fail(f"malformed JSON: {e.msg}", e.pos) from None
                 self.more()  # maybe cut off: retry with more text (at end of file the next error is final)
             else:
+                if end == len(self.text) and not self.eof and self.more():
+                    continue  # a number may go on in the next chunk ("12|345"): decode again with it
                 self.pos = end
                 return obj
 

@@ -29,9 +29,11 @@ def read_kitti(root: str | Path, split: str = "train", skip_bad: SkipReport | No
     paths = sorted(images.glob("*.png"))
     if not paths:
         raise DatasetError(images, "no PNG images")
+    if split != "test" and not labels.is_dir():
+        raise DatasetError(labels, "no such folder: the training split needs label_2 (use split='test' for none)")
     for path in paths:
         try:
-            yield _frame(path, labels / f"{path.stem}.txt", split, labelled=labels.is_dir())
+            yield _frame(path, labels / f"{path.stem}.txt", split, labelled=split != "test")
         except (DatasetError, ImageReadError) as e:
             handle(e, skip_bad)
 

@@ -168,10 +168,14 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     if not root.is_dir():
         raise DatasetError(root, "no such folder")
     if layout in ("auto", "polaraug") and (root / "manifest.json").is_file():
-        return "polaraug", [PolarImage(f"{p.parent.name}/{p.name}", (p,))
-                            for p in sorted((root / "images").glob("*/*.png"))]
+        frames = [PolarImage(f"{p.parent.name}/{p.name}", (p,)) for p in sorted((root / "images").glob("*/*.png"))]
+        if not frames:
+            raise DatasetError(root / "images", "no images in the polaraug set")
+        return "polaraug", frames
     if layout in ("auto", "angle-folders") and all((root / str(a)).is_dir() for a in ANGLES):
         names = [p.name for p in _images(root / "0")]
+        if not names:
+            raise DatasetError(root / "0", "no images in the per-angle folders")
         missing = [f"{a}/{n}" for n in names for a in ANGLES if not (root / str(a) / n).is_file()]
         if missing:
             raise DatasetError(root, f"per-angle folders disagree: missing {missing[:5]}")
@@ -179,16 +183,18 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     files = _images(root)
     if not files:
         raise DatasetError(root, "no images found")
-    suffixed = [p for p in files if p.stem.endswith("_0")]
-    if layout in ("auto", "angle-suffix") and suffixed:
-        frames = []
-        for p in suffixed:
-            stem = p.stem[:-2]
-            paths = tuple(p.with_name(f"{stem}_{a}{p.suffix}") for a in ANGLES)
-            if not all(q.is_file() for q in paths):
-                raise DatasetError(p, f"per-angle files of {stem!r} incomplete: need _0, _45, _90, _135")
-            frames.append(PolarImage(stem, paths))
-        return "angle-suffix", frames
+    groups = {p: tuple(p.with_name(f"{p.stem[:-2]}_{a}{p.suffix}") for a in ANGLES)
+              for p in files if p.stem.endswith("_0")}
+    # A NAME_0 file with any NAME_45/90/135 sibling is a per-angle group; a lone "scene_0.png" is not.
+    groups = {p: g for p, g in groups.items() if any(q.is_file() for q in g[1:])}
+    complete = {p: g for p, g in groups.items() if all(q.is_file() for q in g)}
+    if layout == "angle-suffix" or (layout == "auto" and groups):
+        for p in groups:
+            if p not in complete:
+                raise DatasetError(p, f"per-angle files of {p.stem[:-2]!r} incomplete: need _0, _45, _90, _135")
+        if not complete:
+            raise DatasetError(root, "no per-angle files NAME_0, NAME_45, NAME_90, NAME_135")
+        return "angle-suffix", [PolarImage(p.stem[:-2], g) for p, g in complete.items()]
     frames = [PolarImage(p.name, (p,)) for p in files]
     if layout == "auto":
         layout = "dofp" if frames[0].read().ndim == 2 else "four-channel"

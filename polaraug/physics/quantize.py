@@ -23,6 +23,8 @@ def _violation(q: np.ndarray, top: float, a_pinv: np.ndarray) -> np.ndarray:
 def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float = DEFAULT_TOLERANCE) -> np.ndarray:
     """Intensities (..., 4) float in [0, 1] -> unsigned integers of ``bits`` (8 or 16), admissible at ``tol``.
 
+    Negative values are set to 0; pixels whose brightest channel exceeds 1 are scaled down as a whole.
+
     Pixels that the float input already violates (beyond tol) are repaired too, as far as single-LSB
     steps allow; raises ValueError if any pixel still fails after MAX_STEPS steps.
     """
@@ -30,7 +32,11 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
         raise ValueError(f"bits must be 8 or 16, got {bits}")
     dtype = np.uint8 if bits == 8 else np.uint16
     top = float(2**bits - 1)
-    q = np.clip(np.round(np.asarray(y, dtype=np.float64) * top), 0, top).astype(np.int64)
+    y = np.clip(np.asarray(y, dtype=np.float64), 0.0, None)
+    # A pixel brighter than the range is scaled down as a whole: scaling keeps it inside the cone,
+    # clipping its brightest channel does not (repaired pixels of a calibrated camera can exceed 1).
+    y = y / np.maximum(y.max(axis=-1, keepdims=True), 1.0)
+    q = np.clip(np.round(y * top), 0, top).astype(np.int64)
     a_pinv = np.linalg.pinv(np.asarray(a, dtype=np.float64))
     flat = q.reshape(-1, q.shape[-1])
     bad = np.flatnonzero(_violation(flat, top, a_pinv) > tol)

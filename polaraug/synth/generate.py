@@ -7,7 +7,9 @@ kept under ``.synth/`` until the label files are assembled). All writes are atom
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import multiprocessing as mp
 import os
 from collections.abc import Iterator
@@ -30,6 +32,8 @@ from .sensor import SensorConfig, capture_polar, capture_rgb
 MODES = ("rgb", "polar", "paired")
 RGB_LAYOUTS = ("bdd100k", "kitti")
 OCCLUDED_BELOW = 0.8  # visible share of an object's unoccluded pixels under which it counts as occluded
+MIN_BOX_PIXELS = 12  # fewer visible pixels: an ignore region (not a positive, not a background)
+MIN_TRANSMISSION = 0.05  # fog leaves less than this of the object's light: an ignore region
 
 
 @dataclass
@@ -101,11 +105,43 @@ def split_of(cfg: SynthConfig, index: int) -> str:
     return "val" if (index * 0.6180339887) % 1.0 < cfg.val_fraction else "train"
 
 
+def config_digest(cfg: SynthConfig) -> str:
+    """Hash of everything that changes the frames (not ``n``: a larger n extends a run)."""
+    d = asdict(cfg)
+    d.pop("n")
+    d["camera"] = cfg.camera.to_dict()
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def claim_output(cfg: SynthConfig, paths: Paths) -> None:
+    """Refuse to resume into a folder generated with other settings; record ours otherwise."""
+    stamp = paths.work / "config.json"
+    digest = config_digest(cfg)
+    if stamp.is_file():
+        old = json.loads(stamp.read_text()).get("digest")
+        if old != digest:
+            raise ValueError(f"{paths.out} holds frames generated with other settings ({stamp}); "
+                             "choose a new folder or delete it")
+    else:
+        write_text(stamp, json.dumps({"digest": digest, "config": {**asdict(cfg), "camera": cfg.camera.name}},
+                                     default=str, indent=2))
+
+
+def _outputs_exist(cfg: SynthConfig, paths: Paths, record: dict) -> bool:
+    split, name = record["split"], record["name"]
+    return ((cfg.mode == "polar" or paths.rgb_image(split, name).is_file())
+            and (cfg.mode == "rgb" or paths.polar_image(split, name).is_file()))
+
+
 def render_frame(cfg: SynthConfig, paths: Paths, index: int) -> dict:
-    """Render, capture and write frame ``index``; returns its label record (also kept under .synth/)."""
+    """Render, capture and write frame ``index``; returns its label record (also kept under .synth/).
+
+    A frame whose record and images exist is not rendered again (resume after an interruption)."""
     record_path = paths.work / "records" / f"{index:06d}.json"
     if record_path.is_file():
-        return json.loads(record_path.read_text())
+        record = json.loads(record_path.read_text())
+        if _outputs_exist(cfg, paths, record):
+            return record
     rng = np.random.default_rng([cfg.seed, index])
     weather = random_weather(rng, None if cfg.weather == "mixed" else cfg.weather,
                              night=bool(rng.random() < cfg.night_fraction))
@@ -118,8 +154,10 @@ def render_frame(cfg: SynthConfig, paths: Paths, index: int) -> dict:
         q = capture_polar(out.stokes, cfg.camera.matrix(np.float64), cfg.sensor, rng)
         write_image(paths.polar_image(split, name), q)
     classes = {o.obj: o.cls for o in scene.objects}
-    boxes = [{"cls": classes[oid], "box": [x1, y1, x2, y2], "occluded": vis < OCCLUDED_BELOW, "truncated": trunc}
-             for oid, (x1, y1, x2, y2, vis, trunc) in sorted(out.boxes.items())]
+    boxes = [{"cls": classes[oid], "box": [v.x1, v.y1, v.x2, v.y2], "occluded": v.visible < OCCLUDED_BELOW,
+              "truncated": v.truncated, "ignore": v.pixels < MIN_BOX_PIXELS
+              or math.exp(-weather.fog_density * v.depth) < MIN_TRANSMISSION}
+             for oid, v in sorted(out.boxes.items())]
     record = {"index": index, "name": name, "split": split, "weather": weather.name,
               "timeofday": "night" if weather.night else "daytime", "boxes": boxes}
     write_text(record_path, json.dumps(record))
@@ -127,7 +165,8 @@ def render_frame(cfg: SynthConfig, paths: Paths, index: int) -> dict:
 
 
 def _frame_of(record: dict, image: Path, cfg: SynthConfig) -> Frame:
-    boxes = [Box(*b["box"], b["cls"], occluded=b["occluded"], truncated=b["truncated"]) for b in record["boxes"]]
+    boxes = [Box(*b["box"], b["cls"], ignore=b["ignore"], occluded=b["occluded"], truncated=b["truncated"])
+             for b in record["boxes"]]
     return Frame(image.name, image, boxes, cfg.width, cfg.height, record["split"], record["weather"],
                  record["timeofday"], "city street")
 
@@ -167,6 +206,7 @@ def generate(cfg: SynthConfig, out: str | Path, workers: int | None = None, prog
     from tqdm import tqdm
 
     paths = Paths(Path(out), cfg.mode, cfg.rgb_layout)
+    claim_output(cfg, paths)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     records = sorted(tqdm(iter_records(cfg, paths, workers), total=cfg.n, disable=not progress, unit="frame",
                           desc="synth"), key=lambda r: r["index"])

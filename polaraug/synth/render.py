@@ -28,14 +28,28 @@ from .scene import MATERIAL_ID, MATERIAL_NAMES, MATERIALS, Part, Scene
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # monochrome polarization sensor response to linear RGB
 FAR = 1e9
-MIN_BOX_PIXELS = 12
+
+
+@dataclass(frozen=True)
+class VisibleObject:
+    """An object's tight box of visible pixels (continuous coordinates), the visible share of its
+    unoccluded pixels, whether its projection leaves the image, its visible pixel count and median depth."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    visible: float
+    truncated: bool
+    pixels: int
+    depth: float
 
 
 @dataclass
 class Rendered:
     """rgb: (H, W, 3) linear radiance; stokes: (H, W, 3) monochrome, same units; ids: (H, W) object id or -1;
     material: (H, W) index into MATERIAL_NAMES or -1 (sky); normal: (H, W, 3); depth: (H, W) ray length;
-    boxes: {object id: (x1, y1, x2, y2, visible fraction, truncated)} in continuous pixel coordinates."""
+    boxes: {object id: VisibleObject} for every object with at least one visible pixel."""
 
     rgb: np.ndarray
     stokes: np.ndarray
@@ -43,7 +57,7 @@ class Rendered:
     depth: np.ndarray
     material: np.ndarray
     normal: np.ndarray
-    boxes: dict[int, tuple[float, float, float, float, float, bool]]
+    boxes: dict[int, VisibleObject]
 
 
 def _pixel_subset(scene: Scene, part: Part) -> np.ndarray | None:
@@ -150,7 +164,7 @@ def render(scene: Scene) -> Rendered:
     rgb, stokes = _shade(scene, dirs, depth, normal, mat, albedo)
     rgb, stokes = _fog(scene, depth, rgb, stokes)
     full = {k: np.unique(np.concatenate(v)).size for k, v in amodal.items()}
-    boxes = _boxes(scene, ids.reshape(h, w), full)
+    boxes = _boxes(scene, ids.reshape(h, w), depth.reshape(h, w), full)
     return Rendered(rgb.reshape(h, w, 3), stokes.reshape(h, w, 3), ids.reshape(h, w), depth.reshape(h, w),
                     mat.reshape(h, w), normal.reshape(h, w, 3), boxes)
 
@@ -218,8 +232,8 @@ def _fog(scene: Scene, depth: np.ndarray, rgb: np.ndarray, stokes: np.ndarray):
     return rgb, stokes
 
 
-def _boxes(scene: Scene, ids: np.ndarray, full: dict[int, int]) -> dict[int, tuple]:
-    """Tight boxes of visible pixels, the visible share of the unoccluded pixels, and truncation."""
+def _boxes(scene: Scene, ids: np.ndarray, depth: np.ndarray, full: dict[int, int]) -> dict[int, VisibleObject]:
+    """Tight boxes of visible pixels, the visible share of the unoccluded pixels, truncation, depth."""
     h, w = ids.shape
     ys, xs = np.nonzero(ids >= 0)
     if ys.size == 0:
@@ -228,19 +242,18 @@ def _boxes(scene: Scene, ids: np.ndarray, full: dict[int, int]) -> dict[int, tup
     order = np.argsort(obj, kind="stable")
     obj, ys, xs = obj[order], ys[order], xs[order]
     starts = np.flatnonzero(np.r_[True, obj[1:] != obj[:-1]])
-    counts = np.diff(np.r_[starts, obj.size])
+    ends = np.r_[starts[1:], obj.size]
     x1s, x2s = np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts)
     y1s, y2s = np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts)
     out = {}
     cam = scene.camera
-    for k, start in enumerate(starts):
-        oid = int(obj[start])
-        if counts[k] < MIN_BOX_PIXELS:
-            continue
+    for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        oid, count = int(obj[start]), int(end - start)
         corners = np.array([[x, y, z] for p in scene.parts if p.obj == oid for x in (p.lo[0], p.hi[0])
                             for y in (p.lo[1], p.hi[1]) for z in (p.lo[2], p.hi[2])])
         xy, _ = cam.project(corners)
         truncated = bool(xy[:, 0].min() < 0 or xy[:, 1].min() < 0 or xy[:, 0].max() > w or xy[:, 1].max() > h)
-        visible = counts[k] / max(full.get(oid, counts[k]), 1)
-        out[oid] = (float(x1s[k]), float(y1s[k]), float(x2s[k] + 1), float(y2s[k] + 1), float(visible), truncated)
+        out[oid] = VisibleObject(float(x1s[k]), float(y1s[k]), float(x2s[k] + 1), float(y2s[k] + 1),
+                                 count / max(full.get(oid, count), 1), truncated, count,
+                                 float(np.median(depth[ys[start:end], xs[start:end]])))
     return out

@@ -87,3 +87,27 @@ def test_missing_folders_are_clear_errors(tmp_path):
     (tmp_path / "images" / "100k" / "train").mkdir(parents=True)
     with pytest.raises(DatasetError, match="no labels for split 'train'"):
         list(read_bdd100k(tmp_path, "train"))
+
+
+def test_windows_drive_names_and_boxes_without_area_are_refused(tmp_path):
+    for bad, message in (({"name": "D:\\secret.jpg"}, "escapes"),
+                         ({"name": "bad.jpg", "labels": [{"id": "9", "category": "car", "box2d": {
+                             "x1": 1280.2, "y1": 5, "x2": 1280.4, "y2": 9}}]}, "no area")):
+        root = _with_bad_frame(tmp_path / message, bad)
+        with pytest.raises(DatasetError, match=message):
+            list(read_bdd100k(root, "val"))
+
+
+def test_bad_per_image_files_are_skipped_or_reported(tmp_path):
+    root = make_bdd100k(tmp_path, "per_image")
+    folder = root / "labels" / "100k" / "val"
+    (folder / "zz-broken.json").write_text("{not json")
+    (folder / "zz-list.json").write_text('{"name": "x", "frames": [1]}')
+    with pytest.raises(DatasetError, match="zz-broken.json: cannot read"):
+        list(read_bdd100k(root, "val"))
+    report = SkipReport()
+    assert len(list(read_bdd100k(root, "val", skip_bad=report))) == 3 and len(report) == 2
+    for p in folder.iterdir():
+        p.unlink()
+    with pytest.raises(DatasetError, match="no per-image label files"):
+        list(read_bdd100k(root, "val"))

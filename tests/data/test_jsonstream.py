@@ -60,3 +60,13 @@ def test_non_utf8_is_reported(tmp_path):
     (tmp_path / "x.json").write_bytes(b'[{"name": "\xff\xfe"}]')
     with pytest.raises(DatasetError, match="UTF-8"):
         list(js.iter_json_array(tmp_path / "x.json"))
+
+
+def test_numbers_cut_by_a_chunk_boundary_and_a_bom(tmp_path, monkeypatch):
+    monkeypatch.setattr(js, "CHUNK", 5)
+    (tmp_path / "n.json").write_text("[1, 12345, 3, -0.125e2]")
+    assert list(js.iter_json_array(tmp_path / "n.json")) == [1, 12345, 3, -12.5]
+    (tmp_path / "w.json").write_text('{"n": 123456789, "frames": [1]}')
+    assert list(js.iter_json_array(tmp_path / "w.json")) == [1]
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(ITEMS[:3]).encode())
+    assert list(js.iter_json_array(tmp_path / "bom.json")) == ITEMS[:3]

@@ -51,3 +51,12 @@ def test_empty_or_missing_folders(tmp_path):
     (tmp_path / "training" / "image_2").mkdir(parents=True)
     with pytest.raises(DatasetError, match="no PNG images"):
         list(read_kitti(tmp_path))
+
+
+def test_training_split_without_labels_is_an_error_not_empty_frames(tmp_path):
+    root = make_kitti(tmp_path)
+    for p in (root / "training" / "label_2").iterdir():
+        p.unlink()
+    (root / "training" / "label_2").rmdir()
+    with pytest.raises(DatasetError, match="label_2"):
+        list(read_kitti(root))

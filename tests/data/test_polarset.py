@@ -75,3 +75,9 @@ def test_incomplete_per_angle_files_are_reported(tmp_path):
     write_image(tmp_path / "x_45.png", np.zeros((4, 4), np.uint8))
     with pytest.raises(DatasetError, match="incomplete"):
         scan_polarimetric(tmp_path)
+
+
+def test_a_lone_four_channel_image_named_like_an_angle_is_four_channel(tmp_path):
+    write_image(tmp_path / "scene_0.png", np.zeros((4, 4, 4), np.uint8))
+    layout, frames = scan_polarimetric(tmp_path)
+    assert layout == "four-channel" and len(frames) == 1

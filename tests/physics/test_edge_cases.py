@@ -75,3 +75,14 @@ def test_demosaic_and_mosaic_batches_round_trip(rng):
     single = demosaic(torch.from_numpy(raws[0]), pattern)
     assert single.shape == (4, 6, 8)
     np.testing.assert_array_equal(mosaic(single, pattern).numpy(), raws[0])
+
+
+def test_quantization_of_a_calibrated_camera_with_bright_repaired_pixels(rng):
+    from polaraug.physics.quantize import check_quantized, quantize_admissible
+
+    a = camera_matrix([0, 45, 90, 135], [1.0, 0.6, 1.0, 1.3], [50, 8, 100, 20])
+    saturated = np.clip(rng.uniform(0, 1.5, (64, 64, 4)), 0, 1).astype(np.float32)
+    y = repair_intensities(saturated, a)
+    assert y.max() > 1.1  # repairing clipped pixels pushes some beyond the range
+    for bits in (8, 16):
+        assert check_quantized(quantize_admissible(y, a, bits), a) == 0

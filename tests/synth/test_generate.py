@@ -94,3 +94,21 @@ def test_cli_synth_and_bad_options(tmp_path):
                      (["--dofp"], "dofp_pattern")):
         res = runner.invoke(app, ["synth", str(tmp_path / "t"), "-n", "1", *bad])
         assert res.exit_code == 2 and msg in res.output, res.output
+
+
+def test_other_settings_are_refused_and_a_lost_image_is_rendered_again(paired, tmp_path):
+    out, cfg, _ = paired
+    with pytest.raises(ValueError, match="other settings"):
+        generate(SynthConfig(n=8, width=96, height=64, seed=4, val_fraction=0.25), out, workers=1, progress=False)
+    image = sorted((out / "rgb" / "images" / "100k").rglob("*.jpg"))[0]
+    before = image.read_bytes()
+    image.unlink()
+    generate(cfg, out, workers=1, progress=False)
+    assert image.read_bytes() == before
+
+
+def test_tiny_and_fogged_out_objects_are_ignore_regions(tmp_path):
+    cfg = SynthConfig(n=6, width=96, height=64, seed=5, weather="foggy", night_fraction=0.0, mode="rgb")
+    generate(cfg, tmp_path, workers=1, progress=False)
+    boxes = [b for split in ("train", "val") for f in read_bdd100k(tmp_path, split) for b in f.boxes]
+    assert any(b.ignore for b in boxes) and any(not b.ignore for b in boxes)

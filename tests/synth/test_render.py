@@ -28,10 +28,10 @@ def test_renders_are_admissible_and_finite(scenes):
 def test_boxes_are_tight_around_visible_object_pixels(scenes):
     n_boxes = 0
     for _, r in scenes:
-        for oid, (x1, y1, x2, y2, vis, _) in r.boxes.items():
+        for oid, v in r.boxes.items():
             ys, xs = np.nonzero(r.ids == oid)
-            assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x1, y1, x2, y2)
-            assert 0 < vis <= 1
+            assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (v.x1, v.y1, v.x2, v.y2)
+            assert 0 < v.visible <= 1 and v.pixels == ys.size and v.depth > 0
             n_boxes += 1
     assert n_boxes > 10
 

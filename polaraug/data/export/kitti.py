@@ -28,7 +28,11 @@ def kitti_type(box: Box) -> str:
 
 def label_line(box: Box) -> str:
     kind = kitti_type(box)
-    trunc, occ = (-1.0, -1) if kind == "DontCare" else (1.0 if box.truncated else 0.0, 1 if box.occluded else 0)
+    if kind == "DontCare":
+        trunc, occ = -1.0, -1
+    else:  # KITTI's own levels when the box came from KITTI, else the flags
+        trunc = float(box.attributes.get("kitti_truncation", 1.0 if box.truncated else 0.0))
+        occ = int(box.attributes.get("kitti_occlusion", 1 if box.occluded else 0))
     return (f"{kind} {trunc:.2f} {occ} -10 {box.x1:.2f} {box.y1:.2f} {box.x2:.2f} {box.y2:.2f} "
             "-1 -1 -1 -1000 -1000 -1000 -10")
 

@@ -42,7 +42,8 @@ def label_lines(frame: Frame, width: int, height: int) -> tuple[list[str], int]:
 
 
 def _place_image(src: Path, dst: Path) -> None:
-    if dst.exists():
+    """Hard-link (else copy) ``src`` to ``dst`` atomically, replacing an older file there."""
+    if dst.exists() and dst.samefile(src):
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(dst) as tmp:
@@ -65,7 +66,7 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
         for frame in frames:
             if frame.width is None or frame.height is None:
                 raise ValueError(f"{frame.image}: frame size unknown; cannot normalise YOLO boxes")
-            stem = Path(frame.name).stem
+            stem = Path(frame.name).with_suffix("").as_posix().replace("/", "__")  # nested names stay unique
             _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
             lines, dropped = label_lines(frame, frame.width, frame.height)
             write_text(out / "labels" / split / f"{stem}.txt", "".join(line + "\n" for line in lines))
