@@ -29,7 +29,7 @@ def synth(
     val: Annotated[float, typer.Option(help="Share of frames in the val split.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same images and labels.")] = 0,
     camera: Annotated[str, typer.Option(help="Polarimetric camera file or built-in name.")] = "ideal",
-    bits: Annotated[int, typer.Option(help="Polarimetric PNG depth: 8 or 16.")] = 16,
+    bits: Annotated[int, typer.Option(help="Polarimetric depth: 8, 12 (in 16-bit PNGs) or 16.")] = 16,
     dofp: Annotated[bool, typer.Option(help="Simulate the camera's DoFP mosaic and demosaicing.")] = False,
     noise: Annotated[bool, typer.Option(help="Sensor noise.")] = True,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,

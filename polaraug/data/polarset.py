@@ -3,7 +3,8 @@
 polaraug layout (what ``synth`` and ``translate`` write, what ``validate`` and training read)::
 
     SET/manifest.json                   schema, camera (calibration), bit depth, splits, provenance
-    SET/images/{split}/{stem}.png       4-channel PNG, channels (I0, I45, I90, I135), uint16 (or uint8)
+    SET/images/{split}/{stem}.png       4-channel PNG, channels (I0, I45, I90, I135), uint16 (or uint8;
+                                    12-bit sets hold values 0..4095 in uint16)
     SET/labels/det_{split}.json         boxes in BDD100K det_20 format, canonical classes
 
 Also read (``open_polarimetric``): a folder of 4-channel images; per-angle files ``{stem}_{0,45,90,135}.png``
@@ -13,6 +14,7 @@ or sub-folders ``0/ 45/ 90/ 135/``; raw DoFP mosaics (single-channel images) wit
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import platform
@@ -111,7 +113,8 @@ class PolarSet:
         img = read_image(frame.image)
         if img.ndim != 3 or img.shape[2] != 4:
             raise ImageReadError(f"{frame.image}: expected 4 channels, got shape {img.shape}")
-        return capture_from_array(img, self.camera, path=frame.image).intensities
+        camera = dataclasses.replace(self.camera, bit_depth=self.bits)  # the set's depth, e.g. 12 in uint16
+        return capture_from_array(img, camera, path=frame.image).intensities
 
 
 def read_polarset(root: str | Path) -> PolarSet:
@@ -128,8 +131,8 @@ def read_polarset(root: str | Path) -> PolarSet:
         raise DatasetError(path, f"field 'schema' must be {SCHEMA!r}")
     if m.get("channels") != list(CHANNELS):
         raise DatasetError(path, f"field 'channels' must be {list(CHANNELS)}, got {m.get('channels')!r}")
-    if m.get("bit_depth") not in (8, 16):
-        raise DatasetError(path, f"field 'bit_depth' must be 8 or 16, got {m.get('bit_depth')!r}")
+    if m.get("bit_depth") not in (8, 12, 16):
+        raise DatasetError(path, f"field 'bit_depth' must be 8, 12 or 16, got {m.get('bit_depth')!r}")
     camera = camera_from_dict(m.get("camera"), f"{path} (field 'camera')")
     return PolarSet(root, camera, m["bit_depth"], dict(m.get("splits") or {}), m)
 

@@ -21,15 +21,16 @@ def _violation(q: np.ndarray, top: float, a_pinv: np.ndarray) -> np.ndarray:
 
 
 def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float = DEFAULT_TOLERANCE) -> np.ndarray:
-    """Intensities (..., 4) float in [0, 1] -> unsigned integers of ``bits`` (8 or 16), admissible at ``tol``.
+    """Intensities (..., 4) float in [0, 1] -> unsigned integers of ``bits`` (8, 12 or 16; 12-bit values
+    come in uint16 containers, as 12-bit sensors deliver them), admissible at ``tol``.
 
     Negative values are set to 0; pixels whose brightest channel exceeds 1 are scaled down as a whole.
 
     Pixels that the float input already violates (beyond tol) are repaired too, as far as single-LSB
     steps allow; raises ValueError if any pixel still fails after MAX_STEPS steps.
     """
-    if bits not in (8, 16):
-        raise ValueError(f"bits must be 8 or 16, got {bits}")
+    if bits not in (8, 12, 16):
+        raise ValueError(f"bits must be 8, 12 or 16, got {bits}")
     dtype = np.uint8 if bits == 8 else np.uint16
     top = float(2**bits - 1)
     y = np.clip(np.asarray(y, dtype=np.float64), 0.0, None)
@@ -57,8 +58,10 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
     raise ValueError(f"{bad.size} pixels stay inadmissible after {MAX_STEPS} LSB steps (input far outside the cone?)")
 
 
-def check_quantized(q: np.ndarray, a: np.ndarray, tol: float = DEFAULT_TOLERANCE) -> int:
-    """Number of inadmissible pixels of an integer image (..., 4) at ``tol`` in [0, 1] units."""
-    top = float(np.iinfo(q.dtype).max)
+def check_quantized(q: np.ndarray, a: np.ndarray, tol: float = DEFAULT_TOLERANCE, bits: int | None = None) -> int:
+    """Number of inadmissible pixels of an integer image (..., 4) at ``tol`` in [0, 1] units.
+
+    ``bits``: the data's bit depth (default: the dtype's, e.g. 16 for uint16)."""
+    top = float(2**bits - 1) if bits else float(np.iinfo(q.dtype).max)
     s = stokes_from_intensities(q.astype(np.float64) / top, np.asarray(a, dtype=np.float64))
     return int(np.count_nonzero(np.hypot(s[..., 1], s[..., 2]) - s[..., 0] > tol))

@@ -63,8 +63,8 @@ class SynthConfig:
             raise ValueError("need n >= 1 and images of at least 16x16 pixels")
         if not 0 <= self.val_fraction < 1 or not 0 <= self.night_fraction <= 1:
             raise ValueError("val_fraction must be in [0, 1) and night_fraction in [0, 1]")
-        if self.sensor.bits not in (8, 16):
-            raise ValueError(f"bits must be 8 or 16, got {self.sensor.bits}")
+        if self.sensor.bits not in (8, 12, 16):
+            raise ValueError(f"bits must be 8, 12 or 16, got {self.sensor.bits}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ MAX_GAIN = 6.0  # auto-exposure limit: night scenes stay dark (and noisy) as rea
 @dataclass(frozen=True)
 class SensorConfig:
     """noise: read noise std and shot-noise scale (variance = shot * x + read²), in [0, 1] units;
-    bits: 8 or 16 (polarimetric PNGs); dofp_pattern: simulate a DoFP sensor (mosaic, then demosaic)."""
+    bits: 8, 12 or 16 (polarimetric PNGs); dofp_pattern: simulate a DoFP sensor (mosaic, then demosaic)."""
 
     read_noise: float = 0.002
     shot_noise: float = 0.0005

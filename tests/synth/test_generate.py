@@ -90,7 +90,7 @@ def test_cli_synth_and_bad_options(tmp_path):
                               "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "wrote 2 frames" in res.output and (tmp_path / "s" / "manifest.json").is_file()
-    for bad, msg in ((["--size", "64"], "--size"), (["--mode", "x"], "mode"), (["--bits", "12"], "bits"),
+    for bad, msg in ((["--size", "64"], "--size"), (["--mode", "x"], "mode"), (["--bits", "10"], "bits"),
                      (["--dofp"], "dofp_pattern")):
         res = runner.invoke(app, ["synth", str(tmp_path / "t"), "-n", "1", *bad])
         assert res.exit_code == 2 and msg in res.output, res.output
@@ -112,3 +112,16 @@ def test_tiny_and_fogged_out_objects_are_ignore_regions(tmp_path):
     generate(cfg, tmp_path, workers=1, progress=False)
     boxes = [b for split in ("train", "val") for f in read_bdd100k(tmp_path, split) for b in f.boxes]
     assert any(b.ignore for b in boxes) and any(not b.ignore for b in boxes)
+
+
+def test_twelve_bit_sets_round_trip(tmp_path):
+    cfg = SynthConfig(n=2, width=64, height=48, mode="polar", sensor=SensorConfig(bits=12))
+    generate(cfg, tmp_path, workers=1, progress=False)
+    polar = read_polarset(tmp_path)
+    assert polar.bits == 12
+    for split in polar.splits:
+        for f in polar.frames(split):
+            raw = read_image(f.image)
+            assert raw.dtype == np.uint16 and 3000 < raw.max() <= 4095  # auto-exposed 12-bit values
+            assert check_quantized(raw, polar.camera.matrix(), bits=12) == 0
+            assert polar.load(f).max() <= 1.0
