@@ -1,0 +1,144 @@
+import math
+
+import albumentations as A
+import cv2
+import numpy as np
+import pytest
+
+from polaraug.augment import albu as P
+from polaraug.encodings import encode, to_dtype
+from polaraug.physics import aolp, dolp, inadmissible_fraction, stokes_from_intensities
+from polaraug.physics.quantize import check_quantized, quantize_admissible
+from tests.augment.field import IDEAL, annulus, aolp_error_deg, geometry, radial_field
+
+SIZE = 96
+EXACT = [P.PolarHorizontalFlip(p=1), P.PolarVerticalFlip(p=1), P.PolarRandomRotate90(p=1), P.PolarTranspose(p=1),
+         P.PolarD4(p=1)]
+INTERPOLATED = [P.PolarRotate(limit=(-40, 40), p=1), P.PolarSafeRotate(limit=(25, 25), p=1),
+                P.PolarAffine(rotate=(-60, 60), scale=(0.8, 1.2), keep_ratio=True, p=1),
+                P.PolarRotate(limit=(33, 33), interpolation=cv2.INTER_CUBIC, p=1)]
+
+
+def _maps(img, a=IDEAL):
+    y = img.astype(np.float64) / (1.0 if img.dtype.kind == "f" else np.iinfo(img.dtype).max)
+    s = stokes_from_intensities(y, a)
+    return s, aolp(s), dolp(s)
+
+
+@pytest.mark.parametrize("transform", EXACT + INTERPOLATED, ids=lambda t: type(t).__name__)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_aolp_follows_the_geometry_and_dolp_is_kept(transform, seed):
+    img = radial_field(SIZE)
+    res = A.Compose([transform], seed=seed, save_applied_params=True)(image=img)
+    out = res["image"]
+    assert out.shape == img.shape
+    s, ao, do = _maps(out)
+    params = res["applied_transforms"][0][1]
+    scale, centre = 1.0, None
+    if "matrix" in params:  # where the field's centre went (library centre conventions differ by 0.5 px)
+        m = params["matrix"]
+        scale = math.sqrt(abs(np.linalg.det(m[:2, :2])))
+        centre = tuple((m @ np.array([(SIZE - 1) / 2, (SIZE - 1) / 2, 1.0]))[:2])
+    mask = annulus(SIZE, outer_frac=0.4 * min(scale, 1.0), centre=centre)  # a shrunk image covers less
+    exact = transform in EXACT
+    assert aolp_error_deg(ao, SIZE, mask, centre).max() < (1e-3 if exact else 1.0)
+    _, r = geometry(SIZE, centre)
+    expected_dolp = 0.2 + 0.7 * np.clip(r / scale / (SIZE / 2), 0, 1)  # the field's DoLP where the pixel came from
+    assert np.abs(do - expected_dolp)[mask].max() < (1e-5 if exact else 0.01)
+    assert inadmissible_fraction(s, tol=1e-6) == 0
+
+
+def test_a_naive_flip_fails_the_aolp_check():
+    img = radial_field(SIZE)
+    naive = A.Compose([A.HorizontalFlip(p=1)])(image=img)["image"]
+    _, ao, _ = _maps(naive)
+    assert np.median(aolp_error_deg(ao, SIZE, annulus(SIZE))) > 20
+    # ... and mirror twice / rotate ± phi are identities with polaraug's.
+    flip = A.Compose([P.PolarHorizontalFlip(p=1), P.PolarHorizontalFlip(p=1)])(image=img)["image"]
+    np.testing.assert_array_equal(flip, img)
+    there = A.Compose([P.PolarRotate(limit=(30, 30), p=1)])(image=img)["image"]
+    back = A.Compose([P.PolarRotate(limit=(-30, -30), p=1)])(image=there)["image"]
+    _, ao, _ = _maps(back)
+    assert aolp_error_deg(ao, SIZE, annulus(SIZE, outer_frac=0.3)).max() < 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("transform", [EXACT[0], EXACT[4], INTERPOLATED[0], INTERPOLATED[3]],
+                         ids=lambda t: type(t).__name__ if not isinstance(t, type) else t.__name__)
+def test_integer_images_stay_admissible(dtype, transform):
+    bits = 8 if dtype == np.uint8 else 16
+    img = quantize_admissible(radial_field(SIZE), IDEAL, bits)
+    out = A.Compose([transform], seed=3)(image=img)["image"]
+    assert out.dtype == dtype and check_quantized(out, IDEAL) == 0
+    _, ao, _ = _maps(out)
+    assert np.median(aolp_error_deg(ao, SIZE, annulus(SIZE))) < 1.0
+
+
+@pytest.mark.parametrize("fmt", ["pascal_voc", "yolo"])
+def test_boxes_and_masks_follow_the_image_as_in_albumentations(fmt):
+    img = radial_field(SIZE)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[10:30, 50:80] = 1
+    boxes = [[50, 10, 80, 30]] if fmt == "pascal_voc" else [[65 / SIZE, 20 / SIZE, 30 / SIZE, 20 / SIZE]]
+    bbox = A.BboxParams(format=fmt, label_fields=["labels"])
+    for polar, plain in ((P.PolarHorizontalFlip(p=1), A.HorizontalFlip(p=1)),
+                         (P.PolarAffine(rotate=(-30, 30), p=1), A.Affine(rotate=(-30, 30), p=1)),
+                         (P.PolarD4(p=1), A.D4(p=1))):
+        a = A.Compose([polar], bbox_params=bbox, seed=5)(image=img, mask=mask, bboxes=boxes, labels=[1])
+        b = A.Compose([plain], bbox_params=bbox, seed=5)(image=img, mask=mask, bboxes=boxes, labels=[1])
+        np.testing.assert_allclose(a["bboxes"], b["bboxes"])
+        np.testing.assert_array_equal(a["mask"], b["mask"])  # masks: geometry only
+        assert set(np.unique(a["mask"])) <= {0, 1}
+
+
+@pytest.mark.parametrize("encoding", ["stokes", "i0-i45-i90", "hsv"])
+@pytest.mark.parametrize("transform", [P.PolarHorizontalFlip, P.PolarRandomRotate90, P.PolarTranspose])
+def test_other_encodings_transform_like_intensities(encoding, transform):
+    """Encode then transform == transform the intensities then encode (flips, quarter turns: exact)."""
+    y = radial_field(SIZE)
+    t_enc = transform(encoding=encoding, p=1)
+    t_int = transform(p=1)
+    a = A.Compose([t_enc], seed=4)(image=encode(y, IDEAL, encoding))["image"]
+    b = encode(A.Compose([t_int], seed=4)(image=y)["image"], IDEAL, encoding)
+    if encoding == "hsv":  # hue is periodic
+        d = np.abs(np.mod(a[..., 0] - b[..., 0] + 0.5, 1.0) - 0.5)
+        assert d[annulus(SIZE)].max() < 1e-4
+        np.testing.assert_allclose(a[..., 1:], b[..., 1:], atol=1e-5)
+    else:
+        np.testing.assert_allclose(a, b, atol=2e-5)
+
+
+def test_hsv_uint8_hue_shift_is_exact_and_periodic():
+    y = radial_field(SIZE)
+    enc = encode(y, IDEAL, "hsv")
+    img = np.stack([np.round(enc[..., 0] * 256) % 256, enc[..., 1] * 255, enc[..., 2] * 255], -1).astype(np.uint8)
+    out = A.Compose([P.PolarRandomRotate90(encoding="hsv", p=1)], seed=1)(image=img)["image"]
+    twice = A.Compose([P.PolarHorizontalFlip(encoding="hsv", p=1)] * 2)(image=img)["image"]
+    np.testing.assert_array_equal(twice, img)
+    assert out.dtype == np.uint8
+
+
+def test_photometric_transforms_keep_aolp_and_dolp_and_admissibility(rng):
+    img = quantize_admissible(radial_field(SIZE), IDEAL, 16)
+    for t in (P.PolarGain(gain_range=(1.6, 1.6), p=1), P.PolarSensorNoise(std_range=(0.01, 0.01), p=1)):
+        out = A.Compose([t], seed=2)(image=img)["image"]
+        assert check_quantized(out, IDEAL) == 0
+        _, ao, do = _maps(out)
+        assert np.median(aolp_error_deg(ao, SIZE, annulus(SIZE))) < 2.0
+    # Gain below the range keeps DoLP exactly (up to rounding).
+    out = A.Compose([P.PolarGain(gain_range=(0.5, 0.5), p=1)])(image=radial_field(SIZE))["image"]
+    np.testing.assert_allclose(_maps(out)[2][annulus(SIZE)], _maps(radial_field(SIZE))[2][annulus(SIZE)], atol=1e-5)
+    with pytest.raises(ValueError, match="before encoding"):
+        A.Compose([P.PolarSensorNoise(encoding="hsv", p=1)])(image=to_dtype(encode(radial_field(8), IDEAL, "hsv"),
+                                                                            np.uint8))
+
+
+def test_non_ideal_camera_flip_is_physical(rng):
+    from polaraug.physics import camera_matrix
+
+    a = camera_matrix([1, 44, 91, 136], [1.05, 0.97, 1.0, 0.98], [80, 120, 60, 100], dtype=np.float64)
+    img = radial_field(SIZE, a)
+    out = A.Compose([P.PolarHorizontalFlip(camera=a, p=1)])(image=img)["image"]
+    _, ao, _ = _maps(out, a)
+    assert aolp_error_deg(ao, SIZE, annulus(SIZE)).max() < 1e-3
+    assert math.isfinite(float(out.sum()))
