@@ -26,6 +26,8 @@ class _PolarizedK:
         self.encoding = check_encoding(encoding)
         self.camera = camera_matrix_of(camera)
         self._geometry_only = False
+        # kornia skips building flip matrices when nothing reads them; the polarization needs them.
+        self._compute_matrix_lazily = False
 
     def apply_transform(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
                         transform: torch.Tensor | None = None) -> torch.Tensor:

@@ -1,0 +1,69 @@
+"""The ultralytics pipeline, rewritten by polarize_pipeline, flips polarization with the image."""
+
+import os
+
+import numpy as np
+import pytest
+
+from polaraug.data.export import export_yolo
+from polaraug.data.frame import Box, Frame
+from polaraug.io.images import write_image
+from polaraug.physics import aolp, stokes_from_intensities
+from polaraug.physics.quantize import quantize_admissible
+from tests.augment.field import IDEAL, annulus, aolp_error_deg, radial_field
+
+SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def yolo_set(tmp_path_factory):
+    os.environ.setdefault("YOLO_OFFLINE", "true")
+    root = tmp_path_factory.mktemp("yolo")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(root / "cfg"))
+    img = quantize_admissible(radial_field(SIZE), IDEAL, 8)
+    frames = [Frame(f"f{i}.png", write_image(root / "src" / f"f{i}.png", img), [Box(10, 10, 30, 40, "car")],
+                    SIZE, SIZE) for i in range(2)]
+    export_yolo({"train": frames, "val": frames}, root / "set", channels=4)
+    return root / "set" / "data.yaml"
+
+
+def _dataset(data_yaml, **hyp):
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data import build_yolo_dataset
+    from ultralytics.data.utils import check_det_dataset
+
+    overrides = {"imgsz": SIZE, "mosaic": 0.0, "scale": 0.0, "translate": 0.0, "hsv_h": 0.0, "hsv_s": 0.0,
+                 "hsv_v": 0.0, "fliplr": 0.0, "flipud": 0.0, "degrees": 0.0, **hyp}
+    cfg = get_cfg(overrides=overrides)
+    data = check_det_dataset(str(data_yaml))
+    return build_yolo_dataset(cfg, data["train"], 2, data, mode="train", rect=False, stride=32)
+
+
+def _aolp_of_item(item):
+    bgra = item["img"].permute(1, 2, 0).numpy().astype(np.float64) / 255  # ultralytics keeps OpenCV order
+    y = bgra[..., [2, 1, 0, 3]]
+    return aolp(stokes_from_intensities(y, IDEAL))
+
+
+def test_rewritten_pipeline_mirrors_and_rotates_polarization(yolo_set):
+    from polaraug.augment.yolo import polarize_pipeline
+
+    naive = _dataset(yolo_set, fliplr=1.0)
+    assert np.median(aolp_error_deg(_aolp_of_item(naive[0]), SIZE, annulus(SIZE, inner=8))) > 20
+
+    fixed = _dataset(yolo_set, fliplr=1.0, degrees=30.0, hsv_v=0.3)
+    fixed.transforms, report = polarize_pipeline(fixed.transforms, "intensities")
+    assert any("PolarRandomFlip" in r for r in report) and any("PolarRandomPerspective" in r for r in report)
+    assert any("RandomHSV" in r for r in report)
+    for _ in range(3):
+        err = aolp_error_deg(_aolp_of_item(fixed[0]), SIZE, annulus(SIZE, inner=8, outer_frac=0.3))
+        assert np.median(err) < 3.0  # 8-bit data, bilinear warp, letterbox: a few degrees at most
+
+
+def test_polar_trainer_class_rewrites_training_datasets(yolo_set):
+    from polaraug.augment.yolo import polar_trainer
+
+    trainer_cls = polar_trainer("intensities")
+    assert trainer_cls.__name__ == "PolarDetectionTrainer"
+    with pytest.raises(ValueError, match="unknown encoding"):
+        polar_trainer("rgb")
