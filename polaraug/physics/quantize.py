@@ -7,12 +7,14 @@ then nudges only the failing pixels by single LSBs in the direction that restore
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .cone import DEFAULT_TOLERANCE
 from .stokes import stokes_from_intensities
 
 MAX_STEPS = 16
+_IDEAL = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.5, -0.5, 0.0], [0.5, 0.0, -0.5]])
 
 
 def _violation(q: np.ndarray, top: float, a_pinv: np.ndarray) -> np.ndarray:
@@ -56,6 +58,40 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
         flat[bad] = sub
         bad = bad[_violation(flat[bad], top, a_pinv) > tol]
     raise ValueError(f"{bad.size} pixels stay inadmissible after {MAX_STEPS} LSB steps (input far outside the cone?)")
+
+
+def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: float = DEFAULT_TOLERANCE
+                   ) -> np.ndarray:
+    """Integer image (..., 4) -> the same with its few inadmissible pixels nudged by single LSBs (in place
+    when possible). For already-rounded data this is much cheaper than re-quantizing: only violators are
+    touched. For the ideal camera the check is exact integer arithmetic:
+    (ΣI)² >= 4 ((I0 - I90)² + (I45 - I135)²)."""
+    top = float(2**bits - 1) if bits else float(np.iinfo(q.dtype).max)
+    flat = q.reshape(-1, q.shape[-1])
+    a64 = np.asarray(a, dtype=np.float64)
+    if np.allclose(a64, _IDEAL, atol=1e-12):
+        bad = np.flatnonzero(_ideal_violators(q).ravel())
+    else:
+        bad = np.flatnonzero(_violation(flat, top, np.linalg.pinv(a64)) > tol)
+    if bad.size == 0:
+        return q
+    y = flat[bad].astype(np.float64) / top
+    flat[bad] = quantize_admissible(y, a64, int(round(np.log2(top + 1))), tol).astype(q.dtype)
+    return q
+
+
+# (ΣI, 2 s1, 2 s2) of ideal-camera intensities; a pixel is admissible iff (ΣI)² >= (2 s1)² + (2 s2)².
+_TWICE_STOKES = np.array([[1, 1, 1, 1], [2, 0, -2, 0], [0, 2, 0, -2]], dtype=np.float64)
+
+
+def _ideal_violators(q: np.ndarray) -> np.ndarray:
+    """Boolean map (...) of inadmissible pixels of integer ideal-camera intensities, in exact arithmetic.
+
+    OpenCV does the arithmetic (SIMD): float32 is exact for up to 12-bit data, float64 beyond."""
+    dtype = np.float32 if q.dtype.itemsize == 1 or int(q.max(initial=0)) < 4096 else np.float64
+    st = cv2.transform(q.reshape(-1, 1, 4).astype(dtype), _TWICE_STOKES)  # (N, 1, 3)
+    total, t1, t2 = cv2.split(st)
+    return (total * total < t1 * t1 + t2 * t2).reshape(q.shape[:-1])
 
 
 def check_quantized(q: np.ndarray, a: np.ndarray, tol: float = DEFAULT_TOLERANCE, bits: int | None = None) -> int:
