@@ -54,15 +54,16 @@ def main() -> int:
     worst = 0.0
     for dtype, img in images.items():
         for name, plain, polar in pairs:
-            tp = timed(lambda plain=plain: plain(image=img), args.repeats)
-            tc = timed(lambda plain=plain: plain(image=img)["image"].copy(), args.repeats)
-            to = timed(lambda polar=polar: polar(image=img), args.repeats)
+            tp = timed(lambda plain=plain, img=img: plain(image=img), args.repeats)
+            tc = timed(lambda plain=plain, img=img: plain(image=img)["image"].copy(), args.repeats)
+            to = timed(lambda polar=polar, img=img: polar(image=img), args.repeats)
             worst = max(worst, to / tp)
             print(f"  {dtype:<8} {name:<20} plain {1 / tp:7.0f} fr/s  polaraug {1 / to:7.0f} fr/s  "
                   f"ratio {to / tp:5.2f}x  (vs plain+copy {to / tc:4.2f}x)")
     batch = torch.from_numpy(y).permute(2, 0, 1)[None].repeat(8, 1, 1, 1).contiguous()
     kpairs = [("RandomHorizontalFlip", K.RandomHorizontalFlip(p=1.0), PK.PolarRandomHorizontalFlip(p=1.0)),
-              ("RandomRotation(30)", K.RandomRotation(degrees=30.0, p=1.0), PK.PolarRandomRotation(degrees=30.0, p=1.0)),
+              ("RandomRotation(30)", K.RandomRotation(degrees=30.0, p=1.0),
+               PK.PolarRandomRotation(degrees=30.0, p=1.0)),
               ("RandomAffine", K.RandomAffine(degrees=30.0, scale=(0.8, 1.2), p=1.0),
                PK.PolarRandomAffine(degrees=30.0, scale=(0.8, 1.2), p=1.0))]
     print(f"kornia, batch of 8 float32 frames, median of {args.repeats}")

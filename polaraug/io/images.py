@@ -75,6 +75,8 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
             return im.size
     except (OSError, UnidentifiedImageError) as e:
         raise ImageReadError(f"{path}: cannot read image header: {e}") from None
+    except Exception as e:  # noqa: BLE001 - third-party PIL plugins (e.g. registered by ultralytics) raise anything
+        raise ImageReadError(f"{path}: cannot read image header ({type(e).__name__}: {e})") from None
 
 
 def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
