@@ -49,10 +49,15 @@ def encode(y: np.ndarray, a: np.ndarray, name: str) -> np.ndarray:
                     -1).astype(np.float32)
 
 
-def to_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float [0, 1] encoding -> ``dtype`` (rounded and clipped for integers; hue wraps, see hsv)."""
+def to_dtype(x: np.ndarray, dtype: np.dtype, name: str = "intensities") -> np.ndarray:
+    """Float [0, 1] encoding -> ``dtype``: rounded and clipped for integers, except the hsv hue, which is
+    stored periodically as round(AoLP / π · P) mod P (P = 2**bits)."""
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
         return x.astype(dtype)
     top = float(np.iinfo(dtype).max)
-    return np.clip(np.round(x * top), 0, top).astype(dtype)
+    out = np.clip(np.round(x * top), 0, top)
+    if check_encoding(name) == "hsv":
+        period = hue_period(dtype)
+        out[..., 0] = np.mod(np.round(x[..., 0] * period), period)
+    return out.astype(dtype)

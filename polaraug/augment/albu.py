@@ -62,12 +62,33 @@ class _Polarized:
             out = reproject(out, self.encoding, self.camera)
         return polarize(out, self.pose(params), self.encoding, self.camera)
 
+    # Not thread-safe: _geometry_only is per instance (albumentations transforms are per process in
+    # DataLoader workers; share one instance between threads only with a lock).
+
     def _geometric(self, method: str, data: np.ndarray, *args: Any, **params: Any) -> np.ndarray:
         self._geometry_only = True  # the parent may route masks through self.apply
         try:
             return getattr(super(), method)(data, *args, **params)
         finally:
             self._geometry_only = False
+
+    def _polarize_stack(self, stack: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """Polarize each (H, W, C) image of a stack (..., H, W, C)."""
+        pose = self.pose(params)
+        flat = stack.reshape(-1, *stack.shape[-3:])
+        return np.stack([polarize(img, pose, self.encoding, self.camera) for img in flat]).reshape(
+            *stack.shape[:-3], *flat.shape[1:])
+
+    # Batched targets: the parents either skip self.apply or stack the batch along channels, so geometry
+    # runs alone and each image is polarized afterwards.
+    def apply_to_images(self, images: np.ndarray, *args: Any, **params: Any) -> np.ndarray:
+        return self._polarize_stack(self._geometric("apply_to_images", images, *args, **params), params)
+
+    def apply_to_volume(self, volume: np.ndarray, *args: Any, **params: Any) -> np.ndarray:
+        return self._polarize_stack(self._geometric("apply_to_volume", volume, *args, **params), params)
+
+    def apply_to_volumes(self, volumes: np.ndarray, *args: Any, **params: Any) -> np.ndarray:
+        return self._polarize_stack(self._geometric("apply_to_volumes", volumes, *args, **params), params)
 
     def apply_to_mask(self, mask: np.ndarray, *args: Any, **params: Any) -> np.ndarray:
         return self._geometric("apply_to_mask", mask, *args, **params)

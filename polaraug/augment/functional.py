@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from polaraug.encodings import check_encoding, hue_period
+from polaraug.encodings import CHANNELS, check_encoding, hue_period
 from polaraug.physics import camera_matrix, repair_intensities
 from polaraug.physics.geometry import MIRROR, stokes_rotation_matrix
 from polaraug.physics.quantize import fix_admissible, quantize_admissible
@@ -51,7 +51,9 @@ def intensity_pose_matrix(pose: Pose, a: np.ndarray | None = None) -> np.ndarray
 
 @functools.lru_cache(maxsize=256)
 def _ideal_pose_matrix(mirror: bool, phi: float) -> np.ndarray:
-    return _pose_matrix(Pose(mirror, phi), IDEAL)
+    m = _pose_matrix(Pose(mirror, phi), IDEAL)
+    m.flags.writeable = False  # shared by the cache
+    return m
 
 
 def _pose_matrix(pose: Pose, a: np.ndarray) -> np.ndarray:
@@ -91,6 +93,8 @@ def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.n
     computed in floating point; integer intensities are re-encoded admissibly (quantize_admissible).
     """
     check_encoding(encoding)
+    if img.ndim != 3 or img.shape[-1] != CHANNELS[encoding]:
+        raise ValueError(f"{encoding} images are (H, W, {CHANNELS[encoding]}), got shape {img.shape}")
     if pose.is_identity:
         return img
     if encoding == "intensities":

@@ -32,16 +32,25 @@ class _PolarizedK:
     def apply_transform(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
                         transform: torch.Tensor | None = None) -> torch.Tensor:
         out = super().apply_transform(input, params, flags, transform)
-        if self._geometry_only or transform is None:
+        if self._geometry_only:
             return out
+        if transform is None:
+            raise RuntimeError(f"{type(self).__name__}: kornia passed no transform matrix; cannot polarize")
         poses = [pose_from_matrix(m) for m in transform.detach().to("cpu", torch.float64).numpy()]
         return polarize_torch(out, poses, self.encoding, self.camera)
 
     def apply_transform_mask(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
                              transform: torch.Tensor | None = None) -> torch.Tensor:
+        return self._geometric(super().apply_transform_mask, input, params, flags, transform)
+
+    def inverse_masks(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
+                      transform: torch.Tensor | None = None, **kwargs: Any) -> torch.Tensor:
+        return self._geometric(super().inverse_masks, input, params, flags, transform, **kwargs)
+
+    def _geometric(self, method: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         self._geometry_only = True  # kornia routes masks through apply_transform
         try:
-            return super().apply_transform_mask(input, params, flags, transform)
+            return method(*args, **kwargs)
         finally:
             self._geometry_only = False
 

@@ -35,11 +35,21 @@ class Pose:
         return int(round(k)) % 2 if math.isclose(k, round(k), abs_tol=1e-9) else None
 
 
-def pose_from_matrix(m: np.ndarray) -> Pose:
+def pose_from_matrix(m: np.ndarray, at: tuple[float, float] | None = None) -> Pose:
     """Pose of an image warp from its matrix in pixel coordinates (x right, y down; 2x2, 2x3 or 3x3,
     mapping source to destination). Shear and anisotropic scale are taken as their nearest rotation
-    (polar decomposition): polarization rotates with the image, not with its distortion."""
-    lin = np.asarray(m, dtype=np.float64)[:2, :2]
+    (polar decomposition): polarization rotates with the image, not with its distortion. For a
+    perspective matrix (last row not (0, 0, 1)) the warp's local Jacobian at the destination point
+    ``at`` is used (default: the origin)."""
+    m = np.asarray(m, dtype=np.float64)
+    lin = m[:2, :2]
+    if m.shape == (3, 3) and not np.allclose(m[2], [0.0, 0.0, 1.0]):
+        dst = np.array([*(at or (0.0, 0.0)), 1.0])
+        src = np.linalg.solve(m, dst)
+        src = src / src[2]
+        w = m[2] @ src
+        x_dst = (m[:2] @ src) / w
+        lin = (m[:2, :2] - np.outer(x_dst, m[2, :2])) / w
     mirror = bool(np.linalg.det(lin) < 0)
     if mirror:
         lin = lin @ np.diag([1.0, -1.0])  # take the mirror out first: y -> -y is θ -> -θ

@@ -4,7 +4,8 @@ Ultralytics' own pipeline flips images (``fliplr``, ``flipud``) and warps them (
 degrees, shear) without touching polarization, which corrupts AoLP; ``RandomHSV`` treats channels as
 colours; ``CopyPaste`` in flip mode pastes mirrored objects with unmirrored polarization.
 :func:`polarize_pipeline` rewrites a built pipeline: flips and warps get polarization-aware subclasses,
-RandomHSV becomes a gain on the light (value/intensity) only, and flip-mode CopyPaste is switched off.
+RandomHSV becomes a gain on the light (value/intensity) only, and flip-mode CopyPaste and ultralytics'
+own albumentations step (blur, ToGray, CLAHE) are switched off.
 :func:`polar_trainer` gives a DetectionTrainer that does this to every training dataset it builds::
 
     YOLO("yolov8n.yaml").train(data="data.yaml", trainer=polar_trainer("intensities"), ...)
@@ -16,7 +17,15 @@ import random
 from typing import Any
 
 import numpy as np
-from ultralytics.data.augment import BaseTransform, Compose, CopyPaste, RandomFlip, RandomHSV, RandomPerspective
+from ultralytics.data.augment import (
+    Albumentations,
+    BaseTransform,
+    Compose,
+    CopyPaste,
+    RandomFlip,
+    RandomHSV,
+    RandomPerspective,
+)
 
 from polaraug.encodings import check_encoding
 
@@ -62,7 +71,8 @@ class PolarRandomPerspective(RandomPerspective):
 
     def apply_image(self, labels: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
         labels = super().apply_image(labels, params)
-        pose = pose_from_matrix(params["M"])
+        h, w = labels["img"].shape[:2]
+        pose = pose_from_matrix(params["M"], at=(w / 2, h / 2))  # local rotation at the centre (perspective)
         labels["img"] = _in_file_order(polarize, labels["img"], pose, self.encoding, self.camera)
         return labels
 
@@ -96,6 +106,9 @@ def _replace(t: Any, encoding: str, camera: np.ndarray | None, seen: dict[int, A
     elif isinstance(t, RandomHSV):
         new = PolarGainHSV(t.vgain, encoding, camera)
         report.append(f"RandomHSV(h={t.hgain}, s={t.sgain}, v={t.vgain}) -> gain only (v={t.vgain})")
+    elif isinstance(t, Albumentations) and t.transform is not None and t.p > 0:
+        t.p = 0.0
+        report.append("Albumentations (blur, ToGray, CLAHE, ...) -> off (colour ops scramble polarization channels)")
     elif isinstance(t, CopyPaste) and t.mode == "flip" and t.p > 0:
         t.p = 0.0
         report.append("CopyPaste(mode=flip) -> off (it pastes mirrored objects)")

@@ -63,10 +63,11 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
 def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: float = DEFAULT_TOLERANCE
                    ) -> np.ndarray:
     """Integer image (..., 4) -> the same with its few inadmissible pixels nudged by single LSBs (in place
-    when possible). For already-rounded data this is much cheaper than re-quantizing: only violators are
-    touched. For the ideal camera the check is exact integer arithmetic:
+    when ``q`` is C-contiguous; use the returned array). For already-rounded data this is much cheaper
+    than re-quantizing: only violators are touched. For the ideal camera the check is exact arithmetic:
     (ΣI)² >= 4 ((I0 - I90)² + (I45 - I135)²)."""
     top = float(2**bits - 1) if bits else float(np.iinfo(q.dtype).max)
+    q = np.ascontiguousarray(q)  # reshape below must be a view for the fixes to land in q
     flat = q.reshape(-1, q.shape[-1])
     a64 = np.asarray(a, dtype=np.float64)
     if np.allclose(a64, _IDEAL, atol=1e-12):
@@ -87,8 +88,11 @@ _TWICE_STOKES = np.array([[1, 1, 1, 1], [2, 0, -2, 0], [0, 2, 0, -2]], dtype=np.
 def _ideal_violators(q: np.ndarray) -> np.ndarray:
     """Boolean map (...) of inadmissible pixels of integer ideal-camera intensities, in exact arithmetic.
 
-    OpenCV does the arithmetic (SIMD): float32 is exact for up to 12-bit data, float64 beyond."""
-    dtype = np.float32 if q.dtype.itemsize == 1 or int(q.max(initial=0)) < 4096 else np.float64
+    OpenCV does the arithmetic (SIMD): float32 is exact while (ΣI)² < 2**24, i.e. for 8-bit data;
+    float64 (exact below 2**53) otherwise."""
+    if q.size == 0:
+        return np.zeros(q.shape[:-1], dtype=bool)
+    dtype = np.float32 if q.dtype.itemsize == 1 else np.float64
     st = cv2.transform(q.reshape(-1, 1, 4).astype(dtype), _TWICE_STOKES)  # (N, 1, 3)
     total, t1, t2 = cv2.split(st)
     return (total * total < t1 * t1 + t2 * t2).reshape(q.shape[:-1])

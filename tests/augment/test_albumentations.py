@@ -7,7 +7,7 @@ import pytest
 
 from polaraug.augment import albu as P
 from polaraug.encodings import encode, to_dtype
-from polaraug.physics import aolp, dolp, inadmissible_fraction, stokes_from_intensities
+from polaraug.physics import aolp, dolp, inadmissible_fraction, intensities_from_stokes, stokes_from_intensities
 from polaraug.physics.quantize import check_quantized, quantize_admissible
 from tests.augment.field import IDEAL, annulus, aolp_error_deg, geometry, radial_field
 
@@ -111,7 +111,7 @@ def test_other_encodings_transform_like_intensities(encoding, transform):
 def test_hsv_uint8_hue_shift_is_exact_and_periodic():
     y = radial_field(SIZE)
     enc = encode(y, IDEAL, "hsv")
-    img = np.stack([np.round(enc[..., 0] * 256) % 256, enc[..., 1] * 255, enc[..., 2] * 255], -1).astype(np.uint8)
+    img = to_dtype(enc, np.uint8, "hsv")
     out = A.Compose([P.PolarRandomRotate90(encoding="hsv", p=1)], seed=1)(image=img)["image"]
     twice = A.Compose([P.PolarHorizontalFlip(encoding="hsv", p=1)] * 2)(image=img)["image"]
     np.testing.assert_array_equal(twice, img)
@@ -130,7 +130,7 @@ def test_photometric_transforms_keep_aolp_and_dolp_and_admissibility(rng):
     np.testing.assert_allclose(_maps(out)[2][annulus(SIZE)], _maps(radial_field(SIZE))[2][annulus(SIZE)], atol=1e-5)
     with pytest.raises(ValueError, match="before encoding"):
         A.Compose([P.PolarSensorNoise(encoding="hsv", p=1)])(image=to_dtype(encode(radial_field(8), IDEAL, "hsv"),
-                                                                            np.uint8))
+                                                                            np.uint8, "hsv"))
 
 
 def test_non_ideal_camera_flip_is_physical(rng):
@@ -142,3 +142,40 @@ def test_non_ideal_camera_flip_is_physical(rng):
     _, ao, _ = _maps(out, a)
     assert aolp_error_deg(ao, SIZE, annulus(SIZE)).max() < 1e-3
     assert math.isfinite(float(out.sum()))
+
+
+@pytest.mark.parametrize("transform", [P.PolarHorizontalFlip(p=1), P.PolarD4(p=1),
+                                       P.PolarAffine(rotate=(-40, 40), p=1)], ids=lambda t: type(t).__name__)
+def test_batched_images_target_is_polarized_per_image(transform):
+    img = radial_field(SIZE)
+    res = A.Compose([transform], seed=6, save_applied_params=True)(images=np.stack([img, img]))
+    params = res["applied_transforms"][0][1]
+    centre = None
+    if "matrix" in params:
+        centre = tuple((params["matrix"] @ np.array([(SIZE - 1) / 2, (SIZE - 1) / 2, 1.0]))[:2])
+    for out in res["images"]:
+        _, ao, _ = _maps(out)
+        assert aolp_error_deg(ao, SIZE, annulus(SIZE, outer_frac=0.3, centre=centre), centre).max() < 1.0
+
+
+def test_hsv_integer_encoding_stores_hue_periodically():
+    x = np.zeros((1, 2, 3), np.float32)
+    x[0, 0, 0] = 179.9 / 180  # AoLP 179.9°: next to 0°, stored as 0, not 255
+    x[0, 1, 0] = 0.5
+    out = to_dtype(x, np.uint8, "hsv")
+    assert out[0, 0, 0] == 0 and out[0, 1, 0] == 128
+
+
+def test_fix_admissible_works_on_views():
+    from polaraug.physics.quantize import fix_admissible
+
+    rng = np.random.default_rng(0)
+    ang = rng.uniform(0, np.pi, (32, 32))
+    s0 = rng.uniform(0.1, 1, (32, 32))
+    y = intensities_from_stokes(np.stack([s0, s0 * np.cos(2 * ang), s0 * np.sin(2 * ang)], -1), IDEAL)
+    q = np.zeros((32, 32, 5), np.uint8)
+    q[..., :4] = np.round(np.clip(y, 0, 1) * 255)  # fully polarized: plain rounding breaks many pixels
+    view = q[..., :4]  # not contiguous
+    assert check_quantized(np.ascontiguousarray(view), IDEAL) > 0
+    fixed = fix_admissible(view, IDEAL)
+    assert check_quantized(fixed, IDEAL) == 0

@@ -74,3 +74,27 @@ def test_numpy_albumentations_and_kornia_agree(encoding):
     a = A.Compose([P.PolarHorizontalFlip(encoding=encoding, p=1)])(image=enc)["image"]
     k = PK.PolarRandomHorizontalFlip(encoding=encoding, p=1.0)(t[:1])[0].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(a, k, atol=1e-6)
+
+
+def test_inverse_with_one_channel_masks_keeps_masks_geometric():
+    img = _batch(radial_field(SIZE))
+    mask = torch.zeros(3, 1, SIZE, SIZE)
+    mask[:, :, 20:40, 10:30] = 1
+    seq = K.AugmentationSequential(PK.PolarRandomHorizontalFlip(p=1.0), PK.PolarRandomRotation(degrees=20.0, p=1.0),
+                                   data_keys=["input", "mask"])
+    out, out_mask = seq(img, mask)
+    back_img, back_mask = seq.inverse(out, out_mask, data_keys=["input", "mask"])
+    assert back_mask.shape == mask.shape
+    assert float((back_mask[:, :, 25:35, 15:25] > 0.5).float().mean()) == 1.0
+
+
+def test_perspective_pose_uses_the_local_jacobian():
+    from polaraug.augment.pose import pose_from_matrix
+
+    c = np.array([50.0, 40.0])
+    a = np.radians(20)
+    rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [5e-3, 5e-3, 1]])
+    shift = np.array([[1, 0, c[0]], [0, 1, c[1]], [0, 0, 1.0]])
+    h = shift @ rot @ np.linalg.inv(shift)  # a rotation about c with perspective away from c
+    assert pose_from_matrix(h, at=tuple(c)).phi == pytest.approx(-a, abs=1e-9)
+    assert abs(pose_from_matrix(h).phi + a) > 0.01  # at the origin the perspective tilts the frame

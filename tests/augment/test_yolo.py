@@ -54,7 +54,7 @@ def test_rewritten_pipeline_mirrors_and_rotates_polarization(yolo_set):
     fixed = _dataset(yolo_set, fliplr=1.0, degrees=30.0, hsv_v=0.3)
     fixed.transforms, report = polarize_pipeline(fixed.transforms, "intensities")
     assert any("PolarRandomFlip" in r for r in report) and any("PolarRandomPerspective" in r for r in report)
-    assert any("RandomHSV" in r for r in report)
+    assert any("RandomHSV" in r for r in report) and any("Albumentations" in r for r in report)
     for _ in range(3):
         err = aolp_error_deg(_aolp_of_item(fixed[0]), SIZE, annulus(SIZE, inner=8, outer_frac=0.3))
         assert np.median(err) < 3.0  # 8-bit data, bilinear warp, letterbox: a few degrees at most
