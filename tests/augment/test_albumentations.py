@@ -175,7 +175,7 @@ def test_fix_admissible_works_on_views():
     y = intensities_from_stokes(np.stack([s0, s0 * np.cos(2 * ang), s0 * np.sin(2 * ang)], -1), IDEAL)
     q = np.zeros((32, 32, 5), np.uint8)
     q[..., :4] = np.round(np.clip(y, 0, 1) * 255)  # fully polarized: plain rounding breaks many pixels
-    view = q[..., :4]  # not contiguous
+    view = q[:, :30, :4]  # a view that reshape cannot flatten without copying
     assert check_quantized(np.ascontiguousarray(view), IDEAL) > 0
     fixed = fix_admissible(view, IDEAL)
     assert check_quantized(fixed, IDEAL) == 0
