@@ -1,0 +1,80 @@
+"""Translator checkpoints: plain tensors and numbers only, so ``torch.load(weights_only=True)`` reads
+them (no pickled code). A checkpoint carries its architecture, constraint mode and calibration matrix,
+so ``translate`` needs nothing else; optimizer, pool and RNG states make resuming exact."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from polaraug.io.atomic import atomic_path
+
+from .config import TranslatorConfig, config_from_dict
+from .model import ConstrainedCycleGAN
+
+FORMAT = "polaraug-translator/1"
+NETS = ("g_ab", "g_ba", "d_a", "d_b")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used; the message names the file and why."""
+
+
+def save_checkpoint(model: ConstrainedCycleGAN, path: str | os.PathLike, step: int, epoch: int,
+                    camera_name: str = "") -> Path:
+    state = {
+        "format": FORMAT,
+        "config": model.cfg.to_dict(),
+        "calibration": model.a.detach().cpu(),
+        "camera": camera_name,
+        "step": step,
+        "epoch": epoch,
+        "nets": {n: getattr(model, n).state_dict() for n in NETS},
+        "opt_g": model.opt_g.state_dict(),
+        "opt_d": model.opt_d.state_dict(),
+        "pool_a": model.pool_a.state_dict(),
+        "pool_b": model.pool_b.state_dict(),
+        "rng_torch": torch.get_rng_state(),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """The raw checkpoint dict, loaded safely; errors name the file."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds for foreign or corrupt files
+        raise CheckpointError(f"{path}: not a readable polaraug checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a polaraug translator checkpoint (format {FORMAT!r} expected)")
+    return state
+
+
+def load_checkpoint(path: str | os.PathLike, cfg: TranslatorConfig | None = None,
+                    resume: bool = False) -> tuple[ConstrainedCycleGAN, dict]:
+    """Rebuild the model of a checkpoint. With ``cfg``, its architecture must match (clear error if not);
+    ``resume`` also restores optimizers, pools and the RNG for an exact continuation."""
+    state = read_checkpoint(path)
+    saved = config_from_dict(state["config"], f"{path} (config)")
+    if cfg is not None and cfg.architecture() != saved.architecture():
+        raise CheckpointError(f"{path}: trained with architecture {saved.architecture()}, but this run "
+                              f"uses {cfg.architecture()}")
+    if cfg is not None and cfg.mode != saved.mode:
+        raise CheckpointError(f"{path}: trained in constraint mode {saved.mode!r}, this run asks for {cfg.mode!r}")
+    model = ConstrainedCycleGAN(cfg or saved, state["calibration"])
+    for n in NETS:
+        getattr(model, n).load_state_dict(state["nets"][n])
+    if resume:
+        model.opt_g.load_state_dict(state["opt_g"])
+        model.opt_d.load_state_dict(state["opt_d"])
+        model.pool_a.load_state_dict(state["pool_a"])
+        model.pool_b.load_state_dict(state["pool_b"])
+        torch.set_rng_state(state["rng_torch"])
+    return model, state
