@@ -1,0 +1,90 @@
+"""Unpaired training data: random crops from full-resolution RGB images and polarimetric frames.
+
+Which images and crops step k uses is a function of (seed, k) only, so an interrupted run resumes
+exactly. Integer data is scaled exactly (uint16 / 65535); tensors are (C, H, W) in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from polaraug.cameras import Camera
+from polaraug.data.polarset import PolarImage, scan_polarimetric
+from polaraug.io.capture import capture_from_array
+from polaraug.io.images import READABLE, read_image
+
+RGB_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def scan_rgb(root: str | Path) -> list[Path]:
+    """All RGB images below ``root`` (BDD100K, KITTI or a plain folder), sorted."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: no such folder")
+    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in RGB_SUFFIXES and p.is_file()
+                   and ".synth" not in p.parts)
+    if not paths:
+        raise ValueError(f"{root}: no RGB images ({', '.join(RGB_SUFFIXES)})")
+    return paths
+
+
+def _crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A random size x size crop of (H, W, C); smaller images are reflect-padded first."""
+    h, w = img.shape[:2]
+    if h < size or w < size:
+        ph, pw = max(size - h, 0), max(size - w, 0)
+        img = np.pad(img, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode="reflect")
+        h, w = img.shape[:2]
+    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    return img[y:y + size, x:x + size]
+
+
+def _to_tensor(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))).float() * 2 - 1
+
+
+@dataclass
+class UnpairedCrops:
+    """Sampler of (RGB batch, polarimetric batch) for a global step."""
+
+    rgb: list[Path]
+    polar: list[PolarImage]
+    camera: Camera
+    crop: int
+    batch: int
+    seed: int = 0
+
+    @classmethod
+    def from_folders(cls, rgb_dir: str | Path, polar_dir: str | Path, camera: Camera, crop: int, batch: int,
+                     seed: int = 0) -> UnpairedCrops:
+        _, polar = scan_polarimetric(polar_dir)
+        return cls(scan_rgb(rgb_dir), polar, camera, crop, batch, seed)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, max(len(self.rgb), len(self.polar)) // self.batch)
+
+    def _rgb(self, path: Path, rng: np.random.Generator) -> torch.Tensor:
+        img = read_image(path)
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(f"{path}: expected an RGB image, got shape {img.shape}")
+        top = 1.0 if img.dtype.kind == "f" else float(np.iinfo(img.dtype).max)
+        return _to_tensor(_crop(img, self.crop, rng).astype(np.float32) / np.float32(top))
+
+    def _polar(self, frame: PolarImage, rng: np.random.Generator) -> torch.Tensor:
+        cap = capture_from_array(frame.read(), self.camera, path=frame.paths[0])
+        return _to_tensor(_crop(cap.intensities, self.crop, rng))
+
+    def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch of global step ``step``: RGB (B, 3, c, c) and polarimetric (B, 4, c, c)."""
+        rng = np.random.default_rng([self.seed, step])
+        a = [self._rgb(self.rgb[int(i)], rng) for i in rng.integers(0, len(self.rgb), self.batch)]
+        b = [self._polar(self.polar[int(i)], rng) for i in rng.integers(0, len(self.polar), self.batch)]
+        return torch.stack(a), torch.stack(b)
+
+
+__all__ = ["READABLE", "UnpairedCrops", "scan_rgb"]

@@ -1,0 +1,147 @@
+"""``polaraug train``: fit the constrained CycleGAN on unpaired RGB and polarimetric folders.
+
+Run folder: ``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end), ``log.csv`` (loss
+terms, learning rate, it/s), ``physics.csv`` (per epoch: inadmissible fraction, calibration residual
+and DoLP histogram of generated images), ``samples/step_*.png`` (RGB | I0 | I45 | I90 | I135 | DoLP |
+AoLP). A rerun with the same folder resumes exactly where the last checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from polaraug.cameras import Camera
+from polaraug.io.atomic import write_text
+from polaraug.io.images import write_image
+from polaraug.physics import analyze, calibration_residual
+from polaraug.viz import aolp_dolp_rgb, gray_rgb
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TranslatorConfig
+from .data import UnpairedCrops
+from .model import ConstrainedCycleGAN
+
+DOLP_BINS = np.linspace(0, 1, 11)
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """``name`` if given, else CUDA when present, else the CPU."""
+    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def lr_factor(step: int, steps_per_epoch: int, cfg: TranslatorConfig) -> float:
+    """Constant for ``epochs``, then linear decay to 0 over ``decay_epochs`` (CycleGAN's 'linear' policy)."""
+    epoch = step // steps_per_epoch
+    return 1.0 - max(0, epoch + 1 - cfg.epochs) / float(cfg.decay_epochs + 1)
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    checkpoint: Path
+    log: Path
+
+
+def _sample_grid(rgb: torch.Tensor, fake: torch.Tensor, a: np.ndarray) -> np.ndarray:
+    """(H, 7W, 3) uint8: RGB | I0 | I45 | I90 | I135 | DoLP | AoLP (hue) of the first sample."""
+    x = ((rgb[0].float().cpu().permute(1, 2, 0).numpy() + 1) / 2).clip(0, 1)
+    y = ((fake[0].float().cpu().permute(1, 2, 0).numpy() + 1) / 2).astype(np.float32)
+    m = analyze(y, a)
+    tiles = [np.round(x * 255).astype(np.uint8)] + [gray_rgb(y[..., i]) for i in range(4)]
+    tiles += [gray_rgb(m.dolp), aolp_dolp_rgb(m.aolp, np.clip(m.dolp, 0, 1))]
+    return np.concatenate(tiles, axis=1)
+
+
+def _physics(fake: torch.Tensor, a: np.ndarray) -> dict[str, float]:
+    y = ((fake.float().cpu().permute(0, 2, 3, 1).numpy() + 1) / 2).astype(np.float32)
+    m = analyze(y, a)
+    hist, _ = np.histogram(np.clip(m.dolp, 0, 1), bins=DOLP_BINS)
+    r = calibration_residual(y, a)
+    return {"inadmissible_fraction": m.inadmissible_fraction, "residual_rms": float(np.sqrt(np.mean(r**2))),
+            **{f"dolp_{DOLP_BINS[i]:.1f}": float(h) / max(hist.sum(), 1) for i, h in enumerate(hist)}}
+
+
+class _Csv:
+    """Append-only CSV that, on resume, first drops rows past the resumed step."""
+
+    def __init__(self, path: Path, resume_step: int):
+        self.path, self.fields = path, None
+        if path.exists():
+            rows = list(csv.DictReader(path.open()))
+            keep = [r for r in rows if int(r["step"]) <= resume_step]
+            self.fields = list(rows[0]) if rows else None
+            if len(keep) != len(rows):
+                text = "" if not keep else ",".join(self.fields) + "\n" + "".join(
+                    ",".join(r[f] for f in self.fields) + "\n" for r in keep)
+                write_text(path, text)
+
+    def write(self, row: dict) -> None:
+        new = self.fields is None
+        if new:
+            self.fields = list(row)
+        with self.path.open("a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+
+def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camera: Camera, seed: int = 0,
+          max_steps: int | None = None, device: str | None = None, checkpoint_every: int = 1000,
+          sample_every: int = 500, log_every: int = 10, progress: bool = True) -> TrainResult:
+    """Train (or resume) in ``run_dir``; returns where the checkpoint and the log are."""
+    from tqdm import tqdm
+
+    run = Path(run_dir)
+    dev = pick_device(device)
+    ckpt = run / "checkpoints" / "last.pt"
+    if ckpt.exists():
+        model, state = load_checkpoint(ckpt, cfg, resume=True)
+        start = int(state["step"])
+    else:
+        model, start = ConstrainedCycleGAN(cfg, camera.matrix(), seed=seed), 0
+        write_text(run / "config.json", json.dumps({"config": cfg.to_dict(), "camera": camera.to_dict(),
+                                                     "seed": seed}, indent=2))
+    model.to(dev)
+    if dev.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    spe = data.steps_per_epoch
+    total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
+    log, physics = _Csv(run / "log.csv", start), _Csv(run / "physics.csv", start)
+    a = camera.matrix()
+    bar = tqdm(total=total, initial=start, disable=not progress, unit="it", desc="train")
+    t0, step = time.perf_counter(), start
+    for step in range(start, total):
+        for opt in (model.opt_g, model.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * lr_factor(step, spe, cfg)
+        real_a, real_b = (t.to(dev) for t in data.batch_at(step))
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            losses = model.training_step(real_a, real_b)
+        if not all(np.isfinite(v) for v in losses.values()):
+            raise FloatingPointError(f"step {step}: non-finite loss {losses}; last good checkpoint: {ckpt}")
+        done = step + 1
+        bar.update(1)
+        if done % log_every == 0 or done == total:
+            rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
+            log.write({"step": done, "epoch": step // spe, "lr": cfg.lr * lr_factor(step, spe, cfg),
+                       **{k: round(v, 6) for k, v in losses.items()}, "it_per_s": round(rate, 3)})
+        if done % sample_every == 0 or done == total or (done % spe == 0):
+            fake = model.translate(real_a)
+            if done % sample_every == 0 or done == total:
+                write_image(run / "samples" / f"step_{done:07d}.png", _sample_grid(real_a, fake, a))
+            if done % spe == 0 or done == total:
+                physics.write({"step": done, "epoch": step // spe, **_physics(fake, a)})
+        if done % checkpoint_every == 0 or done == total:
+            save_checkpoint(model, ckpt, step=done, epoch=step // spe, camera_name=camera.name)
+    bar.close()
+    if start >= total and not ckpt.exists():
+        save_checkpoint(model, ckpt, step=start, epoch=start // spe, camera_name=camera.name)
+    return TrainResult(max(start, total), ckpt, run / "log.csv")
