@@ -1,0 +1,37 @@
+"""Full-resolution inference: pad (reflect) to the network's multiple, translate, crop back. Never resizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import ConstrainedCycleGAN
+
+MULTIPLE = 4  # two stride-2 downsamplings
+MIN_SIZE = 8
+
+
+def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8/uint16/float in [0, 1] -> (1, 3, H, W) float in [-1, 1]."""
+    top = 1.0 if rgb.dtype.kind == "f" else float(np.iinfo(rgb.dtype).max)
+    x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32) / np.float32(top))
+    return x.permute(2, 0, 1)[None] * 2 - 1
+
+
+@torch.no_grad()
+def translate_batch(model: ConstrainedCycleGAN, x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) in [-1, 1] -> (B, 4, H, W) intensities in [0, 1] at the same size (reflect padding)."""
+    h, w = x.shape[-2:]
+    # The residual blocks reflect-pad by 1 at a quarter of the size: at least 8 pixels are needed.
+    ph, pw = max((-h) % MULTIPLE, MIN_SIZE - h), max((-w) % MULTIPLE, MIN_SIZE - w)
+    mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
+    xp = F.pad(x, (0, pw, 0, ph), mode=mode) if ph or pw else x
+    return ((model.translate(xp)[..., :h, :w] + 1) / 2).float()
+
+
+def translate_image(model: ConstrainedCycleGAN, rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB -> (H, W, 4) float32 intensities in [0, 1] (I0, I45, I90, I135)."""
+    dev = next(model.parameters()).device
+    y = translate_batch(model, rgb_to_tensor(rgb).to(dev))
+    return y[0].permute(1, 2, 0).cpu().numpy()
