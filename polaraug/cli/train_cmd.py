@@ -50,4 +50,7 @@ def train(
         data = UnpairedCrops.from_folders(rgb, polar, camera, cfg.crop, cfg.batch, seed)
         result = run_train(data, out, cfg, camera, seed=seed, max_steps=steps, device=device,
                            checkpoint_every=checkpoint_every, sample_every=sample_every)
-    typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
+    import os
+
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
+        typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")

@@ -57,6 +57,7 @@ class UnpairedCrops:
     crop: int
     batch: int
     seed: int = 0
+    rank: int = 0  # under torchrun each rank draws its own batches
 
     @classmethod
     def from_folders(cls, rgb_dir: str | Path, polar_dir: str | Path, camera: Camera, crop: int, batch: int,
@@ -81,7 +82,7 @@ class UnpairedCrops:
 
     def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of global step ``step``: RGB (B, 3, c, c) and polarimetric (B, 4, c, c)."""
-        rng = np.random.default_rng([self.seed, step])
+        rng = np.random.default_rng([self.seed, step] + ([self.rank] if self.rank else []))
         a = [self._rgb(self.rgb[int(i)], rng) for i in rng.integers(0, len(self.rgb), self.batch)]
         b = [self._polar(self.polar[int(i)], rng) for i in rng.integers(0, len(self.polar), self.batch)]
         return torch.stack(a), torch.stack(b)

@@ -72,6 +72,25 @@ class ImagePool:
         self.gen.set_state(state["gen"])
 
 
+def average_gradients(opt: torch.optim.Optimizer) -> None:
+    """Under torch.distributed (torchrun), average the gradients of ``opt``'s parameters over all ranks
+    in one coalesced all-reduce; a no-op on a single process. (The G and D updates alternate and freeze
+    each other's parameters, which DDP's per-module wrappers do not support without extra passes.)"""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
+    world = torch.distributed.get_world_size()
+    if world == 1:
+        return
+    grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    torch.distributed.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
 def lsgan(pred: torch.Tensor, real: bool) -> torch.Tensor:
     """Least-squares GAN loss: mean (D(x) - 1)² for real targets, mean D(x)² for fake ones."""
     return ((pred - 1.0) ** 2).mean() if real else (pred**2).mean()
@@ -125,6 +144,7 @@ class ConstrainedCycleGAN(nn.Module):
         loss_g = sum(terms.values())
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        average_gradients(self.opt_g)
         self.opt_g.step()
 
         self.set_discriminators_trainable(True)
@@ -133,6 +153,7 @@ class ConstrainedCycleGAN(nn.Module):
         loss_d_a = 0.5 * (lsgan(self.d_a(real_a), True) + lsgan(self.d_a(pool_a.detach()), False))
         self.opt_d.zero_grad(set_to_none=True)
         (loss_d_a + loss_d_b).backward()
+        average_gradients(self.opt_d)
         self.opt_d.step()
         out = {k: float(v.detach()) for k, v in terms.items()}
         out.update(g=float(loss_g.detach()), d_a=float(loss_d_a.detach()), d_b=float(loss_d_b.detach()))

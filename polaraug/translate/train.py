@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,33 @@ DOLP_BINS = np.linspace(0, 1, 11)
 def pick_device(name: str | None = None) -> torch.device:
     """``name`` if given, else CUDA when present, else the CPU."""
     return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    """(rank, world size, device). Under torchrun (WORLD_SIZE > 1) join the process group: NCCL with one
+    GPU per local rank, else gloo on the CPU. torchrun starts and supervises the processes."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1, device
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def _check_in_sync(model: torch.nn.Module) -> None:
+    """All ranks must hold identical weights; a cheap checksum comparison."""
+    import torch.distributed as dist
+
+    total = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1)
+    sums = [torch.zeros_like(total) for _ in range(dist.get_world_size())]
+    dist.all_gather(sums, total)
+    if any(not torch.equal(s, sums[0]) for s in sums):
+        raise RuntimeError(f"ranks diverged: parameter checksums {[float(s) for s in sums]}")
 
 
 def lr_factor(step: int, steps_per_epoch: int, cfg: TranslatorConfig) -> float:
@@ -100,23 +128,26 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
     from tqdm import tqdm
 
     run = Path(run_dir)
-    dev = pick_device(device)
+    rank, world, dev = setup_distributed(pick_device(device))
+    data.rank = rank
     ckpt = run / "checkpoints" / "last.pt"
     if ckpt.exists():
         model, state = load_checkpoint(ckpt, cfg, resume=True)
         start = int(state["step"])
     else:
         model, start = ConstrainedCycleGAN(cfg, camera.matrix(), seed=seed), 0
-        write_text(run / "config.json", json.dumps({"config": cfg.to_dict(), "camera": camera.to_dict(),
-                                                     "seed": seed}, indent=2))
+        if rank == 0:
+            write_text(run / "config.json", json.dumps({"config": cfg.to_dict(), "camera": camera.to_dict(),
+                                                         "seed": seed, "world_size": world}, indent=2))
     model.to(dev)
     if dev.type == "cuda":
         model.to(memory_format=torch.channels_last)
     spe = data.steps_per_epoch
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
+    main = rank == 0  # only rank 0 logs, samples and saves
     log, physics = _Csv(run / "log.csv", start), _Csv(run / "physics.csv", start)
     a = camera.matrix()
-    bar = tqdm(total=total, initial=start, disable=not progress, unit="it", desc="train")
+    bar = tqdm(total=total, initial=start, disable=not (progress and main), unit="it", desc="train")
     t0, step = time.perf_counter(), start
     for step in range(start, total):
         for opt in (model.opt_g, model.opt_d):
@@ -129,6 +160,8 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
             raise FloatingPointError(f"step {step}: non-finite loss {losses}; last good checkpoint: {ckpt}")
         done = step + 1
         bar.update(1)
+        if not main:
+            continue
         if done % log_every == 0 or done == total:
             rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
             log.write({"step": done, "epoch": step // spe, "lr": cfg.lr * lr_factor(step, spe, cfg),
@@ -142,6 +175,11 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
         if done % checkpoint_every == 0 or done == total:
             save_checkpoint(model, ckpt, step=done, epoch=step // spe, camera_name=camera.name)
     bar.close()
-    if start >= total and not ckpt.exists():
+    if main and start >= total and not ckpt.exists():
         save_checkpoint(model, ckpt, step=start, epoch=start // spe, camera_name=camera.name)
+    if world > 1:
+        import torch.distributed as dist
+
+        _check_in_sync(model)
+        dist.barrier()  # the checkpoint is complete before any rank returns
     return TrainResult(max(start, total), ckpt, run / "log.csv")

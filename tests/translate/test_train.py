@@ -58,3 +58,24 @@ def test_cli_train_and_bad_folders(paired, tmp_path):
     res = runner.invoke(app, ["train", "--rgb", str(tmp_path / "nope"), "--polar", str(paired / "polar"),
                               "--out", str(tmp_path / "r2"), "--steps", "1"])
     assert res.exit_code == 2 and "nope" in res.output
+
+
+def test_two_process_gloo_training_under_torchrun(paired, tmp_path):
+    """torchrun starts two CPU processes; gradients are averaged, so both ranks end with identical weights
+    (train() compares parameter checksums across ranks and raises if they diverged)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    assert torchrun, "torchrun comes with torch"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "polaraug", "train",
+                          "--rgb", str(paired / "rgb"), "--polar", str(paired / "polar"), "--out",
+                          str(tmp_path / "run"), "--preset", "cpu-small", "--steps", "2"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert res.stdout.count("trained 2 steps") == 1
+    _, state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["step"] == 2
