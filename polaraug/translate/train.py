@@ -3,7 +3,9 @@
 Run folder: ``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end), ``log.csv`` (loss
 terms, learning rate, it/s), ``physics.csv`` (per epoch: inadmissible fraction, calibration residual
 and DoLP histogram of generated images), ``samples/step_*.png`` (RGB | I0 | I45 | I90 | I135 | DoLP |
-AoLP). A rerun with the same folder resumes exactly where the last checkpoint left off.
+AoLP), ``tensorboard/`` (the same scalars and samples). A rerun with the same folder resumes exactly where
+the last checkpoint left off. Under ``torchrun`` every rank trains on its own batches with averaged
+gradients; rank 0 writes.
 """
 
 from __future__ import annotations
@@ -96,6 +98,16 @@ def _physics(fake: torch.Tensor, a: np.ndarray) -> dict[str, float]:
             **{f"dolp_{DOLP_BINS[i]:.1f}": float(h) / max(hist.sum(), 1) for i, h in enumerate(hist)}}
 
 
+def _tensorboard(folder: Path, start: int):
+    """A SummaryWriter whose events past ``start`` (from a run that went on after its last checkpoint)
+    are superseded; None if tensorboard is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # pragma: no cover - tensorboard is a declared dependency
+        return None
+    return SummaryWriter(str(folder), purge_step=start or None)
+
+
 class _Csv:
     """Append-only CSV that, on resume, first drops rows past the resumed step."""
 
@@ -146,6 +158,7 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
     main = rank == 0  # only rank 0 logs, samples and saves
     log, physics = _Csv(run / "log.csv", start), _Csv(run / "physics.csv", start)
+    tb = _tensorboard(run / "tensorboard", start) if main else None
     a = camera.matrix()
     bar = tqdm(total=total, initial=start, disable=not (progress and main), unit="it", desc="train")
     t0, step = time.perf_counter(), start
@@ -166,15 +179,28 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
             rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
             log.write({"step": done, "epoch": step // spe, "lr": cfg.lr * lr_factor(step, spe, cfg),
                        **{k: round(v, 6) for k, v in losses.items()}, "it_per_s": round(rate, 3)})
+            if tb is not None:
+                for k, v in losses.items():
+                    tb.add_scalar(f"loss/{k}", v, done)
+                tb.add_scalar("lr", cfg.lr * lr_factor(step, spe, cfg), done)
         if done % sample_every == 0 or done == total or (done % spe == 0):
             fake = model.translate(real_a)
             if done % sample_every == 0 or done == total:
-                write_image(run / "samples" / f"step_{done:07d}.png", _sample_grid(real_a, fake, a))
+                grid = _sample_grid(real_a, fake, a)
+                write_image(run / "samples" / f"step_{done:07d}.png", grid)
+                if tb is not None:
+                    tb.add_image("samples", grid, done, dataformats="HWC")
             if done % spe == 0 or done == total:
-                physics.write({"step": done, "epoch": step // spe, **_physics(fake, a)})
+                stats = _physics(fake, a)
+                physics.write({"step": done, "epoch": step // spe, **stats})
+                if tb is not None:
+                    tb.add_scalar("physics/inadmissible_fraction", stats["inadmissible_fraction"], done)
+                    tb.add_scalar("physics/residual_rms", stats["residual_rms"], done)
         if done % checkpoint_every == 0 or done == total:
             save_checkpoint(model, ckpt, step=done, epoch=step // spe, camera_name=camera.name)
     bar.close()
+    if tb is not None:
+        tb.close()
     if main and start >= total and not ckpt.exists():
         save_checkpoint(model, ckpt, step=start, epoch=start // spe, camera_name=camera.name)
     if world > 1:

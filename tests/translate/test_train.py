@@ -41,6 +41,7 @@ def test_interrupted_training_resumes_to_the_same_model(paired, tmp_path):
     assert [int(r["step"]) for r in rows] == [3, 5]  # each run logs its last step; no duplicates
     assert rows[-1]["g"] == full_rows[-1]["g"] and rows[-1]["d_b"] == full_rows[-1]["d_b"]
     assert list((tmp_path / "cut" / "samples").glob("step_*.png"))
+    assert list((tmp_path / "cut" / "tensorboard").glob("events.out.tfevents.*"))
 
 
 def test_learning_rate_schedule_is_constant_then_linear():
