@@ -166,7 +166,8 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
         for opt in (model.opt_g, model.opt_d):
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * lr_factor(step, spe, cfg)
-        real_a, real_b = (t.to(dev) for t in data.batch_at(step))
+        fmt = torch.channels_last if dev.type == "cuda" else torch.contiguous_format
+        real_a, real_b = (t.to(dev, memory_format=fmt) for t in data.batch_at(step))
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
             losses = model.training_step(real_a, real_b)
         if not all(np.isfinite(v) for v in losses.values()):
