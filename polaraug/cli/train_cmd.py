@@ -35,11 +35,11 @@ def train(
     from polaraug.translate.train import train as run_train
 
     with user_errors():
-        cfg = load_config(config) if config else config_from_dict({"preset": preset})
-        if mode:
-            cfg = dataclasses.replace(cfg, mode=mode)
         if preset not in PRESETS:
             raise ValueError(f"--preset must be one of {sorted(PRESETS)}")
+        cfg = load_config(config) if config else config_from_dict({"preset": preset})  # a config names its own
+        if mode:
+            cfg = dataclasses.replace(cfg, mode=mode)
         if calibration:
             camera = load_camera(calibration)
         elif (polar / "manifest.json").is_file():

@@ -37,7 +37,8 @@ def _crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     h, w = img.shape[:2]
     if h < size or w < size:
         ph, pw = max(size - h, 0), max(size - w, 0)
-        img = np.pad(img, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode="reflect")
+        mode = "reflect" if min(h, w) > max(ph, pw) else "edge"  # reflect needs more pixels than it pads
+        img = np.pad(img, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode=mode)
         h, w = img.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
     return img[y:y + size, x:x + size]

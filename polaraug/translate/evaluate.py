@@ -52,7 +52,8 @@ def frame_scores(pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> dict[str,
     """Scores of one frame: pred, true (H, W, 4) float32 in [0, 1]."""
     p, t = (torch.from_numpy(np.ascontiguousarray(v.transpose(2, 0, 1)))[None] for v in (pred, true))
     out: dict[str, np.ndarray | float] = {
-        "psnr": np.array([float(psnr(p[:, i:i + 1], t[:, i:i + 1], 1.0)) for i in range(4)]),
+        # PSNR capped at 100 dB so that a perfect frame does not make the mean infinite
+        "psnr": np.array([min(float(psnr(p[:, i:i + 1], t[:, i:i + 1], 1.0)), 100.0) for i in range(4)]),
         "ssim": np.array([float(ssim(p[:, i:i + 1], t[:, i:i + 1], 11).mean()) for i in range(4)]),
     }
     mp, mt = analyze(pred, a), analyze(true, a)

@@ -34,8 +34,10 @@ class ProjectedGenerator(nn.Module):
         self.register_buffer("a", a)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = (self.net(x) + 1) / 2
-        return repair_intensities(y, self.a) * 2 - 1
+        out = self.net(x)
+        with torch.autocast(device_type=out.device.type, enabled=False):  # physics in float32, never bf16
+            y = (out.float() + 1) / 2
+            return repair_intensities(y, self.a) * 2 - 1
 
 
 class ImagePool:
@@ -67,8 +69,8 @@ class ImagePool:
     def state_dict(self) -> dict:
         return {"images": [t.cpu() for t in self.images], "gen": self.gen.get_state()}
 
-    def load_state_dict(self, state: dict) -> None:
-        self.images = list(state["images"])
+    def load_state_dict(self, state: dict, device: str | torch.device = "cpu") -> None:
+        self.images = [t.to(device) for t in state["images"]]
         self.gen.set_state(state["gen"])
 
 
@@ -113,11 +115,15 @@ class ConstrainedCycleGAN(nn.Module):
         self.opt_g = torch.optim.Adam([*self.g_ab.parameters(), *self.g_ba.parameters()], lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], lr=cfg.lr, betas=betas)
         self.pool_a, self.pool_b = ImagePool(cfg.pool_size, seed + 1), ImagePool(cfg.pool_size, seed + 2)
+        self.amp = False  # bf16 forward passes on CUDA when set (polaraug train sets it on GPUs)
 
     def polar_penalty(self, fake_b: torch.Tensor) -> dict[str, torch.Tensor]:
         """Auxiliary constraint terms of the mode on generated polarimetric images (x in [-1, 1])."""
-        y = (fake_b + 1) / 2
         terms: dict[str, torch.Tensor] = {}
+        with torch.autocast(device_type=fake_b.device.type, enabled=False):  # float32: cancellation near the cone
+            return self._penalty_terms((fake_b.float() + 1) / 2, terms)
+
+    def _penalty_terms(self, y: torch.Tensor, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.cfg.mode in ("relax", "proximal"):
             terms["calib"] = self.cfg.lambda_calib * calibration_loss(y, self.a)
             terms["optical"] = self.cfg.mu_optical * optical_loss(y, self.a)
@@ -129,19 +135,25 @@ class ConstrainedCycleGAN(nn.Module):
         for p in [*self.d_a.parameters(), *self.d_b.parameters()]:
             p.requires_grad_(flag)
 
+    def _amp(self, device_type: str):
+        """bf16 autocast for forward passes on CUDA (``self.amp``); backward runs outside it."""
+        return torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=self.amp and device_type == "cuda")
+
     def training_step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
         """One generator update then one discriminator update; returns the loss terms."""
-        fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
-        rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+        dev = real_a.device.type
         self.set_discriminators_trainable(False)
-        terms = {
-            "g_ab": lsgan(self.d_b(fake_b), True),
-            "g_ba": lsgan(self.d_a(fake_a), True),
-            "cycle_a": self.cfg.lambda_cycle * (rec_a - real_a).abs().mean(),
-            "cycle_b": self.cfg.lambda_cycle * (rec_b - real_b).abs().mean(),
-            **self.polar_penalty(fake_b),
-        }
-        loss_g = sum(terms.values())
+        with self._amp(dev):
+            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+            terms = {
+                "g_ab": lsgan(self.d_b(fake_b).float(), True),
+                "g_ba": lsgan(self.d_a(fake_a).float(), True),
+                "cycle_a": self.cfg.lambda_cycle * (rec_a.float() - real_a).abs().mean(),
+                "cycle_b": self.cfg.lambda_cycle * (rec_b.float() - real_b).abs().mean(),
+                **self.polar_penalty(fake_b),
+            }
+            loss_g = sum(terms.values())
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         average_gradients(self.opt_g)
@@ -149,8 +161,9 @@ class ConstrainedCycleGAN(nn.Module):
 
         self.set_discriminators_trainable(True)
         pool_b, pool_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
-        loss_d_b = 0.5 * (lsgan(self.d_b(real_b), True) + lsgan(self.d_b(pool_b.detach()), False))
-        loss_d_a = 0.5 * (lsgan(self.d_a(real_a), True) + lsgan(self.d_a(pool_a.detach()), False))
+        with self._amp(dev):
+            loss_d_b = 0.5 * (lsgan(self.d_b(real_b).float(), True) + lsgan(self.d_b(pool_b.detach()).float(), False))
+            loss_d_a = 0.5 * (lsgan(self.d_a(real_a).float(), True) + lsgan(self.d_a(pool_a.detach()).float(), False))
         self.opt_d.zero_grad(set_to_none=True)
         (loss_d_a + loss_d_b).backward()
         average_gradients(self.opt_d)

@@ -46,13 +46,26 @@ def setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
         return 0, 1, device
     import torch.distributed as dist
 
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if device.type == "cuda":
+    if device.type == "cuda":  # one GPU per local rank, chosen before NCCL starts
         local = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(local)
         device = torch.device("cuda", local)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def _gather_pools(model: ConstrainedCycleGAN, world: int) -> list[dict] | None:
+    """Every rank's image pools, in rank order, on all ranks (None on a single process: the checkpoint
+    then takes this process's). A collective: all ranks call it at the same steps."""
+    if world <= 1:
+        return None
+    import torch.distributed as dist
+
+    mine = {"a": model.pool_a.state_dict(), "b": model.pool_b.state_dict()}
+    out: list = [None] * world
+    dist.all_gather_object(out, mine)
+    return out
 
 
 def _check_in_sync(model: torch.nn.Module) -> None:
@@ -105,7 +118,7 @@ def _tensorboard(folder: Path, start: int):
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:  # pragma: no cover - tensorboard is a declared dependency
         return None
-    return SummaryWriter(str(folder), purge_step=start or None)
+    return SummaryWriter(str(folder), purge_step=start + 1)  # events up to ``start`` are the checkpoint's
 
 
 class _Csv:
@@ -121,6 +134,8 @@ class _Csv:
                 text = "" if not keep else ",".join(self.fields) + "\n" + "".join(
                     ",".join(r[f] for f in self.fields) + "\n" for r in keep)
                 write_text(path, text)
+            if not keep:
+                self.fields = None  # the next row writes the header again
 
     def write(self, row: dict) -> None:
         new = self.fields is None
@@ -144,20 +159,25 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
     data.rank = rank
     ckpt = run / "checkpoints" / "last.pt"
     if ckpt.exists():
-        model, state = load_checkpoint(ckpt, cfg, resume=True)
+        model, state = load_checkpoint(ckpt, cfg, resume=True, device=dev, rank=rank)
         start = int(state["step"])
+        if int(state.get("seed", seed)) != seed:
+            raise ValueError(f"{ckpt}: this run was started with seed {state.get('seed')}, not {seed}; "
+                             "resume with the same seed or use a new run folder")
     else:
         model, start = ConstrainedCycleGAN(cfg, camera.matrix(), seed=seed), 0
         if rank == 0:
             write_text(run / "config.json", json.dumps({"config": cfg.to_dict(), "camera": camera.to_dict(),
                                                          "seed": seed, "world_size": world}, indent=2))
     model.to(dev)
+    model.amp = dev.type == "cuda"
     if dev.type == "cuda":
         model.to(memory_format=torch.channels_last)
     spe = data.steps_per_epoch
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
     main = rank == 0  # only rank 0 logs, samples and saves
-    log, physics = _Csv(run / "log.csv", start), _Csv(run / "physics.csv", start)
+    log = _Csv(run / "log.csv", start) if main else None
+    physics = _Csv(run / "physics.csv", start) if main else None
     tb = _tensorboard(run / "tensorboard", start) if main else None
     a = camera.matrix()
     bar = tqdm(total=total, initial=start, disable=not (progress and main), unit="it", desc="train")
@@ -168,12 +188,19 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
                 group["lr"] = cfg.lr * lr_factor(step, spe, cfg)
         fmt = torch.channels_last if dev.type == "cuda" else torch.contiguous_format
         real_a, real_b = (t.to(dev, memory_format=fmt) for t in data.batch_at(step))
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            losses = model.training_step(real_a, real_b)
-        if not all(np.isfinite(v) for v in losses.values()):
+        losses = model.training_step(real_a, real_b)
+        finite = all(np.isfinite(v) for v in losses.values())
+        if world > 1:  # all ranks stop together instead of one hanging in the next all-reduce
+            import torch.distributed as dist
+
+            flag = torch.tensor([0.0 if finite else 1.0], device=dev)
+            dist.all_reduce(flag)
+            finite = float(flag) == 0.0
+        if not finite:
             raise FloatingPointError(f"step {step}: non-finite loss {losses}; last good checkpoint: {ckpt}")
         done = step + 1
         bar.update(1)
+        pools = _gather_pools(model, world) if (done % checkpoint_every == 0 or done == total) else None
         if not main:
             continue
         if done % log_every == 0 or done == total:
@@ -198,15 +225,19 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
                     tb.add_scalar("physics/inadmissible_fraction", stats["inadmissible_fraction"], done)
                     tb.add_scalar("physics/residual_rms", stats["residual_rms"], done)
         if done % checkpoint_every == 0 or done == total:
-            save_checkpoint(model, ckpt, step=done, epoch=step // spe, camera_name=camera.name)
+            save_checkpoint(model, ckpt, step=done, epoch=step // spe, camera_name=camera.name,
+                            pools=pools, seed=seed)
     bar.close()
     if tb is not None:
         tb.close()
     if main and start >= total and not ckpt.exists():
-        save_checkpoint(model, ckpt, step=start, epoch=start // spe, camera_name=camera.name)
+        save_checkpoint(model, ckpt, step=start, epoch=start // spe, camera_name=camera.name, seed=seed)
     if world > 1:
         import torch.distributed as dist
 
         _check_in_sync(model)
         dist.barrier()  # the checkpoint is complete before any rank returns
+        # Leave the process group: gloo's threads abort the interpreter at exit otherwise
+        # ("terminate called without an active exception").
+        dist.destroy_process_group()
     return TrainResult(max(start, total), ckpt, run / "log.csv")

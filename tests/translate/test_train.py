@@ -79,4 +79,25 @@ def test_two_process_gloo_training_under_torchrun(paired, tmp_path):
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     assert res.stdout.count("trained 2 steps") == 1
     _, state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
-    assert state["step"] == 2
+    assert state["step"] == 2 and len(state["pools"]) == 2  # each rank's image history
+    cmd = res.args[:-1] + ["3"]  # resume both ranks for one more step
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")[1]["step"] == 3
+
+
+def test_csv_log_keeps_its_header_when_a_resume_drops_every_row(tmp_path):
+    from polaraug.translate.train import _Csv
+
+    path = tmp_path / "log.csv"
+    path.write_text("step,g\n5,1.0\n6,2.0\n")
+    log = _Csv(path, resume_step=0)  # a crash before the first checkpoint: start over
+    log.write({"step": 1, "g": 3.0})
+    assert list(csv.DictReader(path.open())) == [{"step": "1", "g": "3.0"}]
+
+
+def test_resuming_with_another_seed_is_refused(paired, tmp_path):
+    cam = load_camera("ideal")
+    train(_data(paired), tmp_path / "run", TINY, cam, max_steps=1, progress=False)
+    with pytest.raises(ValueError, match="seed 0, not 7"):
+        train(_data(paired), tmp_path / "run", TINY, cam, seed=7, max_steps=2, progress=False)
