@@ -1,0 +1,67 @@
+"""``polaraug validate``: statistics, thresholds, plots and repair of a polarimetric set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._errors import user_errors
+
+
+def validate(
+    folder: Annotated[Path, typer.Argument(help="Polarimetric set: polaraug layout, per-angle, 4-channel, DoFP.")],
+    calibration: Annotated[str | None, typer.Option(help="Camera file (default: the set's manifest, else ideal; "
+                                                         "required for raw DoFP).")] = None,
+    layout: Annotated[str, typer.Option(help="auto, polaraug, angle-folders, angle-suffix, four-channel, dofp.")]
+    = "auto",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report (per frame) as JSON.")] = None,
+    plots: Annotated[Path | None, typer.Option(help="Folder for histograms and the worst frames' maps.")] = None,
+    max_inadmissible: Annotated[float | None, typer.Option(help="Fail above this inadmissible pixel fraction.")]
+    = None,
+    max_residual: Annotated[float | None, typer.Option(help="Fail above this residual RMS ([0, 1] units).")] = None,
+    max_dolp_above_1: Annotated[float | None, typer.Option(help="Fail above this fraction of DoLP > 1.")] = None,
+    max_saturated: Annotated[float | None, typer.Option(help="Fail above this saturated pixel fraction.")] = None,
+    max_unreadable: Annotated[int | None, typer.Option(help="Fail with more unreadable frames.")] = None,
+    tolerance: Annotated[float, typer.Option(help="Admissibility tolerance in [0, 1] units.")] = 1e-6,
+    fix: Annotated[bool, typer.Option("--fix", help="Repair frames with inadmissible pixels (atomic writes).")]
+    = False,
+    out: Annotated[Path | None, typer.Option(help="With --fix: write a repaired copy here instead of in place.")]
+    = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+) -> None:
+    """Check a polarimetric set: calibration residual, admissibility, DoLP/AoLP, saturation. Exit 1 when a
+    threshold is exceeded."""
+    from polaraug.cameras import load_camera
+    from polaraug.io.atomic import write_text
+    from polaraug.validation import check_thresholds, fix_set, open_set, write_plots
+    from polaraug.validation import validate as run
+
+    with user_errors():
+        camera = load_camera(calibration) if calibration else None
+        report = run(folder, camera, layout, tolerance, workers, progress=True)
+        _, frames, cam = open_set(folder, camera, layout)
+        if fix:
+            changed = fix_set(folder, report, frames, cam, out)
+            typer.echo(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed)"
+                       + (f" into {out}" if out else " in place"))
+            target = out or folder
+            report = run(target, camera, layout, tolerance, workers)
+            _, frames, cam = open_set(target, camera, layout)
+        if json_out:
+            write_text(json_out, json.dumps(report.to_dict(), indent=1) + "\n")
+        if plots:
+            write_plots(report, frames, cam, plots)
+    for line in report.lines():
+        typer.echo(line)
+    failures = check_thresholds(report, {"max_inadmissible": max_inadmissible, "max_residual": max_residual,
+                                         "max_dolp_above_1": max_dolp_above_1, "max_saturated": max_saturated,
+                                         "max_unreadable": max_unreadable})
+    if failures:
+        for f in failures:
+            typer.secho(f"FAIL {f}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1)
+    typer.echo("PASS" if any(v is not None for v in (max_inadmissible, max_residual, max_dolp_above_1,
+                                                      max_saturated, max_unreadable)) else "done")

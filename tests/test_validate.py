@@ -1,0 +1,83 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from polaraug.cli import app
+from polaraug.data.polarset import read_polarset
+from polaraug.io.images import read_image, write_image
+from polaraug.physics.quantize import check_quantized
+from polaraug.synth.generate import SynthConfig, generate
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def clean_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("v") / "set"
+    generate(SynthConfig(n=6, width=64, height=48, seed=4, mode="polar"), root, workers=1, progress=False)
+    return root
+
+
+def _plant(root, n=2):
+    """Make pixels inadmissible: (I0, I45, I90, I135) = (max, max, 0, 0) has DoLP √2."""
+    paths = sorted((root / "images").rglob("*.png"))[:n]
+    for p in paths:
+        img = read_image(p)
+        img[5:9, 5:9] = [65535, 65535, 0, 0]
+        write_image(p, img)
+    return paths
+
+
+def test_clean_set_passes_and_reports_json(clean_set, tmp_path):
+    res = runner.invoke(app, ["validate", str(clean_set), "--max-inadmissible", "0", "--max-residual", "1e-3",
+                              "--json", str(tmp_path / "r.json"), "--plots", str(tmp_path / "plots"), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "PASS" in res.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["layout"] == "polaraug" and report["aggregate"]["frames"] == 6 and len(report["frames"]) == 6
+    assert report["aggregate"]["inadmissible_fraction"] == 0
+    assert (tmp_path / "plots" / "histograms.png").is_file() and (tmp_path / "plots" / "worst_1.png").is_file()
+
+
+def test_planted_inadmissible_pixels_fail_then_pass_after_fix(clean_set, tmp_path):
+    root = tmp_path / "set"
+    shutil.copytree(clean_set, root)
+    planted = _plant(root)
+    res = runner.invoke(app, ["validate", str(root), "--max-inadmissible", "0", "--workers", "2"])
+    assert res.exit_code == 1 and "FAIL max-inadmissible" in res.output
+    assert "2 frames affected" in res.output
+    # Into a new folder: the source stays as it was.
+    before = planted[0].read_bytes()
+    res = runner.invoke(app, ["validate", str(root), "--fix", "--out", str(tmp_path / "fixed"), "--max-inadmissible",
+                              "0", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "fixed 2 frames" in res.output and planted[0].read_bytes() == before
+    fixed_set = read_polarset(tmp_path / "fixed")
+    for split in fixed_set.splits:
+        for f in fixed_set.frames(split):
+            assert check_quantized(read_image(f.image), fixed_set.camera.matrix()) == 0
+    # In place.
+    res = runner.invoke(app, ["validate", str(root), "--fix", "--max-inadmissible", "0", "--workers", "1"])
+    assert res.exit_code == 0 and "in place" in res.output
+    unchanged = sorted((root / "images").rglob("*.png"))[-1]
+    assert unchanged.read_bytes() == (clean_set / unchanged.relative_to(root)).read_bytes()
+
+
+def test_other_layouts_and_unreadable_frames(tmp_path, clean_set):
+    frames = sorted((clean_set / "images").rglob("*.png"))[:3]
+    for i, p in enumerate(frames):
+        img = read_image(p)
+        for k, a in enumerate((0, 45, 90, 135)):
+            write_image(tmp_path / "angles" / str(a) / f"f{i}.png", np.ascontiguousarray(img[..., k]))
+    (tmp_path / "angles" / "0" / "f1.png").write_bytes(b"\x89PNG broken")
+    res = runner.invoke(app, ["validate", str(tmp_path / "angles"), "--max-unreadable", "0", "--workers", "1"])
+    assert res.exit_code == 1 and "angle-folders" in res.output and "f1.png" in res.output
+    raw = tmp_path / "raw"
+    write_image(raw / "m.png", np.zeros((8, 8), np.uint8))
+    res = runner.invoke(app, ["validate", str(raw)])
+    assert res.exit_code == 2 and "--calibration" in res.output
+    res = runner.invoke(app, ["validate", str(raw), "--calibration", "sony_imx250mzr", "--workers", "1"])
+    assert res.exit_code == 0 and "dofp" in res.output
