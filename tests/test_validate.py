@@ -81,3 +81,23 @@ def test_other_layouts_and_unreadable_frames(tmp_path, clean_set):
     assert res.exit_code == 2 and "--calibration" in res.output
     res = runner.invoke(app, ["validate", str(raw), "--calibration", "sony_imx250mzr", "--workers", "1"])
     assert res.exit_code == 0 and "dofp" in res.output
+
+
+def test_frame_statistics_match_the_physics_functions():
+    from polaraug.cameras import Camera
+    from polaraug.physics import analyze, calibration_residual
+    from polaraug.validation import frame_report
+
+    cam = Camera(name="x", angles_deg=(1, 44, 91, 134), gains=(1.02, 0.98, 1, 0.99), extinction_ratios=(100, 80, 120, 90))
+    raw = (np.random.default_rng(0).random((20, 30, 4)) * 65535).astype(np.uint16)
+    raw[0, 0] = 65535
+    raw[1, 1, 2] = 0
+    rep = frame_report("x", raw, cam)
+    y = raw.astype(np.float32) / 65535
+    r = np.linalg.norm(calibration_residual(y, cam.matrix()), axis=-1)
+    m = analyze(y, cam.matrix())
+    assert rep.residual_max == pytest.approx(float(r.max()), rel=1e-5)
+    assert rep.residual_rms == pytest.approx(float(np.sqrt((r**2).mean())), rel=1e-5)
+    assert rep.inadmissible_fraction == pytest.approx(m.inadmissible_fraction)
+    assert rep.saturated_fraction == pytest.approx(1 / 600) and rep.zero_fraction >= 1 / 600
+    assert sum(rep.dolp_hist) == 600
