@@ -88,7 +88,8 @@ def test_frame_statistics_match_the_physics_functions():
     from polaraug.physics import analyze, calibration_residual
     from polaraug.validation import frame_report
 
-    cam = Camera(name="x", angles_deg=(1, 44, 91, 134), gains=(1.02, 0.98, 1, 0.99), extinction_ratios=(100, 80, 120, 90))
+    cam = Camera(name="x", angles_deg=(1, 44, 91, 134), gains=(1.02, 0.98, 1, 0.99),
+                 extinction_ratios=(100, 80, 120, 90))
     raw = (np.random.default_rng(0).random((20, 30, 4)) * 65535).astype(np.uint16)
     raw[0, 0] = 65535
     raw[1, 1, 2] = 0
