@@ -42,7 +42,10 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
     q = np.clip(np.round(y * top), 0, top).astype(np.int64)
     a_pinv = np.linalg.pinv(np.asarray(a, dtype=np.float64))
     flat = q.reshape(-1, q.shape[-1])
-    bad = np.flatnonzero(_violation(flat, top, a_pinv) > tol)
+    # Nudge until the violation is <= 0 in float64, not merely <= tol: readers that compute in float32
+    # (validators) then see at most rounding noise (~1e-7), well inside tol.
+    target = min(tol, 0.0)
+    bad = np.flatnonzero(_violation(flat, top, a_pinv) > target)
     for _ in range(MAX_STEPS):
         if bad.size == 0:
             return q.astype(dtype)
@@ -56,7 +59,7 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
         sub[rows[can_raise], lo[can_raise]] += 1
         sub[rows[~can_raise], hi[~can_raise]] -= 1
         flat[bad] = sub
-        bad = bad[_violation(flat[bad], top, a_pinv) > tol]
+        bad = bad[_violation(flat[bad], top, a_pinv) > target]
     raise ValueError(f"{bad.size} pixels stay inadmissible after {MAX_STEPS} LSB steps (input far outside the cone?)")
 
 
