@@ -24,6 +24,8 @@ def translate(
     = "0/1",
     device: Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")] = None,
     workers: Annotated[int, typer.Option(help="Decode/encode threads.")] = 4,
+    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the generator (GPU runs; "
+                                                                  "needs a C++ compiler).")] = False,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.translate.checkpoint import CheckpointError
@@ -41,6 +43,10 @@ def translate(
             model, camera = load_for_translation(checkpoint, device)
         except CheckpointError as e:
             raise ValueError(str(e)) from None
+        if compile_model:
+            import torch
+
+            model.g_ab = torch.compile(model.g_ab)
         if world > 1:  # torchrun: one shard per rank, rank 0 merges after everyone is done
             from polaraug.translate.train import pick_device, setup_distributed
 

@@ -27,7 +27,10 @@ def translate_batch(model: ConstrainedCycleGAN, x: torch.Tensor) -> torch.Tensor
     ph, pw = max((-h) % MULTIPLE, MIN_SIZE - h), max((-w) % MULTIPLE, MIN_SIZE - w)
     mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
     xp = F.pad(x, (0, pw, 0, ph), mode=mode) if ph or pw else x
-    return ((model.translate(xp)[..., :h, :w] + 1) / 2).float()
+    # bf16 on CUDA for the networks; the projection (project mode) runs in float32 regardless.
+    with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
+        out = model.translate(xp)
+    return ((out.float()[..., :h, :w] + 1) / 2)
 
 
 def translate_image(model: ConstrainedCycleGAN, rgb: np.ndarray) -> np.ndarray:

@@ -91,3 +91,21 @@ def test_corrupt_frames_are_skipped_and_bad_checkpoints_fail_before_work(setup, 
     (tmp_path / "junk.pt").write_bytes(b"junk")
     res = runner.invoke(app, ["translate", str(src), str(tmp_path / "out2"), "--checkpoint", str(tmp_path / "junk.pt")])
     assert res.exit_code == 2 and "junk.pt" in res.output and not (tmp_path / "out2").exists()
+
+
+def test_translate_under_torchrun_shards_and_merges(setup, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    res = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "polaraug", "translate",
+                          str(setup / "bdd"), str(tmp_path / "out"), "--checkpoint", str(setup / "c.pt"),
+                          "--batch", "1", "--workers", "1"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    single = tmp_path / "single"
+    assert _run(setup, single).exit_code == 0
+    assert _digest(tmp_path / "out") == _digest(single)  # shards merged into the same set
+    assert len(read_polarset(tmp_path / "out").manifest["provenance"]["frames"]) == 6
