@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import calibrate_cmd, eval_cmd, inspect_cmd, synth_cmd, train_cmd, translate_cmd, validate_cmd
+from . import calibrate_cmd, eval_cmd, export_cmd, inspect_cmd, synth_cmd, train_cmd, translate_cmd, validate_cmd
 
 app = typer.Typer(
     name="polaraug",
@@ -19,6 +19,7 @@ app.command("train")(train_cmd.train)
 app.command("eval-translator")(eval_cmd.eval_translator)
 app.command("translate")(translate_cmd.translate)
 app.command("validate")(validate_cmd.validate)
+app.command("export-yolo")(export_cmd.export_yolo)
 app.add_typer(calibrate_cmd.app, name="calibrate")
 
 

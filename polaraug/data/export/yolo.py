@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,10 +54,13 @@ def _place_image(src: Path, dst: Path) -> None:
             shutil.copyfile(src, tmp)
 
 
-def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels: int = 3) -> YoloExportReport:
+def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels: int = 3,
+                image_writer: Callable[[Frame, Path], Path] | None = None) -> YoloExportReport:
     """Write a YOLO dataset of ``splits`` (e.g. {"train": frames, "val": frames}) into ``out``.
 
-    Every frame needs ``width`` and ``height``. Returns counts of frames, boxes and dropped ignore boxes.
+    Every frame needs ``width`` and ``height``. Images are hard-linked (or copied), or written by
+    ``image_writer(frame, path_without_suffix) -> written path`` (e.g. to re-encode them). Returns counts of
+    frames, boxes and dropped ignore boxes.
     """
     out = Path(out)
     report = YoloExportReport()
@@ -67,7 +70,10 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
             if frame.width is None or frame.height is None:
                 raise ValueError(f"{frame.image}: frame size unknown; cannot normalise YOLO boxes")
             stem = Path(frame.name).with_suffix("").as_posix().replace("/", "__")  # nested names stay unique
-            _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
+            if image_writer is None:
+                _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
+            else:
+                image_writer(frame, out / "images" / split / stem)
             lines, dropped = label_lines(frame, frame.width, frame.height)
             write_text(out / "labels" / split / f"{stem}.txt", "".join(line + "\n" for line in lines))
             report.boxes += len(lines)

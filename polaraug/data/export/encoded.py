@@ -1,0 +1,41 @@
+"""A polarimetric set as a YOLO dataset in one encoding (``polaraug export-yolo``).
+
+Images are re-encoded as 8-bit PNGs (ultralytics reads 16-bit PNGs by dropping the low byte anyway):
+``intensities`` 4 channels, written admissibly; ``stokes``, ``i0-i45-i90`` and ``hsv`` 3 channels (the hsv
+hue periodic, see polaraug.encodings). ultralytics keeps 4-channel images in OpenCV order internally and
+reverses 3-channel ones to file order; either way training and evaluation see the same channels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from polaraug.data.frame import Frame
+from polaraug.data.polarset import PolarSet
+from polaraug.encodings import CHANNELS, check_encoding, encode, to_dtype
+from polaraug.io.images import write_image
+from polaraug.physics.quantize import quantize_admissible
+
+from .yolo import YoloExportReport, export_yolo
+
+
+def encoded_image(y: np.ndarray, a: np.ndarray, encoding: str) -> np.ndarray:
+    """Intensities (H, W, 4) float in [0, 1] -> uint8 image of ``encoding``."""
+    if encoding == "intensities":
+        return quantize_admissible(y, a, 8)
+    return to_dtype(encode(y, a, encoding), np.uint8, encoding)
+
+
+def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
+                   splits: tuple[str, ...] | None = None) -> YoloExportReport:
+    """Write ``ps`` (all or the given splits) to ``out`` as a YOLO dataset in ``encoding``."""
+    check_encoding(encoding)
+    a = ps.camera.matrix(np.float64)
+
+    def write(frame: Frame, stem_path: Path) -> Path:
+        return write_image(stem_path.with_suffix(".png"), encoded_image(ps.load(frame), a, encoding))
+
+    chosen = splits or tuple(ps.splits)
+    return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write)
