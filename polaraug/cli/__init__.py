@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from . import calibrate_cmd, eval_cmd, export_cmd, inspect_cmd, synth_cmd, train_cmd, translate_cmd, validate_cmd
+from . import (
+    calibrate_cmd,
+    detect_cmd,
+    eval_cmd,
+    export_cmd,
+    inspect_cmd,
+    synth_cmd,
+    train_cmd,
+    translate_cmd,
+    validate_cmd,
+)
 
 app = typer.Typer(
     name="polaraug",
@@ -20,6 +30,7 @@ app.command("eval-translator")(eval_cmd.eval_translator)
 app.command("translate")(translate_cmd.translate)
 app.command("validate")(validate_cmd.validate)
 app.command("export-yolo")(export_cmd.export_yolo)
+app.command("eval-detection")(detect_cmd.eval_detection)
 app.add_typer(calibrate_cmd.app, name="calibrate")
 
 

@@ -1,0 +1,1 @@
+"""Detector retraining stage: does generated polarimetric data improve a YOLO detector?"""
