@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import multiprocessing as mp
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from polaraug.data.polarset import PolarImage, read_polarset, scan_polarimetric
 from polaraug.io.atomic import write_text
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import write_image
+from polaraug.parallel import process_pool
 from polaraug.physics import DEFAULT_TOLERANCE, analyze
 from polaraug.physics.quantize import quantize_admissible
 
@@ -168,11 +168,6 @@ _JOB: tuple | None = None
 
 
 def _init(camera: Camera, tol: float) -> None:
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    threadpool_limits(1)
     global _JOB
     _JOB = (camera, tol)
 
@@ -196,8 +191,7 @@ def validate(root: str | Path, camera: Camera | None = None, layout: str = "auto
         _init(camera, tol)
         reports = [_report(f) for f in tqdm(frames, disable=not progress, unit="frame", desc="validate")]
     else:
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ctx.Pool(workers, initializer=_init, initargs=(camera, tol)) as pool:
+        with process_pool(workers, _init, (camera, tol)) as pool:
             reports = list(tqdm(pool.imap(_report, frames, chunksize=4), total=len(frames), disable=not progress,
                                 unit="frame", desc="validate"))
     return SetReport(str(root), found, camera.name, tol, reports)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing as mp
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from polaraug.data.frame import Box, Frame
 from polaraug.data.polarset import PolarSetWriter
 from polaraug.io.atomic import write_text
 from polaraug.io.images import write_image
+from polaraug.parallel import process_pool
 
 from .render import render
 from .scene import WEATHERS, random_scene, random_weather
@@ -175,12 +175,6 @@ _WORKER: tuple[SynthConfig, Paths] | None = None
 
 
 def _init_worker(cfg: SynthConfig, paths: Paths) -> None:
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    # One process per core: torch's and OpenBLAS's own threads would oversubscribe (measured 2.2x slower).
-    torch.set_num_threads(1)
-    threadpool_limits(1)
     global _WORKER
     _WORKER = (cfg, paths)
 
@@ -196,8 +190,7 @@ def iter_records(cfg: SynthConfig, paths: Paths, workers: int) -> Iterator[dict]
         for i in range(cfg.n):
             yield render_frame(cfg, paths, i)
         return
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg, paths)) as pool:
+    with process_pool(workers, _init_worker, (cfg, paths)) as pool:
         yield from pool.imap_unordered(_work, range(cfg.n), chunksize=4)
 
 
