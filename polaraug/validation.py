@@ -9,6 +9,7 @@ flat however large the set.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -23,7 +24,7 @@ from polaraug.io.atomic import write_text
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import write_image
 from polaraug.parallel import process_pool
-from polaraug.physics import DEFAULT_TOLERANCE, analyze
+from polaraug.physics import DEFAULT_TOLERANCE, analyze, full_scale, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
 DOLP_BINS = np.linspace(0.0, 1.2, 25)  # past 1: inadmissible
@@ -66,6 +67,13 @@ def _any_channel(chans: np.ndarray, test) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def residual_direction(camera: Camera) -> np.ndarray:
+    """Unit vector (4,) orthogonal to the columns of A (A has rank 3, so residuals lie on one line);
+    computed once per camera, not per frame."""
+    return np.linalg.svd(camera.matrix(np.float64))[0][:, 3].astype(np.float32)
+
+
 def frame_report(name: str, raw: np.ndarray, camera: Camera, tol: float = DEFAULT_TOLERANCE) -> FrameReport:
     """Statistics of a stored frame (raw DoFP (H, W) or (H, W, 4), any dtype)."""
     cap = capture_from_array(raw, camera, path=name)
@@ -74,13 +82,10 @@ def frame_report(name: str, raw: np.ndarray, camera: Camera, tol: float = DEFAUL
     m = analyze(y, a, tol=tol)
     # A (4, 3) has rank 3, so residuals live on one line: |y - A A† y| = |q · y| with q the unit vector
     # orthogonal to A's columns (one dot product per pixel instead of two matrix products).
-    q = np.linalg.svd(np.asarray(a, dtype=np.float64))[0][:, 3].astype(np.float32)
+    q = residual_direction(camera)
     r_norm = np.abs(y.reshape(-1, 4) @ q).reshape(y.shape[:-1])
     dolp = m.dolp
-    if raw.dtype.kind == "f":
-        top = 1.0
-    else:
-        top = float(2**camera.bit_depth - 1) if camera.bit_depth else float(np.iinfo(raw.dtype).max)
+    top = full_scale(raw.dtype, camera.bit_depth)
     chans = raw if raw.ndim == 3 else raw[..., None]
     return FrameReport(
         name=name, pixels=int(dolp.size), residual_rms=float(np.sqrt(np.mean(r_norm**2))),
@@ -183,9 +188,14 @@ def _report(frame: PolarImage) -> FrameReport:
 def validate(root: str | Path, camera: Camera | None = None, layout: str = "auto", tol: float = DEFAULT_TOLERANCE,
              workers: int | None = None, progress: bool = False) -> SetReport:
     """Statistics of every frame (in parallel, in order) and of the set."""
+    return validate_frames(root, *open_set(root, camera, layout), tol, workers, progress)
+
+
+def validate_frames(root: str | Path, found: str, frames: list[PolarImage], camera: Camera,
+                    tol: float = DEFAULT_TOLERANCE, workers: int | None = None, progress: bool = False) -> SetReport:
+    """:func:`validate` on a set already opened with :func:`open_set`."""
     from tqdm import tqdm
 
-    found, frames, camera = open_set(root, camera, layout)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(frames) < 4:
         _init(camera, tol)
@@ -252,7 +262,7 @@ def fix_frame(frame: PolarImage, camera: Camera, dest: list[Path]) -> int:
     bits = camera.bit_depth or 8 * raw.dtype.itemsize
     a = camera.matrix(np.float64)
     cap = capture_from_array(raw, camera, path=frame.paths[0])
-    fixed = quantize_admissible(_repair(cap.intensities, a), a, bits).astype(raw.dtype)
+    fixed = quantize_admissible(repair_intensities(cap.intensities, a), a, bits).astype(raw.dtype)
     changed = int(np.count_nonzero((fixed != raw).reshape(raw.shape[0], raw.shape[1], -1).any(axis=-1)))
     if len(dest) == 1:
         write_image(dest[0], fixed)
@@ -260,12 +270,6 @@ def fix_frame(frame: PolarImage, camera: Camera, dest: list[Path]) -> int:
         for i, p in enumerate(dest):
             write_image(p, np.ascontiguousarray(fixed[..., i]))
     return changed
-
-
-def _repair(y: np.ndarray, a: np.ndarray) -> np.ndarray:
-    from polaraug.physics import repair_intensities
-
-    return repair_intensities(y, a)
 
 
 def fix_set(root: str | Path, report: SetReport, frames: list[PolarImage], camera: Camera,

@@ -166,41 +166,43 @@ class PolarRandomResizedCrop(_Polarized, A.RandomResizedCrop):
         return Pose()
 
 
-class PolarGain(A.ImageOnlyTransform):
+class _Photometric(A.ImageOnlyTransform):
+    """A physical change of the light with one factor drawn uniformly from ``limits`` per image."""
+
+    param = "factor"
+
+    def __init__(self, limits: tuple[float, float], encoding: str, camera: Any, p: float):
+        super().__init__(p=p)
+        self.limits = limits
+        self.encoding = check_encoding(encoding)
+        self.camera = camera_matrix_of(camera)
+
+    def get_params(self) -> dict[str, float]:
+        return {self.param: self.py_random.uniform(*self.limits), "seed": self.py_random.randint(0, 2**31 - 1)}
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return ("limits", "encoding")
+
+
+class PolarGain(_Photometric):
     """Global gain / exposure change, factor drawn from ``gain_range``; DoLP and AoLP unchanged."""
 
     def __init__(self, gain_range: tuple[float, float] = (0.7, 1.3), encoding: str = "intensities",
                  camera: Any = None, p: float = 0.5):
-        super().__init__(p=p)
-        self.gain_range = gain_range
-        self.encoding = check_encoding(encoding)
-        self.camera = camera_matrix_of(camera)
-
-    def get_params(self) -> dict[str, float]:
-        return {"factor": self.py_random.uniform(*self.gain_range)}
+        super().__init__(gain_range, encoding, camera, p)
 
     def apply(self, img: np.ndarray, factor: float = 1.0, **params: Any) -> np.ndarray:
         return gain(img, factor, self.encoding, self.camera)
 
-    def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("gain_range", "encoding")
 
-
-class PolarSensorNoise(A.ImageOnlyTransform):
+class PolarSensorNoise(_Photometric):
     """Gaussian sensor noise with std drawn from ``std_range`` ([0, 1] units), then re-projection."""
+
+    param = "std"
 
     def __init__(self, std_range: tuple[float, float] = (0.002, 0.01), encoding: str = "intensities",
                  camera: Any = None, p: float = 0.5):
-        super().__init__(p=p)
-        self.std_range = std_range
-        self.encoding = check_encoding(encoding)
-        self.camera = camera_matrix_of(camera)
-
-    def get_params(self) -> dict[str, float]:
-        return {"std": self.py_random.uniform(*self.std_range), "seed": self.py_random.randint(0, 2**31 - 1)}
+        super().__init__(std_range, encoding, camera, p)
 
     def apply(self, img: np.ndarray, std: float = 0.0, seed: int = 0, **params: Any) -> np.ndarray:
         return add_noise(img, std, np.random.default_rng(seed), self.encoding, self.camera)
-
-    def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("std_range", "encoding")

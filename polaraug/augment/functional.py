@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from polaraug.encodings import CHANNELS, check_encoding, hue_period
-from polaraug.physics import camera_matrix, repair_intensities
+from polaraug.physics import camera_matrix, full_scale, repair_intensities
 from polaraug.physics.geometry import MIRROR, stokes_rotation_matrix
 from polaraug.physics.quantize import fix_admissible, quantize_admissible
 
@@ -105,7 +105,7 @@ def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.n
         m = (intensity_pose_matrix(pose) @ expand)[:3]
         return _linear(img, m)
     if encoding == "stokes":
-        top = 1.0 if img.dtype.kind == "f" else float(np.iinfo(img.dtype).max)
+        top = full_scale(img.dtype)
         p = stokes_pose_matrix(pose)
         # c = (s0/2, (s1+1)/2, (s2+1)/2) in units of top: c' = P c + (I - P) (0, top/2, top/2).
         offset = (np.eye(3) - p) @ np.array([0.0, top / 2, top / 2])
@@ -180,7 +180,7 @@ def reproject(img: np.ndarray, encoding: str = "intensities", a: np.ndarray | No
     check_encoding(encoding)
     if encoding in ("hsv",):
         return img
-    top = 1.0 if img.dtype.kind == "f" else float(np.iinfo(img.dtype).max)
+    top = full_scale(img.dtype)
     x = img.astype(np.float32) / np.float32(top)
     if encoding == "stokes":
         from polaraug.physics import project_to_cone
@@ -205,7 +205,7 @@ def gain(img: np.ndarray, factor: float, encoding: str = "intensities", a: np.nd
     multiplies every channel; a pixel pushed past the range is scaled down as a whole (clipping one
     channel would change its AoLP); integers are re-encoded admissibly."""
     check_encoding(encoding)
-    top = 1.0 if img.dtype.kind == "f" else float(np.iinfo(img.dtype).max)
+    top = full_scale(img.dtype)
     x = img.astype(np.float32) / np.float32(top)
     if encoding == "hsv":
         x[..., 2] = np.clip(x[..., 2] * factor, 0, 1)
@@ -230,7 +230,7 @@ def add_noise(img: np.ndarray, std: float, rng: np.random.Generator, encoding: s
     check_encoding(encoding)
     if encoding in ("hsv", "stokes"):
         raise ValueError(f"sensor noise acts on intensities; add it before encoding as {encoding!r}")
-    top = 1.0 if img.dtype.kind == "f" else float(np.iinfo(img.dtype).max)
+    top = full_scale(img.dtype)
     x = img.astype(np.float32) + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(std * top)
     x = np.clip(x, 0, top)
     noisy = x.astype(img.dtype) if img.dtype.kind == "f" else np.round(x).astype(img.dtype)

@@ -36,20 +36,19 @@ def validate(
     threshold is exceeded."""
     from polaraug.cameras import load_camera
     from polaraug.io.atomic import write_text
-    from polaraug.validation import check_thresholds, fix_set, open_set, write_plots
-    from polaraug.validation import validate as run
+    from polaraug.validation import check_thresholds, fix_set, open_set, validate_frames, write_plots
 
     with user_errors():
         camera = load_camera(calibration) if calibration else None
-        report = run(folder, camera, layout, tolerance, workers, progress=True)
-        _, frames, cam = open_set(folder, camera, layout)
+        found, frames, cam = open_set(folder, camera, layout)  # scanned once, used by every step
+        report = validate_frames(folder, found, frames, cam, tolerance, workers, progress=True)
         if fix:
             changed = fix_set(folder, report, frames, cam, out)
             typer.echo(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed)"
                        + (f" into {out}" if out else " in place"))
             target = out or folder
-            report = run(target, camera, layout, tolerance, workers)
-            _, frames, cam = open_set(target, camera, layout)
+            found, frames, cam = open_set(target, camera, layout)
+            report = validate_frames(target, found, frames, cam, tolerance, workers)
         if json_out:
             write_text(json_out, json.dumps(report.to_dict(), indent=1) + "\n")
         if plots:

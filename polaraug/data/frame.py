@@ -60,3 +60,8 @@ class Frame:
     @property
     def stem(self) -> str:
         return Path(self.name).with_suffix("").as_posix()
+
+    @property
+    def flat_stem(self) -> str:
+        """``stem`` usable as one file name: nested names stay unique (a/b.jpg -> a__b)."""
+        return self.stem.replace("/", "__")

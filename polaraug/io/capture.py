@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from polaraug.cameras import Camera
-from polaraug.physics import demosaic, to_float
+from polaraug.physics import demosaic, full_scale, to_float
 
 from .images import ImageReadError, read_image
 
@@ -31,11 +31,8 @@ def _top(img: np.ndarray, bit_depth: int | None, path: Path) -> float:
         return 1.0
     if img.dtype.kind not in "ui":
         raise ImageReadError(f"{path}: unsupported pixel type {img.dtype}")
-    dtype_max = float(np.iinfo(img.dtype).max)
-    if bit_depth is None:
-        return dtype_max
-    top = float(2**bit_depth - 1)
-    if top > dtype_max:
+    top = full_scale(img.dtype, bit_depth)
+    if top > full_scale(img.dtype):
         raise ImageReadError(f"{path}: camera says {bit_depth}-bit but the file holds {img.dtype} values")
     if img.size and float(img.max()) > top:
         raise ImageReadError(f"{path}: values up to {int(img.max())} exceed the camera's {bit_depth}-bit range")

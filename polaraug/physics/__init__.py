@@ -21,7 +21,7 @@ from .cone import (
     project_to_cone,
     repair_intensities,
 )
-from .dofp import demosaic, mosaic, pattern_channels, to_float
+from .dofp import demosaic, full_scale, mosaic, pattern_channels, to_float
 from .geometry import mirror_intensities, mirror_stokes, rotate_intensities, rotate_stokes
 from .losses import calibration_loss, optical_loss, proximal_distance
 from .stokes import aolp, calibration_residual, dolp, intensities_from_stokes, stokes_from_intensities
@@ -41,6 +41,7 @@ __all__ = [
     "diattenuation",
     "dolp",
     "extinction_ratio",
+    "full_scale",
     "inadmissible_fraction",
     "intensities_from_stokes",
     "mirror_intensities",

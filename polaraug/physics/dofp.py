@@ -29,6 +29,14 @@ def pattern_channels(pattern: Sequence[Sequence[float]]) -> np.ndarray:
     return np.vectorize(lambda a: CHANNEL_OF_ANGLE[int(a)])(p)
 
 
+def full_scale(dtype: np.dtype, bit_depth: int | None = None) -> float:
+    """The value that means intensity 1: 1.0 for floats, ``2**bit_depth - 1`` or the integer dtype's max."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return 1.0
+    return float(2**bit_depth - 1) if bit_depth else float(np.iinfo(dtype).max)
+
+
 def to_float(raw: np.ndarray | torch.Tensor, bit_depth: int | None = None) -> Array:
     """Integer image -> float32 in [0, 1], dividing by ``2**bit_depth - 1`` (default: the dtype's max).
 
@@ -46,8 +54,7 @@ def to_float(raw: np.ndarray | torch.Tensor, bit_depth: int | None = None) -> Ar
         return raw
     if raw.dtype.kind not in "ui":
         raise TypeError(f"cannot convert dtype {raw.dtype} to intensities")
-    top = float(2**bit_depth - 1) if bit_depth else float(np.iinfo(raw.dtype).max)
-    return raw.astype(np.float32) / np.float32(top)
+    return raw.astype(np.float32) / np.float32(full_scale(raw.dtype, bit_depth))
 
 
 def _channel_masks(h: int, w: int, pattern, device, dtype) -> torch.Tensor:

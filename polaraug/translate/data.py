@@ -15,7 +15,8 @@ import torch
 from polaraug.cameras import Camera
 from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.io.capture import capture_from_array
-from polaraug.io.images import READABLE, read_image
+from polaraug.io.images import read_image
+from polaraug.physics import full_scale
 
 RGB_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -74,7 +75,7 @@ class UnpairedCrops:
         img = read_image(path)
         if img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(f"{path}: expected an RGB image, got shape {img.shape}")
-        top = 1.0 if img.dtype.kind == "f" else float(np.iinfo(img.dtype).max)
+        top = full_scale(img.dtype)
         return _to_tensor(_crop(img, self.crop, rng).astype(np.float32) / np.float32(top))
 
     def _polar(self, frame: PolarImage, rng: np.random.Generator) -> torch.Tensor:
@@ -88,5 +89,3 @@ class UnpairedCrops:
         b = [self._polar(self.polar[int(i)], rng) for i in rng.integers(0, len(self.polar), self.batch)]
         return torch.stack(a), torch.stack(b)
 
-
-__all__ = ["READABLE", "UnpairedCrops", "scan_rgb"]

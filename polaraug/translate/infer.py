@@ -6,6 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from polaraug.physics import full_scale
+
 from .model import ConstrainedCycleGAN
 
 MULTIPLE = 4  # two stride-2 downsamplings
@@ -14,7 +16,7 @@ MIN_SIZE = 8
 
 def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8/uint16/float in [0, 1] -> (1, 3, H, W) float in [-1, 1]."""
-    top = 1.0 if rgb.dtype.kind == "f" else float(np.iinfo(rgb.dtype).max)
+    top = full_scale(rgb.dtype)
     x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32) / np.float32(top))
     return x.permute(2, 0, 1)[None] * 2 - 1
 

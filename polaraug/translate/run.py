@@ -87,12 +87,8 @@ class TranslateSummary:
     out: str = ""
 
 
-def _stem(frame: Frame) -> str:
-    return Path(frame.name).with_suffix("").as_posix().replace("/", "__")
-
-
 def _record(frame: Frame, width: int, height: int, status: str) -> dict:
-    return {"name": frame.name, "stem": _stem(frame), "split": frame.split, "width": width, "height": height,
+    return {"name": frame.name, "stem": frame.flat_stem, "split": frame.split, "width": width, "height": height,
             "weather": frame.weather, "timeofday": frame.timeofday, "scene": frame.scene, "status": status,
             "boxes": [[b.x1, b.y1, b.x2, b.y2, b.cls, b.ignore, b.occluded, b.truncated] for b in frame.boxes]}
 
@@ -117,11 +113,11 @@ def translate_dataset(src: str | Path, out: str | Path, model: ConstrainedCycleG
     frames = [f for i, f in enumerate(source_frames(src, fmt, skip)) if i % n_shards == idx]
 
     def image_path(frame: Frame) -> Path:
-        return out / "images" / frame.split / f"{_stem(frame)}.png"
+        return out / "images" / frame.split / f"{frame.flat_stem}.png"
 
     todo = []
     for f in frames:
-        if image_path(f).is_file() and (records_dir / f"{_stem(f)}.json").is_file():
+        if image_path(f).is_file() and (records_dir / f"{f.flat_stem}.json").is_file():
             summary.skipped_existing += 1
         else:
             todo.append(f)
@@ -142,7 +138,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: ConstrainedCycleG
             top = 2**bits - 1
             q = np.clip(np.round(y * top), 0, top).astype(np.uint16 if bits > 8 else np.uint8)
         write_image(image_path(frame), q)
-        write_text(records_dir / f"{_stem(frame)}.json", json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
+        write_text(records_dir / f"{frame.flat_stem}.json", json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
     bar = tqdm(total=len(todo), disable=not progress, unit="frame", desc="translate")
     with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:

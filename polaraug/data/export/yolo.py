@@ -69,7 +69,7 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
         for frame in frames:
             if frame.width is None or frame.height is None:
                 raise ValueError(f"{frame.image}: frame size unknown; cannot normalise YOLO boxes")
-            stem = Path(frame.name).with_suffix("").as_posix().replace("/", "__")  # nested names stay unique
+            stem = frame.flat_stem
             if image_writer is None:
                 _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
             else:
