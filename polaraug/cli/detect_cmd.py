@@ -14,6 +14,11 @@ def eval_detection(
     real_train: Annotated[Path, typer.Option(help="Real labelled polarimetric set (polaraug layout).")],
     real_test: Annotated[Path, typer.Option(help="Real test set (polaraug layout), the same for both arms.")],
     synthetic: Annotated[Path, typer.Option(help="Translated set from 'polaraug translate'.")],
+    rgb_train: Annotated[Path | None, typer.Option(help="Optional RGB reference arm: labelled RGB training set "
+                                                        "(BDD100K or KITTI layout), e.g. synth's paired rgb/.")]
+    = None,
+    rgb_test: Annotated[Path | None, typer.Option(help="RGB test set for the reference arm (the RGB twins of "
+                                                       "--real-test for a like-for-like comparison).")] = None,
     out: Annotated[Path, typer.Option(help="Output folder: datasets/, runs/, results.json, report.md.")]
     = Path("eval_detection"),
     encoding: Annotated[str, typer.Option(help="intensities, stokes, i0-i45-i90 or hsv.")] = "intensities",
@@ -30,14 +35,13 @@ def eval_detection(
     """Train YOLO on real vs real + synthetic data (same settings, several seeds) and report the gain."""
     from polaraug.detect.evaluation import DetectionSettings
     from polaraug.detect.evaluation import eval_detection as run
+    from polaraug.detect.report import report_lines
 
     with user_errors():
         settings = DetectionSettings(encoding, protocol, mix_ratio, tuple(range(seeds)), model, weights, epochs,
                                      imgsz, batch, device)
-        results = run(real_train, real_test, synthetic, out, settings)
-    for name, arm in results["arms"].items():
-        typer.echo(f"{name:<32} mAP50 {arm['map50']['mean']:.4f} ± {arm['map50']['std']:.4f}   "
-                   f"mAP50-95 {arm['map50_95']['mean']:.4f} ± {arm['map50_95']['std']:.4f}")
+        results = run(real_train, real_test, synthetic, out, settings, rgb_train, rgb_test)
+    typer.echo("\n".join(report_lines(results)))
     g = results["gain_map50"]
     rel = f"{100 * g['relative']:+.1f} %" if g["relative"] is not None else "n/a"
     typer.echo(f"gain mAP50 {g['absolute']:+.4f} ({rel}); report {out / 'report.md'}")

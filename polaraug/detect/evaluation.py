@@ -4,9 +4,13 @@
 Arms: ``real`` (real training set only) and ``real+synthetic`` with protocol ``mix`` (the synthetic set
 added, ``mix_ratio`` synthetic frames per real frame) or ``pretrain-finetune`` (train on synthetic, then
 fine-tune on real from those weights). Both arms are evaluated on the same real test split, in the same
-encoding, with polarization-aware augmentation (``polar_trainer``). Offline: YOLO_OFFLINE and a private
-config directory are set before ultralytics is imported; models are built from YAML (no weights are
-downloaded unless a local file is given).
+encoding, with polarization-aware augmentation (``polar_trainer``). An optional ``rgb`` reference arm
+trains the same model on RGB frames (e.g. the RGB twins of the real sets from ``polaraug synth --mode
+paired``) with ultralytics' own augmentation. Every arm is also scored per weather of its test set.
+
+Offline: YOLO_OFFLINE and a private config directory are set before ultralytics is imported; models are
+built from YAML (no weights are downloaded unless a local file is given). Resumable: each finished
+(arm, seed) is kept in ``OUT/scores/``; ``OUT/settings.json`` refuses a rerun with other settings.
 """
 
 from __future__ import annotations
@@ -14,18 +18,20 @@ from __future__ import annotations
 import json
 import os
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
+from tqdm import tqdm
 
 from polaraug.data.classes import CLASSES
-from polaraug.data.export.encoded import export_encoded
-from polaraug.data.polarset import read_polarset
 from polaraug.encodings import check_encoding
 from polaraug.io.atomic import write_text
 
+from .datasets import all_splits_yaml, export_polar, export_rgb, mixed_yaml, weather_yamls
+from .report import write_report
+
 PROTOCOLS = ("mix", "pretrain-finetune")
+REAL, AUGMENTED, RGB = "real", "real+synthetic", "rgb"
 
 
 def offline_ultralytics(config_dir: Path) -> None:
@@ -56,147 +62,139 @@ class DetectionSettings:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
         if self.weights is not None and not Path(self.weights).is_file():
             raise ValueError(f"{self.weights}: no such weights file (nothing is downloaded)")
+        if not self.seeds:
+            raise ValueError("at least one seed is needed")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "seeds": list(self.seeds)}
 
 
 @dataclass
-class ArmResult:
-    name: str
-    map50: list[float] = field(default_factory=list)
-    map: list[float] = field(default_factory=list)
-    per_class: dict[str, list[float]] = field(default_factory=dict)
+class Score:
+    """One trained model scored on a test set: overall, per class (AP50) and per weather (mAP50)."""
 
-    def summary(self) -> dict:
-        def ms(v: list[float]) -> dict:
-            return {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0, "runs": v}
-
-        return {"map50": ms(self.map50), "map50_95": ms(self.map),
-                "per_class_ap50": {k: ms(v) for k, v in self.per_class.items()}}
+    map50: float
+    map: float
+    per_class: dict[str, float]
+    by_weather: dict[str, float] = field(default_factory=dict)
 
 
-def _mixed_yaml(out: Path, real: Path, synthetic: Path, ratio: float, seed: int) -> Path:
-    """data.yaml training on real + a ``ratio``-sized random subset of synthetic (listed in a file)."""
-    import random
-
-    real_imgs = sorted((real / "images" / "train").glob("*.png"))
-    syn_imgs = sorted((synthetic / "images").rglob("*.png"))
-    k = min(len(syn_imgs), max(1, round(ratio * len(real_imgs))))
-    chosen = random.Random(seed).sample(syn_imgs, k)
-    listing = out / f"train_mix_s{seed}.txt"
-    write_text(listing, "".join(f"{p.resolve()}\n" for p in real_imgs + chosen))
-    data = yaml.safe_load((real / "data.yaml").read_text())
-    data["train"] = str(listing.resolve())
-    path = out / f"mix_s{seed}.yaml"
-    write_text(path, yaml.safe_dump(data, sort_keys=False))
-    return path
+def _mean_std(v: list[float]) -> dict:
+    return {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0, "runs": v}
 
 
-AUGMENTATION_REPORT: list[str] = []  # what polarize_pipeline changed in ultralytics' pipeline (last run)
+def summarize(scores: list[Score]) -> dict:
+    """mean ± std over seeds. A class or weather missing from a run (no test boxes) is left out of it."""
+    def gather(key: str) -> dict[str, dict]:
+        names = sorted({k for s in scores for k in getattr(s, key)})
+        return {k: _mean_std([getattr(s, key)[k] for s in scores if k in getattr(s, key)]) for k in names}
+
+    return {"map50": _mean_std([s.map50 for s in scores]), "map50_95": _mean_std([s.map for s in scores]),
+            "per_class_ap50": gather("per_class"), "by_weather_map50": gather("by_weather")}
+
+
+def gain(base: dict, other: dict) -> dict:
+    b, o = base["mean"], other["mean"]
+    return {"absolute": o - b, "relative": (o - b) / b if b > 0 else None}
 
 
 def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, seed: int,
-           weights: str | None = None) -> Path:
+           weights: str | None = None, polar: bool = True) -> Path:
     from ultralytics import YOLO
 
     from polaraug.augment.yolo import polar_trainer
 
     model = YOLO(weights or settings.weights or settings.model)
-    trainer = polar_trainer(settings.encoding)
+    trainer = polar_trainer(settings.encoding) if polar else None
     model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,
                 deterministic=True, amp=False, plots=False, val=False, project=str(runs), name=name,
                 exist_ok=True, verbose=False)
-    AUGMENTATION_REPORT[:] = trainer.polar_report
+    if trainer is not None:  # what polarize_pipeline changed in ultralytics' pipeline, for the report
+        write_text(runs.parent / "augmentation.json", json.dumps(trainer.polar_report, indent=1) + "\n")
     return Path(model.trainer.save_dir) / "weights" / "last.pt"
 
 
-def _evaluate(weights: Path, test_yaml: Path, settings: DetectionSettings) -> tuple[float, float, dict[str, float]]:
+def _val(weights: Path, data_yaml: Path, settings: DetectionSettings):
     from ultralytics import YOLO
 
-    metrics = YOLO(str(weights)).val(data=str(test_yaml), split="val", imgsz=settings.imgsz, batch=settings.batch,
-                                     device=settings.device or "cpu", workers=0, plots=False, verbose=False)
-    box = metrics.box
+    return YOLO(str(weights)).val(data=str(data_yaml), split="val", imgsz=settings.imgsz, batch=settings.batch,
+                                  device=settings.device or "cpu", workers=0, plots=False, verbose=False).box
+
+
+def _score(weights: Path, test: Path, settings: DetectionSettings) -> Score:
+    box = _val(weights, all_splits_yaml(test), settings)
     per_class = {CLASSES[int(c)]: float(box.ap50[i]) for i, c in enumerate(box.ap_class_index)}
-    return float(box.map50), float(box.map), per_class
+    by_weather = {w: float(_val(weights, y, settings).map50) for w, y in weather_yamls(test).items()}
+    return Score(float(box.map50), float(box.map), per_class, by_weather)
 
 
-def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path,
-                   settings: DetectionSettings) -> dict:
-    """Run both arms over all seeds; write results.json and report.md into ``out``; return the results."""
+def _augmentation(out: Path) -> list[str]:
+    path = out / "augmentation.json"
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def _check_settings(out: Path, settings: dict) -> None:
+    path = out / "settings.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old != settings:
+            changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+            raise ValueError(f"{out}: made with other settings ({', '.join(changed)} differ); use a new --out")
+    else:
+        write_text(path, json.dumps(settings, indent=2) + "\n")
+
+
+def _cached(path: Path, run) -> Score:
+    """Score from ``path`` if a previous run finished this (arm, seed), else ``run()`` and keep it."""
+    if path.is_file():
+        return Score(**json.loads(path.read_text()))
+    score = run()
+    write_text(path, json.dumps(asdict(score), indent=1) + "\n")
+    return score
+
+
+def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path, settings: DetectionSettings,
+                   rgb_train: Path | None = None, rgb_test: Path | None = None, progress: bool = True) -> dict:
+    """Run every arm over all seeds; write results.json and report.md into ``out``; return the results."""
+    if (rgb_train is None) != (rgb_test is None):
+        raise ValueError("the rgb reference arm needs both --rgb-train and --rgb-test")
     out = Path(out)
     offline_ultralytics(out / ".ultralytics")
+    inputs = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic,
+              "rgb_train": rgb_train, "rgb_test": rgb_test}
+    _check_settings(out, {**settings.to_dict(), **{k: str(Path(v).resolve()) if v else None
+                                                    for k, v in inputs.items()}})
     data = out / "datasets"
-    sets = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic}
-    for key, src in sets.items():
-        if not (data / key / "data.yaml").is_file():
-            export_encoded(read_polarset(src), data / key, settings.encoding)
-    # Train on a set's every split; evaluate on the real test set's every split.
-    real_yaml = _all_splits_yaml(data / "real_train")
-    test_yaml = _all_splits_yaml(data / "real_test", as_val=True)
-    syn_yaml = _all_splits_yaml(data / "synthetic")
-    arms = {"real": ArmResult("real"), "real+synthetic": ArmResult(f"real+synthetic ({settings.protocol})")}
-    runs = out / "runs"
-    for seed in settings.seeds:
-        w_real = _train(settings, real_yaml, runs, f"real_s{seed}", seed)
-        if settings.protocol == "mix":
-            w_aug = _train(settings, _mixed_yaml(out, data / "real_train", data / "synthetic", settings.mix_ratio,
-                                                 seed), runs, f"mix_s{seed}", seed)
-        else:
-            w_pre = _train(settings, syn_yaml, runs, f"pretrain_s{seed}", seed)
-            w_aug = _train(settings, real_yaml, runs, f"finetune_s{seed}", seed, weights=str(w_pre))
-        for arm, w in (("real", w_real), ("real+synthetic", w_aug)):
-            m50, m, pc = _evaluate(w, test_yaml, settings)
-            arms[arm].map50.append(m50)
-            arms[arm].map.append(m)
-            for c, v in pc.items():
-                arms[arm].per_class.setdefault(c, []).append(v)
-    results = {"settings": {**settings.__dict__, "seeds": list(settings.seeds)},
-               "augmentation": list(AUGMENTATION_REPORT), "arms": {k: v.summary() for k, v in arms.items()}}
-    base, aug = results["arms"]["real"]["map50"]["mean"], results["arms"]["real+synthetic"]["map50"]["mean"]
-    results["gain_map50"] = {"absolute": aug - base, "relative": (aug - base) / base if base > 0 else None}
+    real = export_polar(real_train, data / "real_train", settings.encoding)
+    test = export_polar(real_test, data / "real_test", settings.encoding)
+    syn = export_polar(synthetic, data / "synthetic", settings.encoding)
+    rgb = (export_rgb(rgb_train, data / "rgb_train"), export_rgb(rgb_test, data / "rgb_test")) if rgb_train else None
+
+    runs, cache = out / "runs", out / "scores"
+    arms: dict[str, list[Score]] = {REAL: [], AUGMENTED: []} | ({RGB: []} if rgb else {})
+    jobs = [(arm, seed) for seed in settings.seeds for arm in arms]
+    for arm, seed in tqdm(jobs, desc="eval-detection", unit="training", disable=not progress):
+        def run(arm=arm, seed=seed) -> Score:
+            if arm == REAL:
+                return _score(_train(settings, all_splits_yaml(real), runs, f"real_s{seed}", seed), test, settings)
+            if arm == RGB:
+                w = _train(settings, all_splits_yaml(rgb[0]), runs, f"rgb_s{seed}", seed, polar=False)
+                return _score(w, rgb[1], settings)
+            if settings.protocol == "mix":
+                w = _train(settings, mixed_yaml(real, syn, settings.mix_ratio, seed), runs, f"mix_s{seed}", seed)
+            else:
+                pre = _train(settings, all_splits_yaml(syn), runs, f"pretrain_s{seed}", seed)
+                w = _train(settings, all_splits_yaml(real), runs, f"finetune_s{seed}", seed, weights=str(pre))
+            return _score(w, test, settings)
+
+        arms[arm].append(_cached(cache / f"{arm.replace('+', '_')}_s{seed}.json", run))
+
+    summary = {k: summarize(v) for k, v in arms.items()}
+    results = {"settings": settings.to_dict(), "inputs": {k: str(v) if v else None for k, v in inputs.items()},
+               "augmentation": _augmentation(out), "arms": summary,
+               "gain_map50": gain(summary[REAL]["map50"], summary[AUGMENTED]["map50"]),
+               "gain_map50_95": gain(summary[REAL]["map50_95"], summary[AUGMENTED]["map50_95"])}
     write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
     write_report(results, out)
     return results
-
-
-def _all_splits_yaml(root: Path, as_val: bool = False) -> Path:
-    """A data.yaml whose train (and val) cover every split of an exported set."""
-    data = yaml.safe_load((root / "data.yaml").read_text())
-    splits = [f"images/{s}" for s in ("train", "val", "test") if (root / "images" / s).is_dir()]
-    data["train"] = splits
-    data["val"] = splits if as_val else splits[:1]
-    path = root / "all.yaml"
-    write_text(path, yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-def write_report(results: dict, out: Path) -> Path:
-    """report.md with the table and a per-class AP bar chart (report_ap.png)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    arms = results["arms"]
-    classes = sorted({c for a in arms.values() for c in a["per_class_ap50"]})
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(classes) + 2), 3.5))
-    width = 0.38
-    for k, (name, arm) in enumerate(arms.items()):
-        vals = [arm["per_class_ap50"].get(c, {"mean": 0})["mean"] for c in classes]
-        errs = [arm["per_class_ap50"].get(c, {"std": 0})["std"] for c in classes]
-        ax.bar([i + (k - 0.5) * width for i in range(len(classes))], vals, width, yerr=errs, label=name)
-    ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
-    ax.set_ylabel("AP50")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "report_ap.png", dpi=100)
-    plt.close(fig)
-    lines = ["# Detection: real vs real + synthetic", "", f"Settings: `{json.dumps(results['settings'])}`", "",
-             "| arm | mAP50 | mAP50-95 |", "|---|---|---|"]
-    for name, arm in arms.items():
-        lines.append(f"| {name} | {arm['map50']['mean']:.4f} ± {arm['map50']['std']:.4f} | "
-                     f"{arm['map50_95']['mean']:.4f} ± {arm['map50_95']['std']:.4f} |")
-    g = results["gain_map50"]
-    rel = f"{100 * g['relative']:.1f} %" if g["relative"] is not None else "n/a"
-    lines += ["", f"Gain in mAP50: {g['absolute']:+.4f} absolute, {rel} relative.", "",
-              "![per-class AP50](report_ap.png)", ""]
-    return write_text(out / "report.md", "\n".join(lines))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,11 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera, camera_from_dict
-from polaraug.data.bdd100k import read_bdd100k
 from polaraug.data.errors import SkipReport
 from polaraug.data.export import export_yolo, write_kitti_labels
 from polaraug.data.frame import Box, Frame
-from polaraug.data.kitti import read_kitti
 from polaraug.data.polarset import PolarSetWriter
+from polaraug.data.sources import detect_format, source_frames
 from polaraug.io.atomic import write_text
 from polaraug.io.images import ImageReadError, read_image, write_image
 from polaraug.physics import repair_intensities
@@ -38,37 +36,6 @@ from polaraug.physics.quantize import quantize_admissible
 
 from .infer import rgb_to_tensor, translate_batch
 from .model import ConstrainedCycleGAN
-
-FORMATS = ("auto", "bdd100k", "kitti", "folder")
-
-
-def detect_format(src: Path) -> str:
-    if (src / "images" / "100k").is_dir():
-        return "bdd100k"
-    if (src / "training" / "image_2").is_dir() or (src / "testing" / "image_2").is_dir():
-        return "kitti"
-    return "folder"
-
-
-def source_frames(src: Path, fmt: str, skip: SkipReport) -> Iterator[Frame]:
-    """Frames of every split of the source, with labels where the source has them."""
-    fmt = detect_format(src) if fmt == "auto" else fmt
-    if fmt == "bdd100k":
-        for split in ("train", "val", "test"):
-            if (src / "images" / "100k" / split).is_dir():
-                yield from read_bdd100k(src, split, skip_bad=skip)
-    elif fmt == "kitti":
-        for split, sub in (("train", "training"), ("test", "testing")):
-            if (src / sub / "image_2").is_dir():
-                yield from read_kitti(src, split, skip_bad=skip)
-    elif fmt == "folder":
-        paths = sorted(p for p in src.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
-        if not paths:
-            raise ValueError(f"{src}: no images")
-        for p in paths:
-            yield Frame(p.relative_to(src).as_posix(), p, [], split="train")
-    else:
-        raise ValueError(f"unknown source format {fmt!r}; choose one of {FORMATS}")
 
 
 def file_sha256(path: Path) -> str:

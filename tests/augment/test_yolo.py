@@ -67,3 +67,29 @@ def test_polar_trainer_class_rewrites_training_datasets(yolo_set):
     assert trainer_cls.__name__ == "PolarDetectionTrainer"
     with pytest.raises(ValueError, match="unknown encoding"):
         polar_trainer("rgb")
+
+
+@pytest.mark.parametrize("encoding", ["intensities", "stokes", "i0-i45-i90", "hsv"])
+def test_flip_in_yolo_training_equals_physics_mirror_for_each_encoding(tmp_path, encoding):
+    """ultralytics' flip, rewritten for ``encoding``: flip then encode-from-Stokes == the physics mirror."""
+    from polaraug.augment.yolo import polarize_pipeline
+    from polaraug.data.export.encoded import encoded_image
+    from polaraug.physics import mirror_intensities
+
+    y = radial_field(SIZE)
+    frame = Frame("f.png", write_image(tmp_path / "src" / "f.png", encoded_image(y, IDEAL, encoding)),
+                  [Box(10, 10, 30, 40, "car")], SIZE, SIZE)
+    channels = 4 if encoding == "intensities" else 3
+    export_yolo({"train": [frame]}, tmp_path / "set", channels=channels)
+    ds = _dataset(tmp_path / "set" / "data.yaml", fliplr=1.0)
+    ds.transforms, _ = polarize_pipeline(ds.transforms, encoding)
+    got = ds[0]["img"].permute(1, 2, 0).numpy().astype(np.int16)
+    if channels == 4:
+        got = got[..., [2, 1, 0, 3]]  # ultralytics keeps 4-channel images in OpenCV order, 3-channel in file order
+    want = encoded_image(mirror_intensities(np.ascontiguousarray(y[:, ::-1]), IDEAL), IDEAL, encoding).astype(np.int16)
+    diff = np.abs(got - want)
+    if encoding == "hsv":  # periodic hue
+        diff[..., 0] = np.minimum(diff[..., 0], 256 - diff[..., 0])
+    assert np.percentile(diff, 99) <= 1 and diff.max() <= 3  # 8-bit rounding on both paths
+    naive = np.abs(np.ascontiguousarray(encoded_image(y, IDEAL, encoding)[:, ::-1]).astype(np.int16) - want)
+    assert naive.max() > 20  # a plain flip is wrong by far more: the check can fail

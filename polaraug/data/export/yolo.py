@@ -80,7 +80,9 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
             report.ignored_boxes_dropped += dropped
             count += 1
         report.frames[split] = count
-    data = {"path": str(out.resolve()), **{s: f"images/{s}" for s in splits},
-            "channels": channels, "names": dict(enumerate(CLASSES))}
+    paths = {s: f"images/{s}" for s in splits}
+    if paths and "val" not in paths:  # ultralytics refuses a data.yaml without val: use test, else train
+        paths["val"] = paths.get("test") or paths.get("train") or next(iter(paths.values()))
+    data = {"path": str(out.resolve()), **paths, "channels": channels, "names": dict(enumerate(CLASSES))}
     write_text(out / "data.yaml", yaml.safe_dump(data, sort_keys=False))
     return report

@@ -1,0 +1,45 @@
+"""Labelled RGB sources by layout: BDD100K (images/100k + labels), KITTI (training/image_2 + label_2), or a
+plain folder of images (no labels). ``detect_format`` guesses the layout from the folder structure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from .bdd100k import read_bdd100k
+from .errors import SkipReport
+from .frame import Frame
+from .kitti import read_kitti
+
+FORMATS = ("auto", "bdd100k", "kitti", "folder")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def detect_format(src: Path) -> str:
+    if (src / "images" / "100k").is_dir():
+        return "bdd100k"
+    if (src / "training" / "image_2").is_dir() or (src / "testing" / "image_2").is_dir():
+        return "kitti"
+    return "folder"
+
+
+def source_frames(src: Path, fmt: str = "auto", skip: SkipReport | None = None) -> Iterator[Frame]:
+    """Frames of every split of the source, with labels where the source has them."""
+    src = Path(src)
+    fmt = detect_format(src) if fmt == "auto" else fmt
+    if fmt == "bdd100k":
+        for split in ("train", "val", "test"):
+            if (src / "images" / "100k" / split).is_dir():
+                yield from read_bdd100k(src, split, skip_bad=skip)
+    elif fmt == "kitti":
+        for split, sub in (("train", "training"), ("test", "testing")):
+            if (src / sub / "image_2").is_dir():
+                yield from read_kitti(src, split, skip_bad=skip)
+    elif fmt == "folder":
+        paths = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise ValueError(f"{src}: no images")
+        for p in paths:
+            yield Frame(p.relative_to(src).as_posix(), p, [], split="train")
+    else:
+        raise ValueError(f"unknown source format {fmt!r}; choose one of {FORMATS}")
