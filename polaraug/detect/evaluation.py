@@ -108,7 +108,7 @@ def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, 
     trainer = polar_trainer(settings.encoding) if polar else None
     model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,
-                deterministic=True, amp=False, plots=False, val=False, project=str(runs), name=name,
+                deterministic=True, amp=False, plots=False, val=False, project=str(runs.resolve()), name=name,
                 exist_ok=True, verbose=False)
     if trainer is not None:  # what polarize_pipeline changed in ultralytics' pipeline, for the report
         write_text(runs.parent / "augmentation.json", json.dumps(trainer.polar_report, indent=1) + "\n")
