@@ -67,6 +67,15 @@ def _any_channel(chans: np.ndarray, test) -> np.ndarray:
     return out
 
 
+def flagged_pixels(raw: np.ndarray, camera: Camera, tol: float = DEFAULT_TOLERANCE) -> np.ndarray:
+    """(H, W) bool: pixels the validator flags in a stored frame ((H, W, 4) integer): saturated or dead (0)
+    in any channel, or inadmissible. These are what ``validate --repair reconstruct`` rebuilds."""
+    top = full_scale(raw.dtype, camera.bit_depth)
+    bad = _any_channel(raw, lambda c: (c >= top) | (c <= 0))
+    y = capture_from_array(raw, camera).intensities
+    return bad | (analyze(y, camera.matrix(), tol=tol).violation > tol)
+
+
 @functools.lru_cache(maxsize=16)
 def residual_direction(camera: Camera) -> np.ndarray:
     """Unit vector (4,) orthogonal to the columns of A (A has rank 3, so residuals lie on one line);
@@ -253,29 +262,43 @@ def write_plots(report: SetReport, frames: list[PolarImage], camera: Camera, out
 def fix_frame(frame: PolarImage, camera: Camera, dest: list[Path]) -> int:
     """Repair y <- A Π_C(A† y) (scaling, never clipping, pixels past the range) and write the frame's
     files to ``dest`` (same count as ``frame.paths``) atomically; returns the number of changed pixels."""
-    raw = frame.read()
-    if raw.dtype.kind == "f":
-        raise ValueError(f"{frame.paths[0]}: --fix supports integer images")
-    if raw.ndim == 2:
-        raise ValueError(f"{frame.paths[0]}: --fix cannot repair raw DoFP mosaics (re-demosaicing mixes repaired "
-                         "neighbours); demosaic the set first")
+    raw = stored_frame(frame, "--fix")
     bits = camera.bit_depth or 8 * raw.dtype.itemsize
     a = camera.matrix(np.float64)
     cap = capture_from_array(raw, camera, path=frame.paths[0])
     fixed = quantize_admissible(repair_intensities(cap.intensities, a), a, bits).astype(raw.dtype)
     changed = int(np.count_nonzero((fixed != raw).reshape(raw.shape[0], raw.shape[1], -1).any(axis=-1)))
-    if len(dest) == 1:
-        write_image(dest[0], fixed)
-    else:
-        for i, p in enumerate(dest):
-            write_image(p, np.ascontiguousarray(fixed[..., i]))
+    write_frame(dest, fixed)
     return changed
 
 
+def write_frame(dest: list[Path], img: np.ndarray) -> None:
+    """Write (H, W, 4) ``img`` atomically as one 4-channel file or four per-angle files (``dest``)."""
+    if len(dest) == 1:
+        write_image(dest[0], img)
+    else:
+        for i, p in enumerate(dest):
+            write_image(p, np.ascontiguousarray(img[..., i]))
+
+
+def stored_frame(frame: PolarImage, what: str) -> np.ndarray:
+    """The frame's stored (H, W, 4) integer image; repairs refuse float images and raw DoFP mosaics."""
+    raw = frame.read()
+    if raw.dtype.kind == "f":
+        raise ValueError(f"{frame.paths[0]}: {what} supports integer images")
+    if raw.ndim == 2:
+        raise ValueError(f"{frame.paths[0]}: {what} cannot repair raw DoFP mosaics (re-demosaicing mixes repaired "
+                         "neighbours); demosaic the set first")
+    return raw
+
+
 def fix_set(root: str | Path, report: SetReport, frames: list[PolarImage], camera: Camera,
-            out: str | Path | None = None) -> dict[str, int]:
-    """Repair every frame with inadmissible pixels, in place or into ``out`` (a full copy of the set with
-    the same layout); returns {frame name: changed pixels} of the frames rewritten."""
+            out: str | Path | None = None, fixer=None, select=None) -> dict[str, int]:
+    """Repair every selected frame (default: with inadmissible pixels) with ``fixer(frame, camera, dest)``
+    (default: projection, ``fix_frame``), in place or into ``out`` (a full copy of the set with the same
+    layout); returns {frame name: changed pixels} of the frames rewritten."""
+    fixer = fixer or fix_frame
+    select = select or (lambda f: f.inadmissible_fraction > 0)
     import shutil
 
     root = Path(root)
@@ -286,10 +309,10 @@ def fix_set(root: str | Path, report: SetReport, frames: list[PolarImage], camer
         else:
             shutil.copytree(root, out, dirs_exist_ok=True)
     base = out if out is not None else root
-    bad = {f.name for f in report.frames if f.error is None and f.inadmissible_fraction > 0}
+    bad = {f.name for f in report.frames if f.error is None and select(f)}
     changed = {}
     for frame in frames:
         if frame.name in bad:
             dest = [base / p.relative_to(root) for p in frame.paths]
-            changed[frame.name] = fix_frame(frame, camera, dest)
+            changed[frame.name] = fixer(frame, camera, dest)
     return changed

@@ -102,3 +102,33 @@ def test_frame_statistics_match_the_physics_functions():
     assert rep.inadmissible_fraction == pytest.approx(m.inadmissible_fraction)
     assert rep.saturated_fraction == pytest.approx(1 / 600) and rep.zero_fraction >= 1 / 600
     assert sum(rep.dolp_hist) == 600
+
+
+def test_repair_reconstruct_rebuilds_flagged_pixels_and_keeps_the_rest(clean_set, tmp_path):
+    from polaraug.reconstruct.config import ReconstructConfig
+    from polaraug.reconstruct.data import Crops
+    from polaraug.reconstruct.train import train
+    from polaraug.validation import flagged_pixels
+
+    cam = read_polarset(clean_set).camera
+    cfg = ReconstructConfig(channels=4, ngf=8, n_blocks=1, ndf=8, crop=32, density=0.5)
+    ckpt = train(Crops.from_folder(clean_set, cam, cfg), tmp_path / "run", cfg, steps=3, progress=False).checkpoint
+    root = tmp_path / "set"
+    shutil.copytree(clean_set, root)
+    planted = _plant(root, n=1)[0]
+    img = read_image(planted)
+    img[20, 30] = [0, 0, 0, 0]  # a dead pixel
+    write_image(planted, img)
+    flagged = flagged_pixels(img, cam)
+    assert flagged[5:9, 5:9].all() and flagged[20, 30]
+
+    res = runner.invoke(app, ["validate", str(root), "--repair", "reconstruct", "--out", str(tmp_path / "rep"),
+                              "--workers", "1"])
+    assert res.exit_code == 2 and "--checkpoint" in res.output
+    res = runner.invoke(app, ["validate", str(root), "--repair", "reconstruct", "--checkpoint", str(ckpt),
+                              "--out", str(tmp_path / "rep"), "--max-inadmissible", "0", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    rebuilt = read_image(tmp_path / "rep" / planted.relative_to(root))
+    assert np.array_equal(rebuilt[~flagged], img[~flagged])  # every known pixel kept exactly
+    assert not np.array_equal(rebuilt[5:9, 5:9], img[5:9, 5:9]) and rebuilt[20, 30].any()
+    assert check_quantized(rebuilt, cam.matrix(np.float64)) == 0

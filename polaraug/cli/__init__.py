@@ -10,6 +10,7 @@ from . import (
     eval_cmd,
     export_cmd,
     inspect_cmd,
+    reconstruct_cmd,
     synth_cmd,
     train_cmd,
     translate_cmd,
@@ -32,6 +33,7 @@ app.command("validate")(validate_cmd.validate)
 app.command("export-yolo")(export_cmd.export_yolo)
 app.command("eval-detection")(detect_cmd.eval_detection)
 app.add_typer(calibrate_cmd.app, name="calibrate")
+app.add_typer(reconstruct_cmd.app, name="reconstruct")
 
 
 @app.command("version")

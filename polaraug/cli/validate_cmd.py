@@ -26,10 +26,15 @@ def validate(
     max_saturated: Annotated[float | None, typer.Option(help="Fail above this saturated pixel fraction.")] = None,
     max_unreadable: Annotated[int | None, typer.Option(help="Fail with more unreadable frames.")] = None,
     tolerance: Annotated[float, typer.Option(help="Admissibility tolerance in [0, 1] units.")] = 1e-6,
-    fix: Annotated[bool, typer.Option("--fix", help="Repair frames with inadmissible pixels (atomic writes).")]
-    = False,
-    out: Annotated[Path | None, typer.Option(help="With --fix: write a repaired copy here instead of in place.")]
-    = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Repair frames with inadmissible pixels (atomic writes); "
+                                                   "the same as --repair project.")] = False,
+    repair: Annotated[str | None, typer.Option(help="project: project inadmissible pixels onto the cone; "
+                                                    "reconstruct: rebuild flagged pixels (saturated, dead, "
+                                                    "inadmissible) with --checkpoint.")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="Reconstruction checkpoint for --repair reconstruct "
+                                                         "(from 'polaraug reconstruct train').")] = None,
+    out: Annotated[Path | None, typer.Option(help="With --fix/--repair: write a repaired copy here instead of in "
+                                                  "place.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
 ) -> None:
     """Check a polarimetric set: calibration residual, admissibility, DoLP/AoLP, saturation. Exit 1 when a
@@ -42,9 +47,13 @@ def validate(
         camera = load_camera(calibration) if calibration else None
         found, frames, cam = open_set(folder, camera, layout)  # scanned once, used by every step
         report = validate_frames(folder, found, frames, cam, tolerance, workers, progress=True)
-        if fix:
-            changed = fix_set(folder, report, frames, cam, out)
-            typer.echo(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed)"
+        if fix and repair not in (None, "project"):
+            raise ValueError("--fix is --repair project; pass one of them")
+        repair = "project" if fix else repair
+        if repair is not None:
+            fixer, select = _repairer(repair, checkpoint, tolerance)
+            changed = fix_set(folder, report, frames, cam, out, fixer, select)
+            typer.echo(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed, {repair})"
                        + (f" into {out}" if out else " in place"))
             target = out or folder
             found, frames, cam = open_set(target, camera, layout)
@@ -64,3 +73,28 @@ def validate(
         raise typer.Exit(1)
     typer.echo("PASS" if any(v is not None for v in (max_inadmissible, max_residual, max_dolp_above_1,
                                                       max_saturated, max_unreadable)) else "done")
+
+
+def _repairer(repair: str, checkpoint: Path | None, tol: float):
+    """(fixer, frame selector) for fix_set."""
+    if repair == "project":
+        return None, None
+    if repair != "reconstruct":
+        raise ValueError(f"--repair must be project or reconstruct, got {repair!r}")
+    if checkpoint is None:
+        raise ValueError("--repair reconstruct needs --checkpoint (train one with 'polaraug reconstruct train')")
+    from polaraug.reconstruct.apply import reconstruct_frame
+    from polaraug.reconstruct.checkpoint import load_checkpoint
+
+    model, _ = load_checkpoint(checkpoint)
+    if model.cfg.channels != 4:
+        raise ValueError(f"{checkpoint}: an RGB reconstruction model; polarimetric repair needs a 4-channel one")
+    model.eval()
+
+    def flagged(f) -> bool:
+        return f.inadmissible_fraction > 0 or f.saturated_fraction > 0 or f.zero_fraction > 0
+
+    def fixer(frame, camera, dest) -> int:
+        return reconstruct_frame(model, frame, camera, dest, tol)
+
+    return fixer, flagged

@@ -49,6 +49,21 @@ def _to_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))).float() * 2 - 1
 
 
+def rgb_crop(path: Path, crop: int, rng: np.random.Generator) -> torch.Tensor:
+    """A random crop (3, crop, crop) in [-1, 1] of an RGB image file."""
+    img = read_image(path)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"{path}: expected an RGB image, got shape {img.shape}")
+    top = full_scale(img.dtype)
+    return _to_tensor(_crop(img, crop, rng).astype(np.float32) / np.float32(top))
+
+
+def polar_crop(frame: PolarImage, camera: Camera, crop: int, rng: np.random.Generator) -> torch.Tensor:
+    """A random crop (4, crop, crop) in [-1, 1] of a polarimetric frame's intensities."""
+    cap = capture_from_array(frame.read(), camera, path=frame.paths[0])
+    return _to_tensor(_crop(cap.intensities, crop, rng))
+
+
 @dataclass
 class UnpairedCrops:
     """Sampler of (RGB batch, polarimetric batch) for a global step."""
@@ -71,21 +86,11 @@ class UnpairedCrops:
     def steps_per_epoch(self) -> int:
         return max(1, max(len(self.rgb), len(self.polar)) // self.batch)
 
-    def _rgb(self, path: Path, rng: np.random.Generator) -> torch.Tensor:
-        img = read_image(path)
-        if img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"{path}: expected an RGB image, got shape {img.shape}")
-        top = full_scale(img.dtype)
-        return _to_tensor(_crop(img, self.crop, rng).astype(np.float32) / np.float32(top))
-
-    def _polar(self, frame: PolarImage, rng: np.random.Generator) -> torch.Tensor:
-        cap = capture_from_array(frame.read(), self.camera, path=frame.paths[0])
-        return _to_tensor(_crop(cap.intensities, self.crop, rng))
-
     def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of global step ``step``: RGB (B, 3, c, c) and polarimetric (B, 4, c, c)."""
         rng = np.random.default_rng([self.seed, step] + ([self.rank] if self.rank else []))
-        a = [self._rgb(self.rgb[int(i)], rng) for i in rng.integers(0, len(self.rgb), self.batch)]
-        b = [self._polar(self.polar[int(i)], rng) for i in rng.integers(0, len(self.polar), self.batch)]
+        a = [rgb_crop(self.rgb[int(i)], self.crop, rng) for i in rng.integers(0, len(self.rgb), self.batch)]
+        b = [polar_crop(self.polar[int(i)], self.camera, self.crop, rng)
+             for i in rng.integers(0, len(self.polar), self.batch)]
         return torch.stack(a), torch.stack(b)
 

@@ -14,6 +14,15 @@ MULTIPLE = 4  # two stride-2 downsamplings
 MIN_SIZE = 8
 
 
+def pad_to_multiple(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) padded at the bottom/right to multiples of MULTIPLE and at least MIN_SIZE (the residual
+    blocks reflect-pad by 1 at a quarter of the size). Reflect padding, replicate when too small."""
+    h, w = x.shape[-2:]
+    ph, pw = max((-h) % MULTIPLE, MIN_SIZE - h), max((-w) % MULTIPLE, MIN_SIZE - w)
+    mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode) if ph or pw else x
+
+
 def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8/uint16/float in [0, 1] -> (1, 3, H, W) float in [-1, 1]."""
     top = full_scale(rgb.dtype)
@@ -25,10 +34,7 @@ def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
 def translate_batch(model: ConstrainedCycleGAN, x: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) in [-1, 1] -> (B, 4, H, W) intensities in [0, 1] at the same size (reflect padding)."""
     h, w = x.shape[-2:]
-    # The residual blocks reflect-pad by 1 at a quarter of the size: at least 8 pixels are needed.
-    ph, pw = max((-h) % MULTIPLE, MIN_SIZE - h), max((-w) % MULTIPLE, MIN_SIZE - w)
-    mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
-    xp = F.pad(x, (0, pw, 0, ph), mode=mode) if ph or pw else x
+    xp = pad_to_multiple(x)
     # bf16 on CUDA for the networks; the projection (project mode) runs in float32 regardless.
     with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
         out = model.translate(xp)

@@ -121,7 +121,7 @@ def _tensorboard(folder: Path, start: int):
     return SummaryWriter(str(folder), purge_step=start + 1)  # events up to ``start`` are the checkpoint's
 
 
-class _Csv:
+class ResumableCsv:
     """Append-only CSV that, on resume, first drops rows past the resumed step."""
 
     def __init__(self, path: Path, resume_step: int):
@@ -176,8 +176,8 @@ def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camer
     spe = data.steps_per_epoch
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
     main = rank == 0  # only rank 0 logs, samples and saves
-    log = _Csv(run / "log.csv", start) if main else None
-    physics = _Csv(run / "physics.csv", start) if main else None
+    log = ResumableCsv(run / "log.csv", start) if main else None
+    physics = ResumableCsv(run / "physics.csv", start) if main else None
     tb = _tensorboard(run / "tensorboard", start) if main else None
     a = camera.matrix()
     bar = tqdm(total=total, initial=start, disable=not (progress and main), unit="it", desc="train")

@@ -87,11 +87,11 @@ def test_two_process_gloo_training_under_torchrun(paired, tmp_path):
 
 
 def test_csv_log_keeps_its_header_when_a_resume_drops_every_row(tmp_path):
-    from polaraug.translate.train import _Csv
+    from polaraug.translate.train import ResumableCsv
 
     path = tmp_path / "log.csv"
     path.write_text("step,g\n5,1.0\n6,2.0\n")
-    log = _Csv(path, resume_step=0)  # a crash before the first checkpoint: start over
+    log = ResumableCsv(path, resume_step=0)  # a crash before the first checkpoint: start over
     log.write({"step": 1, "g": 3.0})
     assert list(csv.DictReader(path.open())) == [{"step": "1", "g": "3.0"}]
 

@@ -1,0 +1,61 @@
+"""Reconstruction settings: one dataclass with errors that name the field."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .masks import DEFAULT_DENSITY, MASK_KINDS
+
+
+@dataclass(frozen=True)
+class ReconstructConfig:
+    """Architecture and training of the pixel-wise conditioned GAN.
+
+    ``lam`` weighs the constraint term E‖c − m⊙G(z, c, m)‖² (mean over known pixel values, [0, 1] units)
+    against the LSGAN term; ``pacgan`` packs that many samples per discriminator input (1 = off);
+    ``nz`` noise channels; ``project`` passes polarimetric outputs through A Π_C(A† ·).
+    """
+
+    channels: int = 3
+    nz: int = 4
+    ngf: int = 16
+    n_blocks: int = 3
+    ndf: int = 16
+    n_layers: int = 3
+    lam: float = 1.0
+    pacgan: int = 1
+    density: float = DEFAULT_DENSITY
+    mask: str = "random"
+    project: bool = True
+    crop: int = 64
+    batch: int = 4
+    lr: float = 2e-4
+    beta1: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("channels", "ngf", "n_blocks", "ndf", "n_layers", "crop", "batch", "pacgan"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"reconstruct config: {name!r} must be >= 1, got {getattr(self, name)}")
+        if self.nz < 0 or self.lam < 0:
+            raise ValueError("reconstruct config: 'nz' and 'lambda' must be >= 0")
+        if self.channels not in (3, 4):
+            raise ValueError(f"reconstruct config: 'channels' must be 3 (RGB) or 4 (I0..I135), got {self.channels}")
+        if self.batch % self.pacgan:
+            raise ValueError(f"reconstruct config: batch {self.batch} is not a multiple of pacgan {self.pacgan}")
+        if self.crop % 4:
+            raise ValueError(f"reconstruct config: 'crop' must be a multiple of 4, got {self.crop}")
+        if self.mask not in MASK_KINDS:
+            raise ValueError(f"reconstruct config: 'mask' must be one of {MASK_KINDS}, got {self.mask!r}")
+        if not 0 < self.density <= 1:
+            raise ValueError(f"reconstruct config: 'density' must be in (0, 1], got {self.density}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str = "config") -> ReconstructConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {unknown}")
+        return cls(**d)

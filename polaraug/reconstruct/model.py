@@ -1,0 +1,87 @@
+"""The pixel-wise conditioned GAN: G(z, c, m) completes an image from known pixels c (mask m), D judges
+whole images (PacGAN: ``pacgan`` samples packed along channels). Objective (Ruffino et al.):
+
+    L_G = L_GAN(G) + λ · E‖c − m⊙G(z, c, m)‖²       (mean over known pixel values, [0, 1] units)
+
+with the least-squares GAN loss. Shapes: images (B, C, H, W) in [-1, 1], C = 3 (RGB) or 4 (I0..I135);
+masks (B, 1, H, W) in {0, 1}; noise (B, nz, H, W). H and W must be multiples of 4.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from polaraug.physics import repair_intensities
+from polaraug.translate.model import lsgan
+from polaraug.translate.networks import PatchDiscriminator, ResnetGenerator, init_weights
+
+from .config import ReconstructConfig
+
+
+class ConditionedGenerator(nn.Module):
+    """ResNet generator on [c⊙m, m, z]; polarimetric outputs (with a calibration matrix ``a``) are projected
+    onto the admissible, calibration-consistent set y = A Π_C(A† y)."""
+
+    def __init__(self, cfg: ReconstructConfig, a: torch.Tensor | None = None):
+        super().__init__()
+        self.nz = cfg.nz
+        self.net = init_weights(ResnetGenerator(cfg.channels + 1 + cfg.nz, cfg.channels, cfg.ngf, cfg.n_blocks))
+        self.register_buffer("a", a.float() if a is not None and cfg.project else None)
+
+    def forward(self, c: torch.Tensor, m: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        out = self.net(torch.cat([c * m, m, z], dim=1))
+        if self.a is None:
+            return out
+        return repair_intensities((out.float() + 1) / 2, self.a) * 2 - 1
+
+
+def constraint_mse(fake: torch.Tensor, real: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the known pixel values, in [0, 1] units (images are in [-1, 1])."""
+    sq = ((fake - real) / 2) ** 2 * m
+    return sq.sum() / (m.sum() * fake.shape[1]).clamp(min=1)
+
+
+def pack(x: torch.Tensor, n: int) -> torch.Tensor:
+    """PacGAN packing: (B, C, H, W) -> (B/n, nC, H, W), n consecutive samples per discriminator input."""
+    b, c, h, w = x.shape
+    return x.reshape(b // n, n * c, h, w)
+
+
+class PixelConditionedGAN(nn.Module):
+    def __init__(self, cfg: ReconstructConfig, a: torch.Tensor | None = None, seed: int = 0):
+        super().__init__()
+        if cfg.channels == 4 and a is None:
+            raise ValueError("a polarimetric (4-channel) model needs the camera's calibration matrix")
+        self.cfg = cfg
+        torch.manual_seed(seed)
+        self.g = ConditionedGenerator(cfg, a)
+        self.d = init_weights(PatchDiscriminator(cfg.channels * cfg.pacgan, cfg.ndf, cfg.n_layers))
+        betas = (cfg.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=betas)
+
+    def training_step(self, real: torch.Tensor, m: torch.Tensor, z: torch.Tensor) -> dict[str, float]:
+        """One G update then one D update; returns the loss terms."""
+        n = self.cfg.pacgan
+        fake = self.g(real, m, z)
+        self.d.requires_grad_(False)
+        adv = lsgan(self.d(pack(fake, n)), True)
+        mse = constraint_mse(fake, real, m)
+        self.opt_g.zero_grad(set_to_none=True)
+        (adv + self.cfg.lam * mse).backward()
+        self.opt_g.step()
+        self.d.requires_grad_(True)
+        loss_d = 0.5 * (lsgan(self.d(pack(real, n)), True) + lsgan(self.d(pack(fake.detach(), n)), False))
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        return {"g_adv": adv.item(), "constraint_mse": mse.item(), "d": loss_d.item()}
+
+    @torch.no_grad()
+    def complete(self, c: torch.Tensor, m: torch.Tensor, generator: torch.Generator | None = None,
+                 keep_known: bool = True) -> torch.Tensor:
+        """A sample G(z, c, m); with ``keep_known`` the known pixels are copied from ``c`` exactly."""
+        z = torch.randn(c.shape[0], self.cfg.nz, *c.shape[2:], generator=generator).to(c.device)
+        out = self.g(c, m, z)
+        return torch.where(m > 0, c, out) if keep_known else out
