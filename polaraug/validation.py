@@ -67,12 +67,14 @@ def _any_channel(chans: np.ndarray, test) -> np.ndarray:
     return out
 
 
-def flagged_pixels(raw: np.ndarray, camera: Camera, tol: float = DEFAULT_TOLERANCE) -> np.ndarray:
-    """(H, W) bool: pixels the validator flags in a stored frame ((H, W, 4) integer): saturated or dead (0)
-    in any channel, or inadmissible. These are what ``validate --repair reconstruct`` rebuilds."""
+def flagged_pixels(raw: np.ndarray, camera: Camera, tol: float = DEFAULT_TOLERANCE,
+                   path: str | Path | None = None) -> np.ndarray:
+    """(H, W) bool: pixels the validator flags in a stored frame ((H, W, 4) integer): saturated in any
+    channel, dead (0 in every channel: a dark pixel has some light in one of them), or inadmissible.
+    These are what ``validate --repair reconstruct`` rebuilds."""
     top = full_scale(raw.dtype, camera.bit_depth)
-    bad = _any_channel(raw, lambda c: (c >= top) | (c <= 0))
-    y = capture_from_array(raw, camera).intensities
+    bad = _any_channel(raw, lambda c: c >= top) | ~_any_channel(raw, lambda c: c > 0)
+    y = capture_from_array(raw, camera, path=path or "<array>").intensities
     return bad | (analyze(y, camera.matrix(), tol=tol).violation > tol)
 
 

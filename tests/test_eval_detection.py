@@ -93,3 +93,18 @@ def test_weather_subsets_cover_each_weather_with_enough_frames(sets, tmp_path, m
         assert listed and all(weather[p.rsplit("/", 1)[1][:-4]] == w for p in listed)
     monkeypatch.setattr(datasets, "MIN_WEATHER_FRAMES", 5)
     assert datasets.weather_yamls(root) == {}  # 4 frames: no weather has enough
+
+
+def test_a_changed_input_at_the_same_path_is_refused(sets, tmp_path):
+    import os
+
+    syn = tmp_path / "syn"
+    shutil.copytree(sets / "syn", syn)
+    args = ["eval-detection", "--real-train", str(sets / "train" / "polar"), "--real-test",
+            str(sets / "test" / "polar"), "--synthetic", str(syn), "--out", str(tmp_path / "o"), "--seeds", "1",
+            "--epochs", "1", "--imgsz", "64"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    img = next((syn / "images").rglob("*.png"))
+    os.utime(img, ns=(img.stat().st_atime_ns, img.stat().st_mtime_ns + 10**9))  # e.g. re-translated
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "synthetic" in res.output and "other settings" in res.output

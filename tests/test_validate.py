@@ -132,3 +132,14 @@ def test_repair_reconstruct_rebuilds_flagged_pixels_and_keeps_the_rest(clean_set
     assert np.array_equal(rebuilt[~flagged], img[~flagged])  # every known pixel kept exactly
     assert not np.array_equal(rebuilt[5:9, 5:9], img[5:9, 5:9]) and rebuilt[20, 30].any()
     assert check_quantized(rebuilt, cam.matrix(np.float64)) == 0
+
+
+def test_dark_pixels_are_not_dead_unless_every_channel_is_zero(clean_set):
+    from polaraug.validation import flagged_pixels
+
+    cam = read_polarset(clean_set).camera
+    img = np.full((4, 4, 4), 1000, np.uint16)
+    img[0, 0] = [0, 500, 1000, 500]  # fully polarized along 90°: I0 = 0 is a real value
+    img[1, 1] = [0, 0, 0, 0]  # dead
+    flagged = flagged_pixels(img, cam)
+    assert not flagged[0, 0] and flagged[1, 1] and flagged.sum() == 1

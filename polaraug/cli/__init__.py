@@ -11,6 +11,7 @@ from . import (
     export_cmd,
     inspect_cmd,
     reconstruct_cmd,
+    run_cmd,
     synth_cmd,
     train_cmd,
     translate_cmd,
@@ -32,6 +33,8 @@ app.command("translate")(translate_cmd.translate)
 app.command("validate")(validate_cmd.validate)
 app.command("export-yolo")(export_cmd.export_yolo)
 app.command("eval-detection")(detect_cmd.eval_detection)
+app.command("run")(run_cmd.run)
+app.command("demo")(run_cmd.demo)
 app.add_typer(calibrate_cmd.app, name="calibrate")
 app.add_typer(reconstruct_cmd.app, name="reconstruct")
 

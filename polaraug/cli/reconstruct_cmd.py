@@ -73,8 +73,9 @@ def apply(
     checkpoint: Annotated[Path, typer.Option(help="Checkpoint from 'polaraug reconstruct train'.")],
     input: Annotated[Path, typer.Option(help="Folder of images (RGB, or 4-channel polarimetric PNGs).")],
     out: Annotated[Path, typer.Option(help="Output folder (same relative names).")],
-    mask: Annotated[Path | None, typer.Option(help="Folder of mask images (non-zero = known), same names as "
-                                                   "the inputs. Without it: random masks at --density.")] = None,
+    mask: Annotated[Path | None, typer.Option(help="Folder of PNG masks (non-zero = known) named like the "
+                                                   "inputs (NAME.png for NAME.jpg). Without it: random masks at "
+                                                   "--density.")] = None,
     density: Annotated[float, typer.Option(help="Known share for generated masks (without --mask).")] = 0.005,
     seed: Annotated[int, typer.Option(help="Seed for generated masks and the noise.")] = 0,
 ) -> None:
@@ -98,6 +99,10 @@ def apply(
         paths = sorted(p for p in Path(input).rglob("*") if p.suffix.lower() in RGB_SUFFIXES)
         if not paths:
             raise ValueError(f"{input}: no images")
+        outputs = [p.relative_to(input).with_suffix(".png") for p in paths]
+        dup = sorted({str(o) for o in outputs if outputs.count(o) > 1})
+        if dup:
+            raise ValueError(f"{input}: several inputs would write the same output {dup[:3]} (e.g. a.jpg and a.png)")
         report = ApplyReport()
         gen = torch.Generator().manual_seed(seed)
         for p in tqdm(paths, desc="reconstruct", unit="frame"):
@@ -105,7 +110,7 @@ def apply(
             if raw.ndim != 3 or raw.shape[2] != model.cfg.channels:
                 raise ValueError(f"{p}: expected {model.cfg.channels} channels, got shape {raw.shape}")
             rel = p.relative_to(input)
-            known = (read_mask(mask / rel, raw.shape[:2]) if mask is not None
+            known = (read_mask(mask / rel.with_suffix(".png"), raw.shape[:2]) if mask is not None
                      else random_mask(1, *raw.shape[:2], density, gen)[0, 0].numpy() > 0)
             filled, mse = fill_stored(model, raw, known, camera, seed)
             write_image(out / rel.with_suffix(".png"), filled)

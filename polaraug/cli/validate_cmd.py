@@ -51,7 +51,10 @@ def validate(
             raise ValueError("--fix is --repair project; pass one of them")
         repair = "project" if fix else repair
         if repair is not None:
-            fixer, select = _repairer(repair, checkpoint, tolerance)
+            if found == "dofp":
+                raise ValueError(f"{folder}: raw DoFP mosaics cannot be repaired (re-demosaicing mixes repaired "
+                                 "neighbours); demosaic the set first")
+            fixer, select = _repairer(repair, checkpoint, tolerance, cam)
             changed = fix_set(folder, report, frames, cam, out, fixer, select)
             typer.echo(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed, {repair})"
                        + (f" into {out}" if out else " in place"))
@@ -75,7 +78,7 @@ def validate(
                                                       max_saturated, max_unreadable)) else "done")
 
 
-def _repairer(repair: str, checkpoint: Path | None, tol: float):
+def _repairer(repair: str, checkpoint: Path | None, tol: float, camera):
     """(fixer, frame selector) for fix_set."""
     if repair == "project":
         return None, None
@@ -89,6 +92,10 @@ def _repairer(repair: str, checkpoint: Path | None, tol: float):
     model, _ = load_checkpoint(checkpoint)
     if model.cfg.channels != 4:
         raise ValueError(f"{checkpoint}: an RGB reconstruction model; polarimetric repair needs a 4-channel one")
+    import numpy as np
+
+    if not np.allclose(model.g.a.numpy(), camera.matrix(), atol=1e-5):
+        raise ValueError(f"{checkpoint}: trained for another camera (calibration matrix differs from the set's)")
     model.eval()
 
     def flagged(f) -> bool:

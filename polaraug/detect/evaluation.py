@@ -26,6 +26,7 @@ from tqdm import tqdm
 from polaraug.data.classes import CLASSES
 from polaraug.encodings import check_encoding
 from polaraug.io.atomic import write_text
+from polaraug.io.fingerprint import fingerprint
 
 from .datasets import all_splits_yaml, export_polar, export_rgb, mixed_yaml, weather_yamls
 from .report import write_report
@@ -118,8 +119,10 @@ def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, 
 def _val(weights: Path, data_yaml: Path, settings: DetectionSettings):
     from ultralytics import YOLO
 
+    runs = weights.parent.parent.parent  # OUT/runs/NAME/weights/last.pt: keep val folders inside OUT/runs
     return YOLO(str(weights)).val(data=str(data_yaml), split="val", imgsz=settings.imgsz, batch=settings.batch,
-                                  device=settings.device or "cpu", workers=0, plots=False, verbose=False).box
+                                  device=settings.device or "cpu", workers=0, plots=False, verbose=False,
+                                  project=str(runs.resolve()), name="val", exist_ok=True).box
 
 
 def _score(weights: Path, test: Path, settings: DetectionSettings) -> Score:
@@ -163,7 +166,8 @@ def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path
     offline_ultralytics(out / ".ultralytics")
     inputs = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic,
               "rgb_train": rgb_train, "rgb_test": rgb_test}
-    _check_settings(out, {**settings.to_dict(), **{k: str(Path(v).resolve()) if v else None
+    # Inputs by path and content fingerprint: a re-translated synthetic set at the same path is a change.
+    _check_settings(out, {**settings.to_dict(), **{k: [str(Path(v).resolve()), fingerprint(v)] if v else None
                                                     for k, v in inputs.items()}})
     data = out / "datasets"
     real = export_polar(real_train, data / "real_train", settings.encoding)

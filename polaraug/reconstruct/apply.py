@@ -32,7 +32,7 @@ def fill(model: PixelConditionedGAN, y: np.ndarray, known: np.ndarray, seed: int
     out = model.complete(xp, mp, gen, keep_known=False)[..., :h, :w]
     mse = float(constraint_mse(out, x, m))
     filled = ((out[0].permute(1, 2, 0).cpu().numpy() + 1) / 2).clip(0, 1)
-    return np.where(known[..., None], y, filled).astype(np.float32), mse
+    return np.where(known[..., None], y, filled.astype(y.dtype)), mse  # known values untouched, in y's dtype
 
 
 def fill_stored(model: PixelConditionedGAN, raw: np.ndarray, known: np.ndarray, camera: Camera | None = None,
@@ -41,14 +41,17 @@ def fill_stored(model: PixelConditionedGAN, raw: np.ndarray, known: np.ndarray, 
     pixels keep their exact stored values (polarimetric fills are quantized admissibly)."""
     if raw.dtype.kind == "f":
         return fill(model, raw, known, seed)
-    bits = camera.bit_depth if camera is not None and camera.bit_depth else None
+    # The image's own depth: a camera's bit depth applies only if the dtype can hold it (12-bit in uint16)
+    container = 8 * raw.dtype.itemsize
+    cam_bits = camera.bit_depth if camera is not None and camera.bit_depth else None
+    bits = cam_bits if cam_bits is not None and cam_bits <= container else container
     top = full_scale(raw.dtype, bits)
     y = raw.astype(np.float32) / np.float32(top)
     filled, mse = fill(model, y, known, seed)
     out = raw.copy()
     holes = filled[~known]  # (N, C): only these are encoded; known pixels may be anything, even inadmissible
     if camera is not None and raw.shape[-1] == 4:
-        out[~known] = quantize_admissible(holes, camera.matrix(np.float64), bits or 8 * raw.dtype.itemsize)
+        out[~known] = quantize_admissible(holes, camera.matrix(np.float64), bits)
     else:
         out[~known] = np.round(holes * top).astype(raw.dtype)
     return out, mse
@@ -75,7 +78,9 @@ def reconstruct_frame(model: PixelConditionedGAN, frame, camera: Camera, dest: l
     from polaraug.validation import flagged_pixels, stored_frame, write_frame
 
     raw = stored_frame(frame, "--repair reconstruct")
-    flagged = flagged_pixels(raw, camera, DEFAULT_TOLERANCE if tol is None else tol)
+    flagged = flagged_pixels(raw, camera, DEFAULT_TOLERANCE if tol is None else tol, path=frame.paths[0])
+    if not flagged.any():
+        return 0
     filled, _ = fill_stored(model, raw, ~flagged, camera)
     write_frame(dest, filled)
     return int(np.count_nonzero(flagged))

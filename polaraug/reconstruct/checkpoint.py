@@ -20,7 +20,7 @@ FORMAT = "polaraug-reconstructor/1"
 def save_checkpoint(model: PixelConditionedGAN, path: str | os.PathLike, step: int, seed: int,
                     camera: dict | None = None) -> Path:
     """``camera``: the polarimetric camera as a dict (Camera.to_dict), kept for apply and validate."""
-    a = model.g.a
+    a = model.g.a  # the camera matrix of 4-channel models, with or without projection
     state = {"format": FORMAT, "config": model.cfg.to_dict(), "step": step, "seed": seed, "camera": camera or {},
              "calibration": a.detach().cpu() if a is not None else torch.empty(0),
              "g": model.g.state_dict(), "d": model.d.state_dict(),

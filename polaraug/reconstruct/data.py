@@ -45,6 +45,14 @@ class Crops:
         _, frames = scan_polarimetric(root)
         return cls(frames, camera, cfg, seed)
 
+    def identity(self) -> dict:
+        """What the sampler draws from (count and hash of the resolved paths), to refuse resuming on other
+        data."""
+        import hashlib
+
+        paths = "\n".join(str(Path(p if self.camera is None else p.paths[0]).resolve()) for p in self.items)
+        return {"images": len(self.items), "sha256": hashlib.sha256(paths.encode()).hexdigest()}
+
     def _crop(self, item, rng: np.random.Generator) -> torch.Tensor:
         if self.camera is None:
             return rgb_crop(item, self.cfg.crop, rng)

@@ -26,12 +26,13 @@ class ConditionedGenerator(nn.Module):
     def __init__(self, cfg: ReconstructConfig, a: torch.Tensor | None = None):
         super().__init__()
         self.nz = cfg.nz
+        self.project = cfg.project and a is not None
         self.net = init_weights(ResnetGenerator(cfg.channels + 1 + cfg.nz, cfg.channels, cfg.ngf, cfg.n_blocks))
-        self.register_buffer("a", a.float() if a is not None and cfg.project else None)
+        self.register_buffer("a", a.float() if a is not None else None)  # kept even without projection
 
     def forward(self, c: torch.Tensor, m: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         out = self.net(torch.cat([c * m, m, z], dim=1))
-        if self.a is None:
+        if not self.project:
             return out
         return repair_intensities((out.float() + 1) / 2, self.a) * 2 - 1
 

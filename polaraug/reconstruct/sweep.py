@@ -52,11 +52,14 @@ def eval_batch(data: Crops, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def score(model, real: torch.Tensor, m: torch.Tensor, featnet, seed: int = 0) -> dict[str, float]:
+def score(model, real: torch.Tensor, m: torch.Tensor, reference: torch.Tensor, featnet,
+          seed: int = 0) -> dict[str, float]:
+    """Constraint metrics of completions of ``real`` under masks ``m``; distribution distances between the
+    completions and ``reference``, other held-out crops (the estimators assume independent samples)."""
     gen = torch.Generator().manual_seed(seed)
     fake = torch.cat([model.complete(real[i:i + 16], m[i:i + 16], gen, keep_known=False)
                       for i in range(0, len(real), 16)])
-    r01, f01 = (real + 1) / 2, (fake + 1) / 2
+    r01, f01 = (reference + 1) / 2, (fake + 1) / 2
     fr, ff = features(featnet, r01), features(featnet, f01)
     return {"constraint_mse": float(constraint_mse(fake, real, m)),
             "satisfied_fraction": float((((fake - real).abs() / 2 < 0.1).all(1, keepdim=True) & (m > 0)).sum()
@@ -71,6 +74,7 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, lambdas: lis
     out = Path(out)
     train_data, test_data = split_holdout(data, holdout)
     real, m = eval_batch(test_data, eval_images)
+    reference, _ = eval_batch(replace(test_data, seed=test_data.seed + 1), eval_images)
     if feature_net is not None:
         featnet, extractor = load_feature_net(feature_net), str(feature_net)
     else:
@@ -85,7 +89,7 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, lambdas: lis
                            progress=progress)
             model, _ = load_checkpoint(result.checkpoint)
             model.eval()
-            rows.append({"lambda": lam, "seed": seed, **score(model, real, m, featnet, seed)})
+            rows.append({"lambda": lam, "seed": seed, **score(model, real, m, reference, featnet, seed)})
     keys = ("constraint_mse", "satisfied_fraction", "fid", "kid", "swd")
     table = []
     for lam in lambdas:

@@ -75,17 +75,20 @@ def train(data: Crops, run_dir: str | Path, cfg: ReconstructConfig, steps: int, 
     dev = pick_device(device)
     ckpt = run / "checkpoints" / "last.pt"
     a = torch.from_numpy(data.camera.matrix()).float() if data.camera is not None else None
+    identity = {"config": cfg.to_dict(), "seed": seed, "data": data.identity(),
+                "camera": data.camera.to_dict() if data.camera else None}
     if ckpt.exists():
         model, state = load_checkpoint(ckpt, resume=True, device=dev)
         start = int(state["step"])
-        if model.cfg != cfg or int(state["seed"]) != seed:
-            raise ValueError(f"{ckpt}: this run was started with other settings or seed; resume with the same "
-                             "ones or use a new run folder")
+        old = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else None
+        if old != json.loads(json.dumps(identity)):
+            raise ValueError(f"{ckpt}: this run was started with other settings, seed or data; resume with the "
+                             "same ones or use a new run folder")
+        if start > steps:
+            raise ValueError(f"{ckpt}: already trained {start} steps, more than the {steps} asked for")
     else:
         model, start = PixelConditionedGAN(cfg, a, seed=seed).to(dev), 0
-        write_text(run / "config.json", json.dumps({"config": cfg.to_dict(), "seed": seed,
-                                                     "camera": data.camera.to_dict() if data.camera else None},
-                                                    indent=2) + "\n")
+        write_text(run / "config.json", json.dumps(identity, indent=2) + "\n")
     cam = data.camera.to_dict() if data.camera is not None else None
     log = ResumableCsv(run / "log.csv", start)
     bar = tqdm(total=steps, initial=start, disable=not progress, unit="it", desc="reconstruct train")

@@ -44,3 +44,26 @@ def test_export_yolo_in_each_encoding(polar_set, tmp_path, encoding, channels):
 def test_unknown_encoding_is_an_error(polar_set, tmp_path):
     res = CliRunner().invoke(app, ["export-yolo", str(polar_set), str(tmp_path / "y"), "--encoding", "rgb"])
     assert res.exit_code == 2 and "unknown encoding" in res.output
+
+
+def test_dotted_stems_keep_image_and_label_names_together(tmp_path):
+    from polaraug.data.export.encoded import export_encoded
+    from polaraug.data.polarset import read_polarset
+    from polaraug.synth.generate import SynthConfig, generate
+
+    root = tmp_path / "set"
+    generate(SynthConfig(n=2, width=32, height=32, seed=0, mode="polar", val_fraction=0.0), root, workers=1,
+             progress=False)
+    for p in (root / "images" / "train").glob("*.png"):  # rename a frame to a dotted stem, labels too
+        p.rename(p.with_name("scene.v2." + p.name))
+    labels = root / "labels" / "det_train.json"
+    import json
+
+    records = json.loads(labels.read_text())
+    for r in records:
+        r["name"] = "scene.v2." + r["name"]
+    labels.write_text(json.dumps(records))
+    export_encoded(read_polarset(root), tmp_path / "out", "stokes")
+    images = sorted(p.stem for p in (tmp_path / "out" / "images" / "train").iterdir())
+    labels_out = sorted(p.stem for p in (tmp_path / "out" / "labels" / "train").iterdir())
+    assert images == labels_out and all(s.startswith("scene.v2.") for s in images)

@@ -35,7 +35,8 @@ def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
     a = ps.camera.matrix(np.float64)
 
     def write(frame: Frame, stem_path: Path) -> Path:
-        return write_image(stem_path.with_suffix(".png"), encoded_image(ps.load(frame), a, encoding))
+        # not with_suffix: a stem may contain dots ("a.b"), which must stay in the name
+        return write_image(stem_path.parent / f"{stem_path.name}.png", encoded_image(ps.load(frame), a, encoding))
 
     chosen = splits or tuple(ps.splits)
     return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write)
