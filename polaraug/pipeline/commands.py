@@ -19,10 +19,6 @@ STAGE_TYPES: dict[str, tuple[str, ...]] = {
     "reconstruct-apply": ("reconstruct", "apply"),
 }
 
-# The option that names a stage's output folder (filled with WORKDIR/STAGE when the file leaves it out).
-OUTPUT_PARAMS = ("out", "json_out")
-
-
 @functools.cache
 def _command(kind: str):
     import typer.main
@@ -35,9 +31,18 @@ def _command(kind: str):
     return cmd
 
 
+def _key(p) -> str:
+    """A parameter's name in pipeline files: the option as typed without dashes (--mix-ratio -> mix_ratio,
+    --json -> json, -n -> n), or the argument's name."""
+    if p.param_type_name == "argument":
+        return p.name
+    longs = [o for o in p.opts if o.startswith("--")] or p.opts
+    return longs[0].lstrip("-").replace("-", "_")
+
+
 def command_params(kind: str) -> dict[str, Any]:
-    """{python name: click parameter} of a stage type's command."""
-    return {p.name: p for p in _command(kind).params if p.name != "help"}
+    """{pipeline key: click parameter} of a stage type's command."""
+    return {_key(p): p for p in _command(kind).params if p.name != "help"}
 
 
 def to_argv(kind: str, options: dict[str, Any]) -> list[str]:

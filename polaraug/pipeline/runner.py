@@ -49,7 +49,7 @@ def stage_options(p: Pipeline, stage: Stage) -> dict[str, Any]:
     opts = dict(stage.options)
     params = command_params(stage.type)
     if stage.type == "validate":
-        opts.setdefault("json_out", str(folder / "report.json"))
+        opts.setdefault("json", str(folder / "report.json"))
         opts.setdefault("plots", str(folder / "plots"))
         if opts.get("fix") or opts.get("repair"):
             opts.setdefault("out", str(folder / "repaired"))
@@ -67,7 +67,9 @@ def stage_key(p: Pipeline, stage: Stage, opts: dict[str, Any], keys: dict[str, s
     for v in opts.values():
         if isinstance(v, str) and v and not v.startswith(str(p.workdir)) and Path(v).exists():
             external[str(Path(v).resolve())] = fingerprint(v)
-    doc = {"type": stage.type, "options": opts, "upstream": {n: keys[n] for n in stage.needs},
+    from polaraug import __version__
+
+    doc = {"polaraug": __version__, "type": stage.type, "options": opts, "upstream": {n: keys[n] for n in stage.needs},
            "inputs": external}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -16,15 +16,18 @@ from polaraug.data.frame import Frame
 from polaraug.data.polarset import PolarSet
 from polaraug.encodings import CHANNELS, check_encoding, encode, to_dtype
 from polaraug.io.images import write_image
+from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
 from .yolo import YoloExportReport, export_yolo
 
 
 def encoded_image(y: np.ndarray, a: np.ndarray, encoding: str) -> np.ndarray:
-    """Intensities (H, W, 4) float in [0, 1] -> uint8 image of ``encoding``."""
+    """Intensities (H, W, 4) float in [0, 1] -> uint8 image of ``encoding``. Intensities are first projected
+    onto the admissible set (a no-op for valid data; what ``validate --fix`` does to invalid data, e.g. the
+    output of an unprojected translator), so that every exported pixel is admissible."""
     if encoding == "intensities":
-        return quantize_admissible(y, a, 8)
+        return quantize_admissible(repair_intensities(y, a), a, 8)
     return to_dtype(encode(y, a, encoding), np.uint8, encoding)
 
 
@@ -35,8 +38,12 @@ def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
     a = ps.camera.matrix(np.float64)
 
     def write(frame: Frame, stem_path: Path) -> Path:
+        try:
+            img = encoded_image(ps.load(frame), a, encoding)
+        except ValueError as e:
+            raise ValueError(f"{frame.image}: {e}") from None
         # not with_suffix: a stem may contain dots ("a.b"), which must stay in the name
-        return write_image(stem_path.parent / f"{stem_path.name}.png", encoded_image(ps.load(frame), a, encoding))
+        return write_image(stem_path.parent / f"{stem_path.name}.png", img)
 
     chosen = splits or tuple(ps.splits)
     return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write)
