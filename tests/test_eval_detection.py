@@ -108,3 +108,14 @@ def test_a_changed_input_at_the_same_path_is_refused(sets, tmp_path):
     os.utime(img, ns=(img.stat().st_atime_ns, img.stat().st_mtime_ns + 10**9))  # e.g. re-translated
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2 and "synthetic" in res.output and "other settings" in res.output
+
+
+def test_equal_steps_control_repeats_real_images_to_the_mixed_size(sets, tmp_path):
+    real = datasets.export_polar(sets / "train" / "polar", tmp_path / "r", "stokes")
+    syn = datasets.export_polar(sets / "syn", tmp_path / "s", "stokes")
+    mixed = yaml.safe_load(datasets.mixed_yaml(real, syn, 0.5, seed=0).read_text())
+    repeated = yaml.safe_load(datasets.repeated_yaml(real, syn, 0.5).read_text())
+    mixed_list = Path(mixed["train"]).read_text().split()
+    repeated_list = Path(repeated["train"]).read_text().split()
+    assert len(mixed_list) == len(repeated_list) == 6  # 4 real + 2 synthetic
+    assert all("/r/" in p for p in repeated_list) and sum("/s/" in p for p in mixed_list) == 2

@@ -31,6 +31,9 @@ def eval_detection(
     imgsz: Annotated[int, typer.Option(help="Image size (CPU demo default; GPU: 640).")] = 160,
     batch: Annotated[int, typer.Option(help="Batch size.")] = 8,
     device: Annotated[str | None, typer.Option(help="cpu, 0, 0,1, ... (default: cpu).")] = None,
+    equal_steps: Annotated[bool, typer.Option(help="mix: repeat the real arm's images to the mixed set's size, "
+                                                   "so both arms take the same optimizer steps (separates "
+                                                   "'more data' from 'more steps').")] = False,
 ) -> None:
     """Train YOLO on real vs real + synthetic data (same settings, several seeds) and report the gain."""
     from polaraug.detect.evaluation import DetectionSettings
@@ -39,7 +42,7 @@ def eval_detection(
 
     with user_errors():
         settings = DetectionSettings(encoding, protocol, mix_ratio, tuple(range(seeds)), model, weights, epochs,
-                                     imgsz, batch, device)
+                                     imgsz, batch, device, equal_steps)
         results = run(real_train, real_test, synthetic, out, settings, rgb_train, rgb_test)
     typer.echo("\n".join(report_lines(results)))
     g = results["gain_map50"]

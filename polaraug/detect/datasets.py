@@ -90,6 +90,15 @@ def mixed_yaml(real: Path, synthetic: Path, ratio: float, seed: int) -> Path:
     return _yaml(real, f"mix_s{seed}", real_imgs + random.Random(seed).sample(syn_imgs, k), real_imgs)
 
 
+def repeated_yaml(real: Path, synthetic: Path, ratio: float) -> Path:
+    """Train on the real images repeated to the size of the mixed set (the same optimizer steps per epoch
+    as ``mixed_yaml``), val: real. The control for "more data" vs "more steps"."""
+    real_imgs, syn_imgs = _images(real), _images(synthetic)
+    n = len(real_imgs) + min(len(syn_imgs), max(1, round(ratio * len(real_imgs))))
+    repeated = [real_imgs[i % len(real_imgs)] for i in range(n)]
+    return _yaml(real, "repeated", repeated, real_imgs)
+
+
 def weather_yamls(root: Path) -> dict[str, Path]:
     """One val yaml per weather with at least MIN_WEATHER_FRAMES test images (frames of unknown weather
     are left out)."""

@@ -28,7 +28,7 @@ from polaraug.encodings import check_encoding
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
 
-from .datasets import all_splits_yaml, export_polar, export_rgb, mixed_yaml, weather_yamls
+from .datasets import all_splits_yaml, export_polar, export_rgb, mixed_yaml, repeated_yaml, weather_yamls
 from .report import write_report
 
 PROTOCOLS = ("mix", "pretrain-finetune")
@@ -56,6 +56,7 @@ class DetectionSettings:
     imgsz: int = 160
     batch: int = 8
     device: str | None = None
+    equal_steps: bool = False  # mix: the real arm repeats its images to the mixed set's size
 
     def __post_init__(self) -> None:
         check_encoding(self.encoding)
@@ -181,7 +182,9 @@ def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path
     for arm, seed in tqdm(jobs, desc="eval-detection", unit="training", disable=not progress):
         def run(arm=arm, seed=seed) -> Score:
             if arm == REAL:
-                return _score(_train(settings, all_splits_yaml(real), runs, f"real_s{seed}", seed), test, settings)
+                equal = settings.equal_steps and settings.protocol == "mix"
+                data = repeated_yaml(real, syn, settings.mix_ratio) if equal else all_splits_yaml(real)
+                return _score(_train(settings, data, runs, f"real_s{seed}", seed), test, settings)
             if arm == RGB:
                 w = _train(settings, all_splits_yaml(rgb[0]), runs, f"rgb_s{seed}", seed, polar=False)
                 return _score(w, rgb[1], settings)
