@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from polaraug.io.atomic import atomic_path
-from polaraug.translate.checkpoint import CheckpointError
+from polaraug.io.checkpoints import load_state
 
 from .config import ReconstructConfig
 from .model import PixelConditionedGAN
@@ -33,15 +33,7 @@ def save_checkpoint(model: PixelConditionedGAN, path: str | os.PathLike, step: i
 def load_checkpoint(path: str | os.PathLike, resume: bool = False,
                     device: str | torch.device = "cpu") -> tuple[PixelConditionedGAN, dict]:
     """The model of a checkpoint (and its raw state); ``resume`` restores the optimizers too."""
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as e:  # noqa: BLE001 - torch raises many kinds for foreign or corrupt files
-        raise CheckpointError(f"{path}: not a readable polaraug checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a polaraug reconstruction checkpoint (format {FORMAT!r} expected)")
+    state = load_state(path, FORMAT, "reconstruction")
     cfg = ReconstructConfig.from_dict(state["config"], f"{path} (config)")
     a = state["calibration"] if state["calibration"].numel() else None
     model = PixelConditionedGAN(cfg, a, seed=state["seed"])

@@ -10,16 +10,13 @@ from pathlib import Path
 import torch
 
 from polaraug.io.atomic import atomic_path
+from polaraug.io.checkpoints import CheckpointError, load_state
 
 from .config import TranslatorConfig, config_from_dict
 from .model import ConstrainedCycleGAN
 
 FORMAT = "polaraug-translator/1"
 NETS = ("g_ab", "g_ba", "d_a", "d_b")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint cannot be used; the message names the file and why."""
 
 
 def save_checkpoint(model: ConstrainedCycleGAN, path: str | os.PathLike, step: int, epoch: int,
@@ -47,16 +44,7 @@ def save_checkpoint(model: ConstrainedCycleGAN, path: str | os.PathLike, step: i
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """The raw checkpoint dict, loaded safely; errors name the file."""
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as e:  # noqa: BLE001 - torch raises many kinds for foreign or corrupt files
-        raise CheckpointError(f"{path}: not a readable polaraug checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a polaraug translator checkpoint (format {FORMAT!r} expected)")
-    return state
+    return load_state(path, FORMAT, "translator")
 
 
 def load_checkpoint(path: str | os.PathLike, cfg: TranslatorConfig | None = None, resume: bool = False,

@@ -161,25 +161,26 @@ def test_cli_train_apply_sweep(scenes, tmp_path):
     grid = read_image(tmp_path / "r" / "samples" / "step_0000004.png")
     assert grid.shape[1] == 5 * 32  # original | constraints | sample | sample | satisfied map
 
-    masks = tmp_path / "masks"
-    src = sorted((scenes / "polar" / "images" / "train").glob("*.png"))[:2]
-    for p in src:
-        m = np.zeros((48, 64), np.uint8)
-        m[::4, ::4] = 255
-        write_image(masks / p.name, m)
-    res = runner.invoke(app, ["reconstruct", "apply", "--checkpoint", str(tmp_path / "r/checkpoints/last.pt"),
-                              "--input", str(scenes / "polar" / "images" / "train"), "--mask", str(masks),
-                              "--out", str(tmp_path / "filled")])
+    masks, images = tmp_path / "masks", sorted((scenes / "polar" / "images" / "train").glob("*.png"))
+
+    def write_masks(paths):
+        for p in paths:
+            m = np.zeros((48, 64), np.uint8)
+            m[::4, ::4] = 255
+            write_image(masks / p.name, m)
+
+    def apply():
+        return runner.invoke(app, ["reconstruct", "apply", "--checkpoint", str(tmp_path / "r/checkpoints/last.pt"),
+                                   "--input", str(scenes / "polar" / "images" / "train"), "--mask", str(masks),
+                                   "--out", str(tmp_path / "filled")])
+
+    write_masks(images[:2])
+    res = apply()
     assert res.exit_code != 0 and "mask" in res.output  # masks exist for 2 of 6 frames: the 3rd is named
-    for p in src[2:] + sorted((scenes / "polar" / "images" / "train").glob("*.png"))[2:]:
-        m = np.zeros((48, 64), np.uint8)
-        m[::4, ::4] = 255
-        write_image(masks / p.name, m)
-    res = runner.invoke(app, ["reconstruct", "apply", "--checkpoint", str(tmp_path / "r/checkpoints/last.pt"),
-                              "--input", str(scenes / "polar" / "images" / "train"), "--mask", str(masks),
-                              "--out", str(tmp_path / "filled")])
+    write_masks(images[2:])
+    res = apply()
     assert res.exit_code == 0, res.output
-    for p in src:
+    for p in images:
         a, b = read_image(p), read_image(tmp_path / "filled" / p.name)
         assert np.array_equal(a[::4, ::4], b[::4, ::4])  # known pixels exactly
     assert "model error on known pixels" in res.output
