@@ -128,6 +128,7 @@ def run_pipeline(p: Pipeline, echo: bool = True, say=print) -> RunReport:
         if code != 0:
             raise StageFailed(stage.name, folder / LOG, code)
         report.seconds[stage.name] = time.perf_counter() - t0
+        say(f"{head}: done in {report.seconds[stage.name]:.0f} s")
         write_text(folder / DONE, json.dumps({"key": key, "argv": argv, "seconds": report.seconds[stage.name]},
                                              indent=1) + "\n")
         report.ran.append(stage.name)
