@@ -20,7 +20,7 @@ def _statuses(output: str) -> dict[str, str]:
     for line in output.splitlines():
         if line.startswith("[") and "): " in line:
             name = line.split("] ", 1)[1].split(" (", 1)[0]
-            out[name] = line.split("): ", 1)[1].split(";")[0]
+            out.setdefault(name, line.split("): ", 1)[1].split(";")[0])  # not the later "done in" line
     return out
 
 
