@@ -38,7 +38,7 @@ def eval_detection(
     """Train YOLO on real vs real + synthetic data (same settings, several seeds) and report the gain."""
     from polaraug.detect.evaluation import DetectionSettings
     from polaraug.detect.evaluation import eval_detection as run
-    from polaraug.detect.report import report_lines
+    from polaraug.detect.report import format_relative, report_lines
 
     with user_errors():
         settings = DetectionSettings(encoding, protocol, mix_ratio, tuple(range(seeds)), model, weights, epochs,
@@ -46,5 +46,5 @@ def eval_detection(
         results = run(real_train, real_test, synthetic, out, settings, rgb_train, rgb_test)
     typer.echo("\n".join(report_lines(results)))
     g = results["gain_map50"]
-    rel = f"{100 * g['relative']:+.1f} %" if g["relative"] is not None else "n/a"
+    rel = format_relative(g)
     typer.echo(f"gain mAP50 {g['absolute']:+.4f} ({rel}); report {out / 'report.md'}")

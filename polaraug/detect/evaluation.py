@@ -126,10 +126,22 @@ def _val(weights: Path, data_yaml: Path, settings: DetectionSettings):
                                   project=str(runs.resolve()), name="val", exist_ok=True).box
 
 
-def _score(weights: Path, test: Path, settings: DetectionSettings) -> Score:
-    box = _val(weights, all_splits_yaml(test), settings)
+@dataclass(frozen=True)
+class ScoringSet:
+    """The data.yaml files a test set is scored with: all of it, and one per weather (written once)."""
+
+    all: Path
+    weathers: dict[str, Path]
+
+    @classmethod
+    def of(cls, root: Path) -> ScoringSet:
+        return cls(all_splits_yaml(root), weather_yamls(root))
+
+
+def _score(weights: Path, test: ScoringSet, settings: DetectionSettings) -> Score:
+    box = _val(weights, test.all, settings)
     per_class = {CLASSES[int(c)]: float(box.ap50[i]) for i, c in enumerate(box.ap_class_index)}
-    by_weather = {w: float(_val(weights, y, settings).map50) for w, y in weather_yamls(test).items()}
+    by_weather = {w: float(_val(weights, y, settings).map50) for w, y in test.weathers.items()}
     return Score(float(box.map50), float(box.map), per_class, by_weather)
 
 
@@ -176,6 +188,8 @@ def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path
     syn = export_polar(synthetic, data / "synthetic", settings.encoding)
     rgb = (export_rgb(rgb_train, data / "rgb_train"), export_rgb(rgb_test, data / "rgb_test")) if rgb_train else None
 
+    test_set = ScoringSet.of(test)
+    rgb_test_set = ScoringSet.of(rgb[1]) if rgb else None
     runs, cache = out / "runs", out / "scores"
     arms: dict[str, list[Score]] = {REAL: [], AUGMENTED: []} | ({RGB: []} if rgb else {})
     jobs = [(arm, seed) for seed in settings.seeds for arm in arms]
@@ -184,16 +198,16 @@ def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path
             if arm == REAL:
                 equal = settings.equal_steps and settings.protocol == "mix"
                 data = repeated_yaml(real, syn, settings.mix_ratio) if equal else all_splits_yaml(real)
-                return _score(_train(settings, data, runs, f"real_s{seed}", seed), test, settings)
+                return _score(_train(settings, data, runs, f"real_s{seed}", seed), test_set, settings)
             if arm == RGB:
                 w = _train(settings, all_splits_yaml(rgb[0]), runs, f"rgb_s{seed}", seed, polar=False)
-                return _score(w, rgb[1], settings)
+                return _score(w, rgb_test_set, settings)
             if settings.protocol == "mix":
                 w = _train(settings, mixed_yaml(real, syn, settings.mix_ratio, seed), runs, f"mix_s{seed}", seed)
             else:
                 pre = _train(settings, all_splits_yaml(syn), runs, f"pretrain_s{seed}", seed)
                 w = _train(settings, all_splits_yaml(real), runs, f"finetune_s{seed}", seed, weights=str(pre))
-            return _score(w, test, settings)
+            return _score(w, test_set, settings)
 
         arms[arm].append(_cached(cache / f"{arm.replace('+', '_')}_s{seed}.json", run))
 

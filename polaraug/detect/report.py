@@ -12,7 +12,8 @@ def _pm(d: dict) -> str:
     return f"{d['mean']:.3f} ± {d['std']:.3f}"
 
 
-def _rel(g: dict) -> str:
+def format_relative(g: dict) -> str:
+    """A gain's relative part as '+12.3 %' (n/a when the baseline is 0)."""
     return f"{100 * g['relative']:+.1f} %" if g["relative"] is not None else "n/a"
 
 
@@ -60,8 +61,8 @@ def write_report(results: dict, out: Path) -> Path:
              f"Encoding `{s['encoding']}`, protocol `{s['protocol']}`, model `{s['model']}`, {s['epochs']} epochs, "
              f"{s['imgsz']} px, batch {s['batch']}, seeds {s['seeds']} (mean ± std over seeds).", "",
              *report_lines(results), "",
-             f"Gain of real+synthetic over real: mAP50 {g['absolute']:+.4f} ({_rel(g)}), "
-             f"mAP50-95 {g95['absolute']:+.4f} ({_rel(g95)}).", ""]
+             f"Gain of real+synthetic over real: mAP50 {g['absolute']:+.4f} ({format_relative(g)}), "
+             f"mAP50-95 {g95['absolute']:+.4f} ({format_relative(g95)}).", ""]
     if "rgb" in results["arms"]:
         lines += ["The `rgb` arm is a reference: the same detector trained and tested on RGB frames, with "
                   "ultralytics' default augmentation.", ""]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from polaraug.detect.report import format_relative
+
 from .spec import Pipeline
 
 
@@ -31,7 +33,7 @@ def summary_lines(p: Pipeline) -> list[str]:
                 lines.append(f"detection      {arm:<14} mAP50 {v['map50']['mean']:.3f} ± {v['map50']['std']:.3f}  "
                              f"mAP50-95 {v['map50_95']['mean']:.3f} ± {v['map50_95']['std']:.3f}")
             g = r["gain_map50"]
-            rel = f"{100 * g['relative']:+.1f} %" if g["relative"] is not None else "n/a"
+            rel = format_relative(g)
             lines.append(f"detection      gain           mAP50 {g['absolute']:+.3f} ({rel})")
             pictures.append(folder / "report_ap.png")
         elif stage.type == "reconstruct-sweep" and (r := _load(folder / "sweep.json")):

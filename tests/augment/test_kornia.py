@@ -38,12 +38,21 @@ def test_kornia_batches_follow_the_geometry(aug):
         assert aolp_error_deg(ao, SIZE, mask, centre).max() < 1.0
 
 
-def test_masks_and_inverse_in_augmentation_sequential():
-    img = _batch(radial_field(SIZE))
+def _image_and_mask(box: tuple[slice, slice]):
+    """A batch of 3 radial fields and a (3, 1, H, W) mask that is 1 inside ``box`` (rows, columns)."""
     mask = torch.zeros(3, 1, SIZE, SIZE)
-    mask[:, :, 10:30, 40:70] = 1
-    seq = K.AugmentationSequential(PK.PolarRandomHorizontalFlip(p=1.0), PK.PolarRandomRotation(degrees=30.0, p=1.0),
-                                   data_keys=["input", "mask"])
+    mask[:, :, box[0], box[1]] = 1
+    return _batch(radial_field(SIZE)), mask
+
+
+def _flip_rotate(degrees: float):
+    return K.AugmentationSequential(PK.PolarRandomHorizontalFlip(p=1.0), PK.PolarRandomRotation(degrees=degrees, p=1.0),
+                                    data_keys=["input", "mask"])
+
+
+def test_masks_and_inverse_in_augmentation_sequential():
+    img, mask = _image_and_mask((slice(10, 30), slice(40, 70)))
+    seq = _flip_rotate(30.0)
     plain = K.AugmentationSequential(K.RandomHorizontalFlip(p=1.0), K.RandomRotation(degrees=30.0, p=1.0),
                                      data_keys=["input", "mask"])
     torch.manual_seed(1)
@@ -77,11 +86,8 @@ def test_numpy_albumentations_and_kornia_agree(encoding):
 
 
 def test_inverse_with_one_channel_masks_keeps_masks_geometric():
-    img = _batch(radial_field(SIZE))
-    mask = torch.zeros(3, 1, SIZE, SIZE)
-    mask[:, :, 20:40, 10:30] = 1
-    seq = K.AugmentationSequential(PK.PolarRandomHorizontalFlip(p=1.0), PK.PolarRandomRotation(degrees=20.0, p=1.0),
-                                   data_keys=["input", "mask"])
+    img, mask = _image_and_mask((slice(20, 40), slice(10, 30)))
+    seq = _flip_rotate(20.0)
     out, out_mask = seq(img, mask)
     back_img, back_mask = seq.inverse(out, out_mask, data_keys=["input", "mask"])
     assert back_mask.shape == mask.shape
