@@ -17,7 +17,7 @@ from pathlib import Path
 
 from polaraug.cameras import load_camera
 from polaraug.synth.generate import SynthConfig, generate
-from polaraug.translate import PRESETS, load_checkpoint
+from polaraug.translate import PRESETS, load_translator
 from polaraug.translate.data import UnpairedCrops
 from polaraug.translate.evaluate import evaluate
 from polaraug.translate.train import train
@@ -46,9 +46,8 @@ def main() -> int:
         result = train(data, args.out / f"run_{mode}", cfg, camera, seed=args.seed, max_steps=args.steps,
                        checkpoint_every=args.steps, sample_every=args.steps, progress=False)
         seconds = time.perf_counter() - t0
-        model, _ = load_checkpoint(result.checkpoint)
-        model.eval()
-        scores = evaluate(model, data_dir, "val")
+        model, _ = load_translator(result.checkpoint)
+        scores = evaluate(model, data_dir, split="val")
         rows.append({"mode": mode, "train_seconds": round(seconds, 1), **scores.to_dict()})
         print(f"{mode}: done in {seconds:.0f} s", flush=True)
     head = ("| mode | PSNR I0/I45/I90/I135 (dB) | SSIM mean | DoLP MAE | AoLP err (°, DoLP-wt) | inadmissible | "

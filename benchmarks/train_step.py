@@ -15,10 +15,9 @@ import time
 import torch
 from torch import nn
 
+from polaraug.nn import ImagePool, init_weights, lsgan
 from polaraug.physics import camera_matrix
 from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig
-from polaraug.translate.model import ImagePool, lsgan
-from polaraug.translate.networks import init_weights
 
 
 def ref_resnet_generator(cin: int, cout: int, ngf: int, n_blocks: int) -> nn.Module:

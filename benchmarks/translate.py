@@ -22,8 +22,8 @@ from polaraug.io.images import read_image, write_image
 from polaraug.physics import camera_matrix
 from polaraug.synth.generate import SynthConfig, generate
 from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig, save_checkpoint
+from polaraug.translate.dataset import translate_dataset
 from polaraug.translate.infer import rgb_to_tensor, translate_batch
-from polaraug.translate.run import translate_dataset
 
 
 def main() -> int:

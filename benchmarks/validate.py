@@ -14,7 +14,7 @@ from pathlib import Path
 
 from polaraug.data.polarset import scan_polarimetric
 from polaraug.synth.generate import SynthConfig, generate
-from polaraug.validation import validate
+from polaraug.validate import validate
 
 
 def _decode(frame) -> int:

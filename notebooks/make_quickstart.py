@@ -69,7 +69,7 @@ result = train(data, OUT / "run", cfg, ps.camera, max_steps=STEPS, sample_every=
 result"""),
     ("md", "## 4. Translate RGB frames"),
     ("code", """from polaraug.translate.infer import translate_image
-from polaraug.translate.run import load_for_translation, translate_dataset
+from polaraug.translate.dataset import load_for_translation, translate_dataset
 
 model, camera = load_for_translation(result.checkpoint)
 summary = translate_dataset(OUT / "data" / "rgb", OUT / "translated", model, result.checkpoint, camera, workers=1)
@@ -85,7 +85,7 @@ for ax, (img, title) in zip(axes, [(rgb, "RGB"), (fake[..., 0], "translated I0")
     ax.set_title(title)
     ax.axis("off")"""),
     ("md", "## 5. Validate the translated set"),
-    ("code", """from polaraug.validation import AOLP_BINS, DOLP_BINS, validate
+    ("code", """from polaraug.validate import AOLP_BINS, DOLP_BINS, validate
 
 report = validate(OUT / "translated", workers=1)
 print("\\n".join(report.lines()))

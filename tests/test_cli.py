@@ -119,3 +119,35 @@ def test_calibrate_list_and_show():
 @pytest.mark.parametrize("args", [["calibrate", "show", "nope"], ["inspect", "--out", "x"]])
 def test_usage_errors_exit_2(args):
     assert run(*args).exit_code == 2
+
+
+def test_a_bug_is_not_reported_as_bad_input(tmp_path, monkeypatch):
+    """Only InputError (and missing files) become 'error: ...' with exit 2; a plain ValueError or IndexError
+    from inside polaraug is a bug and keeps its exception and traceback (exit 1)."""
+    import polaraug.data.polarset
+
+    for bug in (ValueError("operands could not be broadcast together with shapes (4,) (3,)"), IndexError("bad")):
+        def broken(root, bug=bug):
+            raise bug
+
+        monkeypatch.setattr(polaraug.data.polarset, "read_polarset", broken)
+        res = run("export-yolo", tmp_path / "set", tmp_path / "out")
+        assert res.exit_code == 1 and res.exit_code != 2
+        assert res.exception is bug and res.exc_info[2] is not None  # the traceback is kept
+        assert "error:" not in res.output
+
+
+def test_input_errors_and_missing_files_are_one_line_exit_2(tmp_path, monkeypatch):
+    import polaraug.data.polarset
+    from polaraug.errors import InputError
+
+    for error, text in ((InputError("set.json: bad\n  field 'x'\nis wrong"), "error: set.json: bad field 'x' is wrong"),
+                        (FileNotFoundError("no such thing"), "error: no such thing"),
+                        (PermissionError("not allowed"), "error: not allowed")):
+        def broken(root, error=error):
+            raise error
+
+        monkeypatch.setattr(polaraug.data.polarset, "read_polarset", broken)
+        res = run("export-yolo", tmp_path / "set", tmp_path / "out")
+        assert res.exit_code == 2, res.output
+        assert res.output.strip() == text

@@ -119,3 +119,19 @@ def test_equal_steps_control_repeats_real_images_to_the_mixed_size(sets, tmp_pat
     repeated_list = Path(repeated["train"]).read_text().split()
     assert len(mixed_list) == len(repeated_list) == 6  # 4 real + 2 synthetic
     assert all("/r/" in p for p in repeated_list) and sum("/s/" in p for p in mixed_list) == 2
+
+
+def test_detection_settings_are_keyword_only_and_check_their_values(tmp_path):
+    from polaraug.detect.evaluation import DetectionSettings
+    from polaraug.errors import ConfigError, InputError
+
+    with pytest.raises(TypeError):
+        DetectionSettings("intensities", "mix")  # positional settings are refused
+    s = DetectionSettings(encoding="stokes", seeds=(0,), epochs=1)
+    assert s.to_dict()["seeds"] == [0] and s.protocol == "mix" and s.imgsz == 160
+    with pytest.raises(ConfigError, match="protocol"):
+        DetectionSettings(protocol="both")
+    with pytest.raises(ConfigError, match="seed"):
+        DetectionSettings(seeds=())
+    with pytest.raises(InputError, match="none.pt: no such weights file"):
+        DetectionSettings(weights=str(tmp_path / "none.pt"))

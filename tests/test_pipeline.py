@@ -94,3 +94,91 @@ def test_missing_required_option_and_unknown_param_are_errors(tmp_path):
 def test_shipped_pipelines_validate(path):
     p = load_pipeline(path)
     assert p.stages and all(s.type for s in p.stages.values())
+
+
+def _cli_params(kind: str) -> list[tuple]:
+    """(key, kind, flag, required, default, off) of a stage type's command, read from the CLI."""
+    import typer.main
+
+    from polaraug.pipeline.commands import STAGE_TYPES
+
+    cmd = typer.main.get_command(app)
+    for part in STAGE_TYPES[kind].command:
+        cmd = cmd.commands[part]
+    rows = []
+    for p in cmd.params:
+        if p.name == "help":
+            continue
+        default = str(p.default) if isinstance(p.default, Path) else p.default
+        if p.param_type_name == "argument":
+            rows.append((p.name, "argument", None, p.required, None, None))
+            continue
+        flag = ([o for o in p.opts if o.startswith("--")] or p.opts)[0]
+        assert flag == p.opts[0], f"{kind}: {p.opts}: the long form must come first (it is what to_argv passes)"
+        is_flag = getattr(p, "is_flag", False)
+        off = (p.secondary_opts or [None])[0] if is_flag else None
+        rows.append((flag.lstrip("-").replace("-", "_"), "flag" if is_flag else "value", flag, p.required,
+                     default, off))
+    return rows
+
+
+def _table_source(rows: list[tuple]) -> str:
+    """The options of a stage type as polaraug/pipeline/commands.py declares them (to paste there)."""
+    def lit(v) -> str:
+        return f'"{v}"' if isinstance(v, str) else repr(v)
+
+    lines = []
+    for key, kind, flag, required, default, off in rows:
+        if kind == "argument":
+            lines.append(f'arg("{key}")')
+        elif kind == "flag":
+            extra = (f", {lit(default)}" if default is not False else "") + (f', off="{off}"' if off else "")
+            lines.append(f'switch("{flag}"{extra})')
+        elif required:
+            lines.append(f'req("{flag}")')
+        else:
+            lines.append(f'opt("{flag}"' + (f", {lit(default)}" if default is not None else "") + ")")
+    return "\n".join(f"        {line}," for line in lines)
+
+
+def test_stage_option_table_matches_the_commands():
+    """polaraug/pipeline/commands.py declares each stage type's options; they must be the command's own."""
+    from polaraug.pipeline.commands import STAGE_TYPES
+
+    for kind, stage_type in STAGE_TYPES.items():
+        table = [(o.key, o.kind, o.flag, o.required, o.default, o.off) for o in stage_type.options]
+        cli = _cli_params(kind)
+        assert table == cli, (f"stage type {kind!r} differs from 'polaraug {' '.join(stage_type.command)}'; "
+                              f"its options in polaraug/pipeline/commands.py should read:\n{_table_source(cli)}")
+        for out in stage_type.outputs:
+            assert out.key in stage_type.params and all(w in stage_type.params for w in out.when), kind
+
+
+def test_stage_outputs_go_into_the_stage_folder(tmp_path):
+    from polaraug.pipeline.commands import STAGE_TYPES, to_argv
+
+    folder = tmp_path / "check"
+    plain = STAGE_TYPES["validate"].with_outputs(folder, {"folder": "x"})
+    assert plain == {"folder": "x", "json": str(folder / "report.json"), "plots": str(folder / "plots")}
+    fixed = STAGE_TYPES["validate"].with_outputs(folder, {"folder": "x", "fix": True})
+    assert fixed["out"] == str(folder / "repaired")  # never in place into the upstream stage's folder
+    assert STAGE_TYPES["synth"].with_outputs(folder, {"n": 1}) == {"n": 1, "out": str(folder)}
+    assert STAGE_TYPES["eval-translator"].with_outputs(folder, {}) == {}
+    assert to_argv("synth", {"out": "o", "n": 2, "noise": False, "dofp": True}) == [
+        "synth", "o", "-n", "2", "--dofp", "--no-noise"]
+    assert to_argv("validate", {"folder": "f", "fix": True, "max_inadmissible": 0, "json": "r.json"}) == [
+        "validate", "f", "--json", "r.json", "--max-inadmissible", "0", "--fix"]
+    assert to_argv("reconstruct-sweep", {"data": "d", "lambdas": [0.1, 10]})[:4] == [
+        "reconstruct", "sweep", "--data", "d"]
+    assert to_argv("reconstruct-sweep", {"data": "d", "lambdas": [0.1, 10]})[-2:] == ["--lambdas", "0.1,10"]
+
+
+def test_the_pipeline_package_does_not_import_the_cli():
+    import subprocess
+    import sys
+
+    code = ("import sys, polaraug.pipeline.spec, polaraug.pipeline.runner, polaraug.pipeline.summary; "
+            "bad = sorted(m for m in sys.modules if m.startswith(('polaraug.cli', 'typer'))); print(bad); "
+            "sys.exit(1 if bad else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -86,7 +86,7 @@ def test_other_layouts_and_unreadable_frames(tmp_path, clean_set):
 def test_frame_statistics_match_the_physics_functions():
     from polaraug.cameras import Camera
     from polaraug.physics import analyze, calibration_residual
-    from polaraug.validation import frame_report
+    from polaraug.validate import frame_report
 
     cam = Camera(name="x", angles_deg=(1, 44, 91, 134), gains=(1.02, 0.98, 1, 0.99),
                  extinction_ratios=(100, 80, 120, 90))
@@ -108,7 +108,7 @@ def test_repair_reconstruct_rebuilds_flagged_pixels_and_keeps_the_rest(clean_set
     from polaraug.reconstruct.config import ReconstructConfig
     from polaraug.reconstruct.data import Crops
     from polaraug.reconstruct.train import train
-    from polaraug.validation import flagged_pixels
+    from polaraug.validate import flagged_pixels
 
     cam = read_polarset(clean_set).camera
     cfg = ReconstructConfig(channels=4, ngf=8, n_blocks=1, ndf=8, crop=32, density=0.5)
@@ -135,7 +135,7 @@ def test_repair_reconstruct_rebuilds_flagged_pixels_and_keeps_the_rest(clean_set
 
 
 def test_dark_pixels_are_not_dead_unless_every_channel_is_zero(clean_set):
-    from polaraug.validation import flagged_pixels
+    from polaraug.validate import flagged_pixels
 
     cam = read_polarset(clean_set).camera
     img = np.full((4, 4, 4), 1000, np.uint16)

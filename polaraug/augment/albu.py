@@ -21,7 +21,7 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from polaraug.encodings import check_encoding
+from polaraug.data.encodings import check_encoding
 
 from .functional import add_noise, gain, polarize, reproject
 from .pose import D4_POSES, Pose, pose_from_matrix

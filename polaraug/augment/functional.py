@@ -2,7 +2,7 @@
 
 Geometry (moving pixels) is the image library's job; these functions fix the channels afterwards.
 numpy images are channels-last (H, W, C) of any dtype (uint8, uint16, float32); torch images are
-channels-first (B, C, H, W) float with one pose per sample. Encodings: see polaraug.encodings.
+channels-first (B, C, H, W) float with one pose per sample. Encodings: see polaraug.data.encodings.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 import torch
 
-from polaraug.encodings import CHANNELS, check_encoding, hue_period
+from polaraug.data.encodings import CHANNELS, check_encoding, hue_period
+from polaraug.errors import ConfigError
 from polaraug.physics import camera_matrix, full_scale, repair_intensities
 from polaraug.physics.geometry import MIRROR, stokes_rotation_matrix
 from polaraug.physics.quantize import fix_admissible, quantize_admissible
@@ -229,7 +230,7 @@ def add_noise(img: np.ndarray, std: float, rng: np.random.Generator, encoding: s
     onto the admissible cone (noise alone would make dim, strongly polarized pixels inadmissible)."""
     check_encoding(encoding)
     if encoding in ("hsv", "stokes"):
-        raise ValueError(f"sensor noise acts on intensities; add it before encoding as {encoding!r}")
+        raise ConfigError(f"sensor noise acts on intensities; add it before encoding as {encoding!r}")
     top = full_scale(img.dtype)
     x = img.astype(np.float32) + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(std * top)
     x = np.clip(x, 0, top)

@@ -13,7 +13,7 @@ from typing import Any
 import kornia.augmentation as K
 import torch
 
-from polaraug.encodings import check_encoding
+from polaraug.data.encodings import check_encoding
 
 from .albu import camera_matrix_of
 from .functional import polarize_torch

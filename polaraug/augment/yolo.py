@@ -27,7 +27,7 @@ from ultralytics.data.augment import (
     RandomPerspective,
 )
 
-from polaraug.encodings import check_encoding
+from polaraug.data.encodings import check_encoding
 
 from .albu import camera_matrix_of
 from .functional import gain, polarize

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polaraug.errors import InputError
 from polaraug.physics import decompose_camera_matrix
 
 
@@ -34,16 +35,27 @@ def fit_from_polarizer(means: np.ndarray, polarizer_angles_deg: Sequence[float])
     means: (K, 4) mean intensity of each channel in capture k (saturated pixels excluded beforehand);
     polarizer_angles_deg: (K,) analyser angle of each capture, CCW from image +x. Needs K >= 3 distinct
     angles modulo 180°. The light level is unknown, so A is normalised to a mean gain of 1.
+
+    Args:
+        means: (K, 4) channel means, one row per capture.
+        polarizer_angles_deg: (K,) polarizer angle of each capture in degrees.
+
+    Returns:
+        The fitted matrix, per-channel angles, gains and extinction ratios, and the RMS residual.
+
+    Raises:
+        InputError: non-finite values, or fewer than 3 distinct polarizer orientations.
+        ValueError: ``means`` is not (K, 4) with one angle per row.
     """
     y = np.asarray(means, dtype=np.float64)
     alpha = np.deg2rad(np.asarray(polarizer_angles_deg, dtype=np.float64))
     if not (np.isfinite(y).all() and np.isfinite(alpha).all()):
-        raise ValueError("channel means and polarizer angles must be finite numbers")
+        raise InputError("channel means and polarizer angles must be finite numbers")
     if y.ndim != 2 or y.shape[1] != 4 or y.shape[0] != alpha.shape[0]:
         raise ValueError(f"need (K, 4) channel means and K angles, got {y.shape} and {alpha.shape}")
     s = np.stack([np.ones_like(alpha), np.cos(2 * alpha), np.sin(2 * alpha)], axis=1)  # (K, 3)
     if np.linalg.matrix_rank(s, tol=1e-6) < 3:
-        raise ValueError(
+        raise InputError(
             "polarizer angles must include at least 3 distinct orientations (modulo 180°), "
             f"got {np.asarray(polarizer_angles_deg).tolist()}"
         )
@@ -72,13 +84,22 @@ MIN_SPREAD = 1e-6  # λ2/λ4: the scene must excite more than one polarization d
 def gains_from_redundancy(y: np.ndarray) -> GainFit:
     """Per-channel gains from ordinary captures: y (N, 4) valid pixel intensities (any units).
 
-    Raises ValueError when the scene does not constrain the gains (too little polarization diversity).
+    Args:
+        y: (N, 4) valid pixel intensities, N >= 16.
+
+    Returns:
+        The gains normalised to mean 1, the conditioning and the redundancy RMS before and after.
+
+    Raises:
+        InputError: non-finite intensities, or the scene does not constrain the gains (too little
+            polarization diversity).
+        ValueError: ``y`` is not (N >= 16, 4).
     """
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 2 or y.shape[1] != 4 or y.shape[0] < 16:
         raise ValueError(f"need at least 16 pixels of 4 channels, got shape {y.shape}")
     if not np.isfinite(y).all():
-        raise ValueError("pixel intensities must be finite")
+        raise InputError("pixel intensities must be finite")
     m = y * np.array([1.0, -1.0, 1.0, -1.0])
     evals, evecs = np.linalg.eigh(m.T @ m)  # ascending, all >= 0 up to rounding
     evals = np.maximum(evals, 0.0)
@@ -87,7 +108,7 @@ def gains_from_redundancy(y: np.ndarray) -> GainFit:
     top = max(evals[3], 1e-300)
     conditioning = float(evals[1] / max(evals[0], 1e-15 * top))
     if np.any(w <= 0) or conditioning < MIN_CONDITIONING or evals[1] / top < MIN_SPREAD:
-        raise ValueError(
+        raise InputError(
             "the captures do not determine the gains: they need polarized regions of several AoLPs "
             f"(conditioning {conditioning:.3g} < {MIN_CONDITIONING}, inverse gains {w.round(4).tolist()})"
         )

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.physics import camera_matrix, pattern_channels
 
@@ -33,13 +34,14 @@ REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
 OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source")
 
 
-class CalibrationFileError(ValueError):
+class CalibrationFileError(InputError):
     """A calibration file is missing, unreadable or breaks the schema; the message names file and field."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Camera:
-    """A polarization camera: per-channel angles (degrees), gains and extinction ratios, optional DoFP layout."""
+    """A polarization camera: per-channel angles (degrees), gains and extinction ratios, optional DoFP layout.
+    Keyword-only: ``Camera(name="mine", gains=(1.1, 1, 1, 1))``."""
 
     name: str
     angles_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0)

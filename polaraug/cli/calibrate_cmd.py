@@ -19,22 +19,6 @@ CameraOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Calibration YAML to write.")]
 
 
-def _valid_pixels(files: list[Path], camera) -> tuple[list[np.ndarray], np.ndarray]:
-    """Super-pixel intensities (H, W, 4) per file and the mask of pixels valid in all of them."""
-    from polaraug.io.capture import read_capture
-
-    caps = [read_capture(f, camera, "superpixel") for f in files]
-    shapes = {c.intensities.shape for c in caps}
-    if len(shapes) != 1:
-        raise ValueError(f"captures differ in size: {sorted(shapes)}")
-    valid = np.ones(caps[0].saturated.shape, bool)
-    for c in caps:
-        valid &= ~c.saturated & (c.intensities.min(axis=-1) > 0)
-    if valid.sum() < 16:
-        raise ValueError("fewer than 16 pixels are neither saturated nor black in every capture")
-    return [c.intensities for c in caps], valid
-
-
 @app.command("polarizer")
 def polarizer(
     files: Annotated[list[Path], typer.Argument(help="Captures of a uniformly lit linear polarizer.")],
@@ -44,23 +28,12 @@ def polarizer(
     name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
 ) -> None:
     """Least-squares fit of angles, gains and extinction ratios from polarizer captures at known angles."""
-    from polaraug.cameras import Camera, load_camera, save_camera
-    from polaraug.cameras.estimate import fit_from_polarizer
+    from polaraug.cameras import load_camera, save_camera
+    from polaraug.cameras.calibrate import calibrate_polarizer, default_name, parse_angles
 
     with user_errors():
-        alphas = [float(a) for a in angles.split(",") if a.strip()]
-        if len(alphas) != len(files):
-            raise ValueError(f"{len(files)} captures but {len(alphas)} angles in --angles")
-        base = load_camera(camera)
-        images, valid = _valid_pixels(files, base)
-        means = np.stack([img[valid].mean(axis=0) for img in images])
-        fit = fit_from_polarizer(means, alphas)
-        cam = Camera(
-            name=name or out.stem, angles_deg=tuple(fit.angles_deg), gains=tuple(fit.gains),
-            extinction_ratios=tuple(fit.extinction_ratios), dofp_pattern=base.dofp_pattern,
-            bit_depth=base.bit_depth, description=f"estimated from {len(files)} polarizer captures",
-            source=f"polaraug calibrate polarizer, rms fit residual {fit.rms_residual:.3g}",
-        )
+        alphas = parse_angles(angles, len(files))
+        cam, fit = calibrate_polarizer(files, alphas, load_camera(camera), default_name(out, name))
         save_camera(cam, out)
     typer.echo("channel  angle(deg)  gain     extinction ratio")
     for i, label in enumerate(("I0", "I45", "I90", "I135")):
@@ -76,18 +49,11 @@ def gains(
     name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
 ) -> None:
     """Per-channel gains from the redundancy I0 + I90 = I45 + I135 (angles and ERs kept from --camera)."""
-    from polaraug.cameras import Camera, load_camera, save_camera
-    from polaraug.cameras.estimate import gains_from_redundancy
+    from polaraug.cameras import load_camera, save_camera
+    from polaraug.cameras.calibrate import calibrate_gains, default_name
 
     with user_errors():
-        base = load_camera(camera)
-        images, valid = _valid_pixels(files, base)
-        fit = gains_from_redundancy(np.concatenate([img[valid] for img in images]))
-        cam = Camera(**{
-            **base.__dict__, "name": name or out.stem, "gains": tuple(float(g) for g in fit.gains), "path": None,
-            "description": f"gains estimated from {len(files)} captures, starting from {base.name}",
-            "source": f"polaraug calibrate gains, conditioning {fit.conditioning:.3g}",
-        })
+        cam, fit = calibrate_gains(files, load_camera(camera), default_name(out, name))
         save_camera(cam, out)
     typer.echo("gains (I0, I45, I90, I135): " + ", ".join(f"{g:.4f}" for g in fit.gains))
     typer.echo(f"rms of I0+I90-I45-I135: {fit.rms_redundancy_before:.4g} before, {fit.rms_redundancy_after:.4g} after")

@@ -41,9 +41,11 @@ def eval_detection(
     from polaraug.detect.report import format_relative, report_lines
 
     with user_errors():
-        settings = DetectionSettings(encoding, protocol, mix_ratio, tuple(range(seeds)), model, weights, epochs,
-                                     imgsz, batch, device, equal_steps)
-        results = run(real_train, real_test, synthetic, out, settings, rgb_train, rgb_test)
+        settings = DetectionSettings(encoding=encoding, protocol=protocol, mix_ratio=mix_ratio,
+                                     seeds=tuple(range(seeds)), model=model, weights=weights, epochs=epochs,
+                                     imgsz=imgsz, batch=batch, device=device, equal_steps=equal_steps)
+        results = run(real_train, real_test, synthetic, out, settings=settings, rgb_train=rgb_train,
+                      rgb_test=rgb_test)
     typer.echo("\n".join(report_lines(results)))
     g = results["gain_map50"]
     rel = format_relative(g)

@@ -17,22 +17,22 @@ def eval_translator(
     split: Annotated[str, typer.Option(help="Split to score.")] = "val",
     limit: Annotated[int | None, typer.Option(help="Score at most this many frames.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the scores as JSON here.")] = None,
+    clean: Annotated[Path | None, typer.Option(help="Polarimetric set of noise-free twins of the same frames "
+                                                    "('polaraug synth --no-noise --no-dofp', same seed): scored "
+                                                    "too.")] = None,
+    pictures: Annotated[Path | None, typer.Option(help="Write labelled full-resolution comparisons here (RGB | s0 "
+                                                       "| DoLP | AoLP | true DoLP | true AoLP | error).")] = None,
 ) -> None:
     """PSNR/SSIM per channel, DoLP error, AoLP error, admissibility and residual on paired data."""
     from polaraug.io.atomic import write_text
-    from polaraug.translate import load_checkpoint
-    from polaraug.translate.checkpoint import CheckpointError
+    from polaraug.translate import load_translator
     from polaraug.translate.evaluate import evaluate
 
     with user_errors():
-        try:
-            model, _ = load_checkpoint(checkpoint)
-        except CheckpointError as e:
-            raise ValueError(str(e)) from None
-        model.eval()
-        scores = evaluate(model, paired, split, limit)
+        model, _ = load_translator(checkpoint)
+        scores = evaluate(model, paired, split=split, limit=limit, clean=clean, pictures=pictures)
         if json_out:
             write_text(json_out, json.dumps({"checkpoint": str(checkpoint), "mode": model.cfg.mode,
-                                             **scores.to_dict()}, indent=2) + "\n")
+                                             "head": model.cfg.head, **scores.to_dict()}, indent=2) + "\n")
     for line in scores.lines():
         typer.echo(line)

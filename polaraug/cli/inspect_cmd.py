@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from ._errors import user_errors
@@ -28,32 +27,10 @@ def inspect(
     ] = False,
 ) -> None:
     """Write s0, s1, s2, DoLP, AoLP (float32) and colour pictures of a capture, and print a summary."""
-    from polaraug.cameras import load_camera
-    from polaraug.inspection import inspect_capture
-    from polaraug.io.capture import read_capture
+    from polaraug.inspect import inspect_file
 
     with user_errors():
-        if example == (file is not None):
-            raise ValueError("give either a capture FILE or --example")
-        if example:
-            camera = load_camera(calibration or "sony_imx250mzr")
-            file = _write_example(out, camera)
-        else:
-            camera = load_camera(calibration or "ideal")
-        cap = read_capture(file, camera, demosaic)
-        summary = inspect_capture(cap, camera, out, fmt)
+        summary = inspect_file(file, out, calibration=calibration, demosaic=demosaic, fmt=fmt, example=example)
     for line in summary.lines():
         typer.echo(line)
     typer.echo(f"wrote {out}/: s0 s1 s2 dolp aolp .{fmt}, PNG pictures, summary.json")
-
-
-def _write_example(out: Path, camera) -> Path:
-    """Render the synthetic test pattern through ``camera`` into an 8-bit raw mosaic (or 4-channel PNG)."""
-    from polaraug.io.images import write_image
-    from polaraug.physics import intensities_from_stokes, mosaic
-    from polaraug.synth import polarized_test_pattern
-
-    y = intensities_from_stokes(polarized_test_pattern(), camera.matrix())
-    y8 = np.round(np.clip(y, 0, 1) * 255).astype(np.uint8)
-    img = mosaic(y8, camera.dofp_pattern) if camera.dofp_pattern is not None else y8
-    return write_image(out / "example_capture.png", img)

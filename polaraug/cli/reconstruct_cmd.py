@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -20,18 +19,12 @@ CalOpt = Annotated[str | None, typer.Option(help="Camera file for polarimetric d
 
 def _camera(data: Path, kind: str, calibration: str | None):
     """None for RGB data, else the camera (calibration file, else the set's manifest)."""
-    from polaraug.cameras import load_camera
-    from polaraug.data.polarset import read_polarset
+    from polaraug.cameras import resolve_camera
     from polaraug.reconstruct.data import data_kind
 
     if data_kind(data, kind) == "rgb":
         return None
-    if calibration:
-        return load_camera(calibration)
-    if not (data / "manifest.json").is_file():
-        raise ValueError(f"{data}: no manifest.json; pass --calibration for this polarimetric folder")
-    ps = read_polarset(data)
-    return dataclasses.replace(ps.camera, bit_depth=ps.bits)
+    return resolve_camera(calibration, data, default=None)
 
 
 def _config(camera, lam: float, pacgan: int, density: float, mask: str, crop: int, batch: int):
@@ -81,42 +74,14 @@ def apply(
 ) -> None:
     """Fill the unknown pixels of each image; known pixels are kept exactly. Prints the model's error on the
     known pixels (before they are copied back)."""
-    import numpy as np
-    import torch
-    from tqdm import tqdm
-
     from polaraug.cameras import camera_from_dict
-    from polaraug.io.images import read_image, write_image
-    from polaraug.reconstruct.apply import ApplyReport, fill_stored
-    from polaraug.reconstruct.checkpoint import load_checkpoint
-    from polaraug.reconstruct.masks import random_mask, read_mask
-    from polaraug.translate.data import RGB_SUFFIXES
+    from polaraug.reconstruct.apply import apply_folder
+    from polaraug.reconstruct.checkpoint import load_reconstructor
 
     with user_errors():
-        model, state = load_checkpoint(checkpoint)
-        model.eval()
+        model, state = load_reconstructor(checkpoint)
         camera = camera_from_dict(state["camera"], f"{checkpoint} (camera)") if state["camera"] else None
-        paths = sorted(p for p in Path(input).rglob("*") if p.suffix.lower() in RGB_SUFFIXES)
-        if not paths:
-            raise ValueError(f"{input}: no images")
-        outputs = [p.relative_to(input).with_suffix(".png") for p in paths]
-        dup = sorted({str(o) for o in outputs if outputs.count(o) > 1})
-        if dup:
-            raise ValueError(f"{input}: several inputs would write the same output {dup[:3]} (e.g. a.jpg and a.png)")
-        report = ApplyReport()
-        gen = torch.Generator().manual_seed(seed)
-        for p in tqdm(paths, desc="reconstruct", unit="frame"):
-            raw = read_image(p)
-            if raw.ndim != 3 or raw.shape[2] != model.cfg.channels:
-                raise ValueError(f"{p}: expected {model.cfg.channels} channels, got shape {raw.shape}")
-            rel = p.relative_to(input)
-            known = (read_mask(mask / rel.with_suffix(".png"), raw.shape[:2]) if mask is not None
-                     else random_mask(1, *raw.shape[:2], density, gen)[0, 0].numpy() > 0)
-            filled, mse = fill_stored(model, raw, known, camera, seed)
-            write_image(out / rel.with_suffix(".png"), filled)
-            report.frames += 1
-            report.filled_pixels += int(np.count_nonzero(~known))
-            report.known_mse.append(mse)
+        report = apply_folder(model, camera, input, out, mask_dir=mask, density=density, seed=seed)
     for line in report.lines():
         typer.echo(line)
 
@@ -142,6 +107,7 @@ def sweep(
     device: Annotated[str | None, typer.Option(help="cuda, cpu, ...")] = None,
 ) -> None:
     """Train one model per λ and report constraint MSE vs domain FID / KID / SWD (table, JSON, plot)."""
+    from polaraug.errors import InputError
     from polaraug.reconstruct.data import Crops
     from polaraug.reconstruct.sweep import run_sweep, table_lines
 
@@ -149,7 +115,7 @@ def sweep(
         try:
             lams = [float(x) for x in lambdas.split(",") if x.strip()]
         except ValueError:
-            raise ValueError(f"--lambdas must be comma-separated numbers, got {lambdas!r}") from None
+            raise InputError(f"--lambdas must be comma-separated numbers, got {lambdas!r}") from None
         camera = _camera(data, kind, calibration)
         cfg = _config(camera, 1.0, pacgan, density, mask, crop, batch)
         results = run_sweep(Crops.from_folder(data, camera, cfg), out, cfg, lams, list(range(seeds)), steps,

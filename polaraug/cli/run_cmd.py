@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from polaraug.errors import ConfigError
+
 from ._errors import user_errors
 
 DEMO = Path(__file__).resolve().parent.parent / "pipelines" / "demo.yaml"
@@ -19,7 +21,7 @@ def _params(values: list[str]) -> dict:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
         out[key] = yaml.safe_load(value)
     return out
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from polaraug.errors import InputError
+
 from ._errors import user_errors
 
 
@@ -14,7 +16,7 @@ def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise ValueError(f"--size must look like 256x256, got {text!r}") from None
+        raise InputError(f"--size must look like 256x256, got {text!r}") from None
     return w, h
 
 
@@ -24,31 +26,42 @@ def synth(
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT in pixels.")] = "256x256",
     mode: Annotated[str, typer.Option(help="rgb, polar, or paired (OUT/rgb + OUT/polar, same scenes).")] = "paired",
     layout: Annotated[str, typer.Option(help="RGB layout: bdd100k or kitti.")] = "bdd100k",
-    weather: Annotated[str, typer.Option(help="mixed, clear, overcast, foggy or rainy.")] = "mixed",
+    domain: Annotated[str, typer.Option(
+        help="Rendering domain: default (the pretraining renderer) or shifted (a non-ideal 12-bit DoFP camera, "
+             "other weather, sun and materials: a 'real' domain for honest benchmarks). Sets the defaults of "
+             "--camera, --bits, --dofp and the noise levels.")] = "default",
+    weather: Annotated[str, typer.Option(help="mixed (the domain's mix), clear, overcast, foggy or rainy.")] = "mixed",
     night: Annotated[float, typer.Option(help="Share of night frames.")] = 0.2,
     val: Annotated[float, typer.Option(help="Share of frames in the val split.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same images and labels.")] = 0,
-    camera: Annotated[str, typer.Option(help="Polarimetric camera file or built-in name.")] = "ideal",
-    bits: Annotated[int, typer.Option(help="Polarimetric depth: 8, 12 (in 16-bit PNGs) or 16.")] = 16,
-    dofp: Annotated[bool, typer.Option(help="Simulate the camera's DoFP mosaic and demosaicing.")] = False,
-    noise: Annotated[bool, typer.Option(help="Sensor noise.")] = True,
+    camera: Annotated[str | None, typer.Option(
+        help="Polarimetric camera file or built-in name (default: the domain's: ideal / shifted_dofp).")] = None,
+    bits: Annotated[int | None, typer.Option(
+        help="Polarimetric depth: 8, 12 (in 16-bit PNGs) or 16 (default: the domain's: 16 / 12).")] = None,
+    dofp: Annotated[bool | None, typer.Option(
+        "--dofp/--no-dofp", help="Simulate the camera's DoFP mosaic and demosaicing (default: the domain's: "
+                                 "off / on).")] = None,
+    noise: Annotated[bool, typer.Option(
+        help="Sensor noise. --no-noise --no-dofp with the same seed renders the noise-free 'truth' twins.")] = True,
+    masks: Annotated[bool, typer.Option(
+        help="Also write per-pixel surface labels (SET/masks/{split}/NAME.png, legend in SET/masks/masks.json).")
+    ] = False,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
 ) -> None:
     """Render labelled road scenes: an RGB set (BDD100K or KITTI layout), a polarimetric set, or both."""
     from polaraug.cameras import load_camera
-    from polaraug.synth.generate import SynthConfig, generate
-    from polaraug.synth.sensor import SensorConfig
+    from polaraug.synth.domain import get_domain
+    from polaraug.synth.generate import SynthConfig, domain_sensor, generate
 
     with user_errors():
         width, height = _size(size)
-        cam = load_camera(camera)
-        if dofp and cam.dofp_pattern is None:
-            raise ValueError(f"--dofp needs a camera with a dofp_pattern; '{cam.name}' has none")
-        sensor = SensorConfig(bits=bits, dofp_pattern=cam.dofp_pattern if dofp else None,
-                              **({} if noise else {"read_noise": 0.0, "shot_noise": 0.0}))
+        dom = get_domain(domain)
+        cam = load_camera(camera or dom.camera)
+        sensor = domain_sensor(dom, cam, bits=bits, dofp=dofp, noise=noise)
         cfg = SynthConfig(n=n, width=width, height=height, seed=seed, mode=mode, rgb_layout=layout,
-                          weather=weather, night_fraction=night, val_fraction=val, camera=cam, sensor=sensor)
+                          weather=weather, night_fraction=night, val_fraction=val, domain=dom.name, camera=cam,
+                          sensor=sensor, masks=masks)
         summary = generate(cfg, out, workers=workers)
     typer.echo(f"wrote {sum(summary['frames'].values())} frames to {out} "
-               f"({', '.join(f'{k}: {v}' for k, v in summary['frames'].items())})")
+               f"({', '.join(f'{k}: {v}' for k, v in summary['frames'].items())}; domain {summary['domain']})")
     typer.echo("boxes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["boxes"].items())))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -28,41 +27,17 @@ def translate(
                                                                   "needs a C++ compiler).")] = False,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
-    from polaraug.translate.checkpoint import CheckpointError
-    from polaraug.translate.run import load_for_translation, merge_outputs, translate_dataset
+    from polaraug.errors import InputError
+    from polaraug.translate.dataset import run_translation
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
     with user_errors():
         try:
             i, n = (int(v) for v in shard.split("/"))
         except ValueError:
-            raise ValueError(f"--shard must look like 0/4, got {shard!r}") from None
-        if bits not in (8, 16):
-            raise ValueError(f"--bits must be 8 or 16, got {bits}")
-        try:
-            model, camera = load_for_translation(checkpoint, device)
-        except CheckpointError as e:
-            raise ValueError(str(e)) from None
-        if compile_model:
-            import torch
-
-            model.g_ab = torch.compile(model.g_ab)
-        if world > 1:  # torchrun: one shard per rank, rank 0 merges after everyone is done
-            from polaraug.translate.train import pick_device, setup_distributed
-
-            rank, world, dev = setup_distributed(pick_device(device))
-            model.to(dev)
-            i, n = rank, world
-        summary = translate_dataset(src, out, model, checkpoint, camera, fmt, project, batch, bits, (i, n),
-                                    workers, progress=True, merge=world == 1)
-        if world > 1:
-            import torch.distributed as dist
-
-            dist.barrier()
-            if i == 0:
-                merge_outputs(out, camera, model, checkpoint, project or model.cfg.mode == "project", bits, summary)
-            dist.destroy_process_group()
-    if i == 0 or world == 1:
+            raise InputError(f"--shard must look like 0/4, got {shard!r}") from None
+        summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
+                                  shard=(i, n), device=device, workers=workers, compile_model=compile_model)
+    if summary is not None:  # under torchrun, rank 0 reports
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:

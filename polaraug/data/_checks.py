@@ -20,8 +20,23 @@ def safe_image_path(root: Path, name: str, source: Path, line: int | None = None
 
 
 def checked_box(coords: tuple, width: int | None, height: int | None,
-                source: Path, what: str, line: int | None = None) -> tuple[float, float, float, float]:
-    """Validate (x1, y1, x2, y2) in continuous pixels; clip overhangs up to BOX_SLACK; raise otherwise."""
+                source: Path, what: str, *, line: int | None = None) -> tuple[float, float, float, float]:
+    """Validate (x1, y1, x2, y2) in continuous pixels; clip overhangs up to BOX_SLACK; raise otherwise.
+
+    Args:
+        coords: (x1, y1, x2, y2) as read from a label file.
+        width: image width, or None when unknown (no range check).
+        height: image height, or None when unknown.
+        source: the label file, for messages.
+        what: which box, for messages.
+        line: the line in ``source``, for messages.
+
+    Returns:
+        The clipped box as floats.
+
+    Raises:
+        DatasetError: non-numeric, non-finite, inverted, out-of-image or empty boxes.
+    """
     try:
         x1, y1, x2, y2 = (float(v) for v in coords)
     except (TypeError, ValueError):

@@ -43,13 +43,28 @@ def find_labels(root: Path, split: str) -> Path | None:
     return None
 
 
-def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | None = None,
+def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path | None = None,
                  skip_bad: SkipReport | None = None, image_size: tuple[int, int] = IMAGE_SIZE,
                  images: str | Path | None = None, check_images: bool = True) -> Iterator[Frame]:
     """Yield the frames of one split. ``labels`` overrides the label file/folder and ``images`` the image
     folder; the test split (no labels) yields every image with no boxes. A frame's ``size`` entry
     (Scalabel) overrides ``image_size``. With ``skip_bad`` bad frames are recorded there and skipped.
     ``check_images=False`` skips the per-frame existence check (label-only work on a labels download).
+
+    Args:
+        root: the BDD100K folder (images/100k/SPLIT, labels/).
+        split: train, val or test.
+        labels: a label file or per-image label folder instead of the one found under ``root``.
+        skip_bad: records bad frames and skips them instead of raising.
+        image_size: (width, height) of frames without a ``size`` entry.
+        images: the image folder instead of ``root/images/100k/SPLIT``.
+        check_images: check that every labelled image exists.
+
+    Returns:
+        An iterator over the split's frames.
+
+    Raises:
+        DatasetError: malformed labels or missing files; the message names the file (and line).
     """
     root = Path(root)
     images = Path(images) if images is not None else image_dir(root, split)
@@ -67,7 +82,7 @@ def read_bdd100k(root: str | Path, split: str = "train", labels: str | Path | No
         try:
             if isinstance(record, DatasetError):
                 raise record
-            frame = _frame(record, images, source or src, split, image_size, check_images)
+            frame = _frame(record, images, source or src, split, image_size, check_image=check_images)
         except DatasetError as e:
             handle(e, skip_bad)
             continue
@@ -128,7 +143,7 @@ def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, in
     return width, height
 
 
-def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int],
+def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int], *,
            check_image: bool = True) -> Frame:
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
         raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polaraug.errors import InputError
 
-class DatasetError(ValueError):
+
+class DatasetError(InputError):
     """Malformed dataset input. ``str()`` reads ``FILE[:LINE]: what is wrong``."""
 
     def __init__(self, path: str | Path, message: str, line: int | None = None):

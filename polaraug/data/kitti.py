@@ -72,6 +72,6 @@ def parse_label_line(line: str, width: int, height: int, source: Path, n: int) -
     except ValueError:
         raise DatasetError(source, f"non-numeric field in {line.strip()!r}", n) from None
     cls, ignore = classes.KITTI[kind]
-    x1, y1, x2, y2 = checked_box(coords, width, height, source, f"{kind} box", n)  # type: ignore[arg-type]
+    x1, y1, x2, y2 = checked_box(coords, width, height, source, f"{kind} box", line=n)  # type: ignore[arg-type]
     return Box(x1, y1, x2, y2, cls, ignore=ignore, occluded=occ >= 1, truncated=trunc > 0,
                attributes={"kitti_type": kind, "kitti_truncation": trunc, "kitti_occlusion": occ})

@@ -25,9 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from polaraug.cameras import Camera, camera_from_dict
+from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.capture import capture_from_array
-from polaraug.io.images import READABLE, ImageReadError, read_image, write_image
+from polaraug.io.images import ImageReadError, read_image, write_image
+from polaraug.io.listing import list_images
 from polaraug.physics.quantize import quantize_admissible
 
 from .bdd100k import read_bdd100k
@@ -160,16 +162,32 @@ class PolarImage:
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in READABLE)
+    """Readable image files directly in ``folder`` (no sub-folders, no hidden or temporary files)."""
+    return list_images(folder, "readable", recursive=False)
 
 
 def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list[PolarImage]]:
-    """Find the frames of a polarimetric folder; returns (layout, frames). See the module docstring."""
+    """Find the frames of a polarimetric folder. See the module docstring for the layouts.
+
+    Args:
+        root: the set's folder.
+        layout: one of ``LAYOUTS``; ``auto`` guesses it (a manifest.json means polaraug's layout).
+
+    Returns:
+        (layout found, frames in name order).
+
+    Raises:
+        InputError: unknown ``layout``.
+        DatasetError: no such folder, no frames, incomplete per-angle groups, or ``layout="polaraug"`` on a
+            folder without manifest.json.
+    """
     root = Path(root)
     if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; choose one of {LAYOUTS}")
+        raise InputError(f"unknown layout {layout!r}; choose one of {LAYOUTS}")
     if not root.is_dir():
         raise DatasetError(root, "no such folder")
+    if layout == "polaraug" and not (root / "manifest.json").is_file():
+        raise DatasetError(root / "manifest.json", "no manifest.json: not a polaraug polarimetric set")
     if layout in ("auto", "polaraug") and (root / "manifest.json").is_file():
         frames = [PolarImage(f"{p.parent.name}/{p.name}", (p,)) for p in sorted((root / "images").glob("*/*.png"))]
         if not frames:
@@ -202,3 +220,40 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     if layout == "auto":
         layout = "dofp" if frames[0].read().ndim == 2 else "four-channel"
     return layout, frames
+
+
+def stored_frame(frame: PolarImage, what: str) -> np.ndarray:
+    """The frame's stored image, for repairs, which refuse float images and raw DoFP mosaics.
+
+    Args:
+        frame: the frame to read.
+        what: the repair asking (e.g. ``--fix``), named in errors.
+
+    Returns:
+        (H, W, 4) integer image as stored.
+
+    Raises:
+        InputError: a float image or a raw (H, W) mosaic.
+    """
+    raw = frame.read()
+    if raw.dtype.kind == "f":
+        raise InputError(f"{frame.paths[0]}: {what} supports integer images")
+    if raw.ndim == 2:
+        raise InputError(f"{frame.paths[0]}: {what} cannot repair raw DoFP mosaics (re-demosaicing mixes repaired "
+                         "neighbours); demosaic the set first")
+    return raw
+
+
+def write_frame(dest: list[Path], img: np.ndarray) -> None:
+    """Write a frame atomically in its layout.
+
+    Args:
+        dest: one path (a 4-channel file) or four (per-angle files, in ``ANGLES`` order), e.g. the frame's
+            ``paths`` mapped into an output folder.
+        img: (H, W, 4) image, channels (I0, I45, I90, I135).
+    """
+    if len(dest) == 1:
+        write_image(dest[0], img)
+    else:
+        for i, p in enumerate(dest):
+            write_image(p, np.ascontiguousarray(img[..., i]))

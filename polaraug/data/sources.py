@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from polaraug.errors import ConfigError
+
 from .bdd100k import read_bdd100k
-from .errors import SkipReport
+from .errors import DatasetError, SkipReport
 from .frame import Frame
 from .kitti import read_kitti
 
@@ -24,7 +26,20 @@ def detect_format(src: Path) -> str:
 
 
 def source_frames(src: Path, fmt: str = "auto", skip: SkipReport | None = None) -> Iterator[Frame]:
-    """Frames of every split of the source, with labels where the source has them."""
+    """Frames of every split of the source, with labels where the source has them.
+
+    Args:
+        src: the source folder.
+        fmt: auto, bdd100k, kitti or folder (a plain folder of images, no labels).
+        skip: records bad frames and skips them instead of raising.
+
+    Returns:
+        An iterator over the frames.
+
+    Raises:
+        DatasetError: malformed or missing input (the message names the file).
+        ConfigError: an unknown ``fmt``.
+    """
     src = Path(src)
     fmt = detect_format(src) if fmt == "auto" else fmt
     if fmt == "bdd100k":
@@ -38,8 +53,8 @@ def source_frames(src: Path, fmt: str = "auto", skip: SkipReport | None = None) 
     elif fmt == "folder":
         paths = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not paths:
-            raise ValueError(f"{src}: no images")
+            raise DatasetError(src, "no images")
         for p in paths:
             yield Frame(p.relative_to(src).as_posix(), p, [], split="train")
     else:
-        raise ValueError(f"unknown source format {fmt!r}; choose one of {FORMATS}")
+        raise ConfigError(f"unknown source format {fmt!r}; choose one of {FORMATS}")

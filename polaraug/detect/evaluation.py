@@ -24,7 +24,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from polaraug.data.classes import CLASSES
-from polaraug.encodings import check_encoding
+from polaraug.data.encodings import check_encoding
+from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
 
@@ -42,9 +43,13 @@ def offline_ultralytics(config_dir: Path) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DetectionSettings:
-    """Identical for every arm. CPU defaults are demo-sized; on a GPU use e.g. imgsz 640, epochs 100."""
+    """Identical for every arm. CPU defaults are demo-sized; on a GPU use e.g. imgsz 640, epochs 100.
+
+    Keyword-only. Raises ConfigError for an unknown encoding or protocol or no seeds, InputError for a
+    weights file that does not exist.
+    """
 
     encoding: str = "intensities"
     protocol: str = "mix"
@@ -61,11 +66,11 @@ class DetectionSettings:
     def __post_init__(self) -> None:
         check_encoding(self.encoding)
         if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+            raise ConfigError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
         if self.weights is not None and not Path(self.weights).is_file():
-            raise ValueError(f"{self.weights}: no such weights file (nothing is downloaded)")
+            raise InputError(f"{self.weights}: no such weights file (nothing is downloaded)")
         if not self.seeds:
-            raise ValueError("at least one seed is needed")
+            raise ConfigError("at least one seed is needed")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "seeds": list(self.seeds)}
@@ -100,7 +105,7 @@ def gain(base: dict, other: dict) -> dict:
     return {"absolute": o - b, "relative": (o - b) / b if b > 0 else None}
 
 
-def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, seed: int,
+def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, seed: int, *,
            weights: str | None = None, polar: bool = True) -> Path:
     from ultralytics import YOLO
 
@@ -156,7 +161,7 @@ def _check_settings(out: Path, settings: dict) -> None:
         old = json.loads(path.read_text())
         if old != settings:
             changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-            raise ValueError(f"{out}: made with other settings ({', '.join(changed)} differ); use a new --out")
+            raise InputError(f"{out}: made with other settings ({', '.join(changed)} differ); use a new --out")
     else:
         write_text(path, json.dumps(settings, indent=2) + "\n")
 
@@ -170,11 +175,29 @@ def _cached(path: Path, run) -> Score:
     return score
 
 
-def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path, settings: DetectionSettings,
+def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path, *, settings: DetectionSettings,
                    rgb_train: Path | None = None, rgb_test: Path | None = None, progress: bool = True) -> dict:
-    """Run every arm over all seeds; write results.json and report.md into ``out``; return the results."""
+    """Run every arm over all seeds; write results.json and report.md into ``out``; return the results.
+
+    Args:
+        real_train: real labelled polarimetric training set (polaraug layout).
+        real_test: real test set, the same for every arm.
+        synthetic: translated polarimetric set added to (or pre-training) the real+synthetic arm.
+        out: output folder (datasets/, runs/, scores/, settings.json, results.json, report.md).
+        settings: identical for every arm.
+        rgb_train: RGB training set of the optional RGB reference arm (needs ``rgb_test``).
+        rgb_test: RGB test set of the reference arm (needs ``rgb_train``).
+        progress: show a progress bar over (arm, seed) trainings.
+
+    Returns:
+        The results (settings, inputs, augmentation, per-arm mean ± std scores, gains), as in results.json.
+
+    Raises:
+        InputError: bad input sets, a missing weights file, or ``out`` made with other settings or inputs.
+        ConfigError: only one of ``rgb_train`` and ``rgb_test`` given.
+    """
     if (rgb_train is None) != (rgb_test is None):
-        raise ValueError("the rgb reference arm needs both --rgb-train and --rgb-test")
+        raise ConfigError("the rgb reference arm needs both --rgb-train and --rgb-test")
     out = Path(out)
     offline_ultralytics(out / ".ultralytics")
     inputs = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic,

@@ -14,12 +14,14 @@ import cv2
 import numpy as np
 import tifffile
 
+from polaraug.errors import InputError
+
 from .atomic import atomic_path
 
 READABLE = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".npy")
 
 
-class ImageReadError(ValueError):
+class ImageReadError(InputError):
     """An image could not be read; the message names the file and the reason."""
 
 
@@ -80,7 +82,19 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
 
 
 def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
-    """Atomically write (H, W) or (H, W, C) ``img`` in its channel order: PNG (uint8/uint16), TIFF, NPY."""
+    """Atomically write (H, W) or (H, W, C) ``img`` in its channel order: PNG (uint8/uint16), TIFF, NPY.
+
+    Args:
+        path: the file to write; its suffix picks the format (.png, .tif/.tiff, .npy, .jpg/.jpeg, .bmp).
+        img: the image, channels last, in file channel order.
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        InputError: an unsupported suffix, or more channels than a lossy/3-channel format holds.
+        OSError: OpenCV could not write the image.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
@@ -92,9 +106,9 @@ def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
         elif suffix in (".png", ".jpg", ".jpeg", ".bmp"):
             channels = 1 if img.ndim == 2 else img.shape[2]
             if suffix != ".png" and channels not in (1, 3):
-                raise ValueError(f"{path}: {suffix} cannot hold {channels} channels losslessly; use .png or .tiff")
+                raise InputError(f"{path}: {suffix} cannot hold {channels} channels losslessly; use .png or .tiff")
             if not cv2.imwrite(str(tmp), np.ascontiguousarray(_swap_rb(img))):
                 raise OSError(f"{path}: OpenCV could not write a {img.dtype} image of shape {img.shape}")
         else:
-            raise ValueError(f"{path}: unsupported output type {suffix!r}")
+            raise InputError(f"{path}: unsupported output type {suffix!r}")
     return path

@@ -5,7 +5,9 @@ Caching: a stage's key hashes its type, its resolved options, the keys of the st
 fingerprint (file count, bytes, newest mtime) of every external input folder or file it names. A finished
 stage whose key is unchanged is skipped; a changed one is rerun from a clean folder, and so is everything
 downstream (their keys include its key). An interrupted stage with an unchanged key resumes in place (the
-commands themselves resume). A failed stage stops the pipeline and names its log.
+commands themselves resume). A failed stage stops the pipeline and names its log; so does a ``validate`` stage
+that exits 1 on a failed threshold (a gate). Where a stage's outputs go is a property of its stage type
+(``StageType.outputs`` in commands.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
 
-from .commands import command_params, missing_required, to_argv
+from .commands import STAGE_TYPES, missing_required, to_argv
 from .spec import Pipeline, PipelineError, Stage
 
 DONE, STARTED, LOG = ".stage.json", ".stage-started.json", "stage.log"
@@ -44,17 +46,19 @@ class RunReport:
 
 
 def stage_options(p: Pipeline, stage: Stage) -> dict[str, Any]:
-    """The stage's options with its output locations filled in (inside WORKDIR/NAME)."""
-    folder = p.folder(stage.name)
-    opts = dict(stage.options)
-    params = command_params(stage.type)
-    if stage.type == "validate":
-        opts.setdefault("json", str(folder / "report.json"))
-        opts.setdefault("plots", str(folder / "plots"))
-        if opts.get("fix") or opts.get("repair"):
-            opts.setdefault("out", str(folder / "repaired"))
-    elif "out" in params:
-        opts.setdefault("out", str(folder))
+    """The stage's options with its output locations filled in (inside WORKDIR/NAME).
+
+    Args:
+        p: the pipeline.
+        stage: one of its stages.
+
+    Returns:
+        The stage's options plus its stage type's unset outputs (see ``StageType.outputs``).
+
+    Raises:
+        PipelineError: a required option is missing; the message names the file and the stage.
+    """
+    opts = STAGE_TYPES[stage.type].with_outputs(p.folder(stage.name), stage.options)
     missing = missing_required(stage.type, opts)
     if missing:
         raise PipelineError(f"{p.path}: stages.{stage.name}.with: missing required option(s) {missing} "

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from polaraug.errors import InputError
+
 from .commands import STAGE_TYPES, command_params
 
 REF = re.compile(r"\$\{([A-Za-z0-9_.-]+)\}")
@@ -32,7 +34,7 @@ STAGE_KEYS = {"type", "with", "after"}
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
-class PipelineError(ValueError):
+class PipelineError(InputError):
     """An invalid pipeline file; the message names the file and the key."""
 
 

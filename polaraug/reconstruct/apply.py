@@ -12,15 +12,19 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
+from polaraug.errors import InputError
+from polaraug.io.images import read_image, write_image
+from polaraug.io.listing import list_images
+from polaraug.nn import pad_to_multiple
 from polaraug.physics import full_scale
 from polaraug.physics.quantize import quantize_admissible
-from polaraug.translate.infer import pad_to_multiple
 
-from .model import PixelConditionedGAN, constraint_mse
+from .masks import random_mask, read_mask
+from .model import Reconstructor, constraint_mse
 
 
 @torch.no_grad()
-def fill(model: PixelConditionedGAN, y: np.ndarray, known: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+def fill(model: Reconstructor, y: np.ndarray, known: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
     """(H, W, C) float in [0, 1] + known (H, W) -> (completed image with known pixels copied exactly,
     the model's MSE on the known pixels before copying, [0, 1] units)."""
     dev = next(model.parameters()).device
@@ -35,7 +39,7 @@ def fill(model: PixelConditionedGAN, y: np.ndarray, known: np.ndarray, seed: int
     return np.where(known[..., None], y, filled.astype(y.dtype)), mse  # known values untouched, in y's dtype
 
 
-def fill_stored(model: PixelConditionedGAN, raw: np.ndarray, known: np.ndarray, camera: Camera | None = None,
+def fill_stored(model: Reconstructor, raw: np.ndarray, known: np.ndarray, camera: Camera | None = None,
                 seed: int = 0) -> tuple[np.ndarray, float]:
     """``fill`` on a stored image: integer pixels are decoded and only the filled ones re-encoded, so known
     pixels keep their exact stored values (polarimetric fills are quantized admissibly)."""
@@ -69,18 +73,45 @@ class ApplyReport:
                 f"model error on known pixels (MSE, [0, 1] units, before they are copied back): {mean:.6f}"]
 
 
+def apply_folder(model: Reconstructor, camera: Camera | None, input_dir: str | Path, out: str | Path, *,
+                 mask_dir: str | Path | None = None, density: float = 0.005, seed: int = 0,
+                 progress: bool = True) -> ApplyReport:
+    """``polaraug reconstruct apply``: fill the unknown pixels of every image of a folder.
 
-def reconstruct_frame(model: PixelConditionedGAN, frame, camera: Camera, dest: list[Path],
-                      tol: float | None = None) -> int:
-    """Rebuild the validator-flagged pixels (saturated, dead, inadmissible) of a stored polarimetric frame
-    from the rest, keep every other pixel, write to ``dest``; returns the number of rebuilt pixels."""
-    from polaraug.physics import DEFAULT_TOLERANCE
-    from polaraug.validation import flagged_pixels, stored_frame, write_frame
+    Args:
+        model: the reconstructor (its channel count must match the images').
+        camera: the polarimetric camera of 4-channel models (quantisation), None for RGB.
+        input_dir: folder of images (searched recursively).
+        out: output folder; each image is written as PNG under the same relative name.
+        mask_dir: masks named like the inputs (NAME.png for NAME.jpg), non-zero = known; None: random
+            masks with ``density`` known pixels.
+        seed: seeds the generated masks and the noise.
+        progress: show a progress bar.
 
-    raw = stored_frame(frame, "--repair reconstruct")
-    flagged = flagged_pixels(raw, camera, DEFAULT_TOLERANCE if tol is None else tol, path=frame.paths[0])
-    if not flagged.any():
-        return 0
-    filled, _ = fill_stored(model, raw, ~flagged, camera)
-    write_frame(dest, filled)
-    return int(np.count_nonzero(flagged))
+    Returns:
+        Frames, filled pixels and the model's error on the known pixels.
+    """
+    from tqdm import tqdm
+
+    input_dir, out = Path(input_dir), Path(out)
+    paths = list_images(input_dir, "rgb")
+    if not paths:
+        raise InputError(f"{input_dir}: no images")
+    outputs = [p.relative_to(input_dir).with_suffix(".png") for p in paths]
+    dup = sorted({str(o) for o in outputs if outputs.count(o) > 1})
+    if dup:
+        raise InputError(f"{input_dir}: several inputs would write the same output {dup[:3]} (e.g. a.jpg and a.png)")
+    report = ApplyReport()
+    gen = torch.Generator().manual_seed(seed)
+    for p, rel in tqdm(list(zip(paths, outputs, strict=True)), desc="reconstruct", unit="frame", disable=not progress):
+        raw = read_image(p)
+        if raw.ndim != 3 or raw.shape[2] != model.cfg.channels:
+            raise InputError(f"{p}: expected {model.cfg.channels} channels, got shape {raw.shape}")
+        known = (read_mask(Path(mask_dir) / rel, raw.shape[:2]) if mask_dir is not None
+                 else random_mask(1, *raw.shape[:2], density, gen)[0, 0].numpy() > 0)
+        filled, mse = fill_stored(model, raw, known, camera, seed)
+        write_image(out / rel, filled)
+        report.frames += 1
+        report.filled_pixels += int(np.count_nonzero(~known))
+        report.known_mse.append(mse)
+    return report

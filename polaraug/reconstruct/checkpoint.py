@@ -12,7 +12,7 @@ from polaraug.io.atomic import atomic_path
 from polaraug.io.checkpoints import load_state
 
 from .config import ReconstructConfig
-from .model import PixelConditionedGAN
+from .model import PixelConditionedGAN, Reconstructor
 
 FORMAT = "polaraug-reconstructor/1"
 
@@ -28,6 +28,15 @@ def save_checkpoint(model: PixelConditionedGAN, path: str | os.PathLike, step: i
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
     return Path(path)
+
+
+def load_reconstructor(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[Reconstructor, dict]:
+    """The reconstructor of a checkpoint (generator only, eval mode, on ``device``) and the raw dict."""
+    state = load_state(path, FORMAT, "reconstruction")
+    cfg = ReconstructConfig.from_dict(state["config"], f"{path} (config)")
+    model = Reconstructor(cfg, state["calibration"] if state["calibration"].numel() else None)
+    model.g.load_state_dict(state["g"])
+    return model.to(device).eval(), state
 
 
 def load_checkpoint(path: str | os.PathLike, resume: bool = False,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from polaraug.errors import ConfigError
+
 from .masks import DEFAULT_DENSITY, MASK_KINDS
 
 
@@ -35,19 +37,19 @@ class ReconstructConfig:
     def __post_init__(self) -> None:
         for name in ("channels", "ngf", "n_blocks", "ndf", "n_layers", "crop", "batch", "pacgan"):
             if getattr(self, name) < 1:
-                raise ValueError(f"reconstruct config: {name!r} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"reconstruct config: {name!r} must be >= 1, got {getattr(self, name)}")
         if self.nz < 0 or self.lam < 0:
-            raise ValueError("reconstruct config: 'nz' and 'lambda' must be >= 0")
+            raise ConfigError("reconstruct config: 'nz' and 'lambda' must be >= 0")
         if self.channels not in (3, 4):
-            raise ValueError(f"reconstruct config: 'channels' must be 3 (RGB) or 4 (I0..I135), got {self.channels}")
+            raise ConfigError(f"reconstruct config: 'channels' must be 3 (RGB) or 4 (I0..I135), got {self.channels}")
         if self.batch % self.pacgan:
-            raise ValueError(f"reconstruct config: batch {self.batch} is not a multiple of pacgan {self.pacgan}")
+            raise ConfigError(f"reconstruct config: batch {self.batch} is not a multiple of pacgan {self.pacgan}")
         if self.crop % 4:
-            raise ValueError(f"reconstruct config: 'crop' must be a multiple of 4, got {self.crop}")
+            raise ConfigError(f"reconstruct config: 'crop' must be a multiple of 4, got {self.crop}")
         if self.mask not in MASK_KINDS:
-            raise ValueError(f"reconstruct config: 'mask' must be one of {MASK_KINDS}, got {self.mask!r}")
+            raise ConfigError(f"reconstruct config: 'mask' must be one of {MASK_KINDS}, got {self.mask!r}")
         if not 0 < self.density <= 1:
-            raise ValueError(f"reconstruct config: 'density' must be in (0, 1], got {self.density}")
+            raise ConfigError(f"reconstruct config: 'density' must be in (0, 1], got {self.density}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,5 +59,5 @@ class ReconstructConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {unknown}")
+            raise ConfigError(f"{where}: unknown key(s) {unknown}")
         return cls(**d)

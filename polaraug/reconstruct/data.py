@@ -10,8 +10,10 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
+from polaraug.data.crops import polar_crop, rgb_crop
 from polaraug.data.polarset import PolarImage, scan_polarimetric
-from polaraug.translate.data import polar_crop, rgb_crop, scan_rgb
+from polaraug.errors import InputError
+from polaraug.translate.data import scan_rgb
 
 from .config import ReconstructConfig
 from .masks import sample_masks
@@ -23,7 +25,7 @@ def data_kind(root: str | Path, kind: str = "auto") -> str:
     """"polar" or "rgb". auto: polar for a polaraug set (manifest.json), else RGB images; other polarimetric
     layouts (per-angle, 4-channel, DoFP) need kind="polar"."""
     if kind not in KINDS:
-        raise ValueError(f"data kind must be one of {KINDS}, got {kind!r}")
+        raise InputError(f"data kind must be one of {KINDS}, got {kind!r}")
     if kind != "auto":
         return kind
     return "polar" if (Path(root) / "manifest.json").is_file() else "rgb"

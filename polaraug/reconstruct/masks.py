@@ -11,6 +11,8 @@ import math
 import numpy as np
 import torch
 
+from polaraug.errors import InputError
+
 MASK_KINDS = ("random", "grid")
 DEFAULT_DENSITY = 0.005  # ~0.5 % of the pixels, as in Ruffino et al.
 
@@ -19,7 +21,7 @@ def random_mask(batch: int, h: int, w: int, density: float = DEFAULT_DENSITY,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """Each pixel known independently with probability ``density``."""
     if not 0 < density <= 1:
-        raise ValueError(f"mask density must be in (0, 1], got {density}")
+        raise InputError(f"mask density must be in (0, 1], got {density}")
     return (torch.rand(batch, 1, h, w, generator=generator) < density).float()
 
 
@@ -28,7 +30,7 @@ def grid_mask(batch: int, h: int, w: int, density: float = DEFAULT_DENSITY,
     """A regular lattice of known pixels, one per p x p cell with p = round(1/sqrt(density)) (DoFP-like:
     density 1/4 is one pixel per 2x2 super-pixel), at a random offset per image."""
     if not 0 < density <= 1:
-        raise ValueError(f"mask density must be in (0, 1], got {density}")
+        raise InputError(f"mask density must be in (0, 1], got {density}")
     p = max(1, round(1 / math.sqrt(density)))
     offsets = torch.randint(0, p, (batch, 2), generator=generator)
     yy, xx = torch.arange(h)[:, None], torch.arange(w)[None, :]
@@ -42,7 +44,7 @@ def sample_masks(kind: str, batch: int, h: int, w: int, density: float = DEFAULT
         return random_mask(batch, h, w, density, generator)
     if kind == "grid":
         return grid_mask(batch, h, w, density, generator)
-    raise ValueError(f"mask kind must be one of {MASK_KINDS}, got {kind!r}")
+    raise InputError(f"mask kind must be one of {MASK_KINDS}, got {kind!r}")
 
 
 def known_from_flagged(flagged: np.ndarray) -> np.ndarray:
@@ -59,5 +61,5 @@ def read_mask(path, shape: tuple[int, int]) -> np.ndarray:
     if m.ndim == 3:
         m = m.max(axis=-1)
     if m.shape != shape:
-        raise ValueError(f"{path}: mask is {m.shape[1]}x{m.shape[0]}, the image is {shape[1]}x{shape[0]}")
+        raise InputError(f"{path}: mask is {m.shape[1]}x{m.shape[0]}, the image is {shape[1]}x{shape[0]}")
     return m > 0

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from polaraug.errors import InputError
+
 
 def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
     """‖μ1 − μ2‖² + tr(Σ1 + Σ2 − 2 (Σ1 Σ2)^½) of features (N, D), (M, D), in float64."""
@@ -126,7 +128,7 @@ def load_feature_net(path: str | Path) -> torch.jit.ScriptModule:
     try:
         net = torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, ValueError, OSError) as e:
-        raise ValueError(f"{path}: not a loadable TorchScript feature extractor ({e})") from None
+        raise InputError(f"{path}: not a loadable TorchScript feature extractor ({e})") from None
     return net.eval()
 
 

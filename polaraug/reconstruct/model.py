@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from polaraug.errors import ConfigError
+from polaraug.nn import PatchDiscriminator, ResnetGenerator, init_weights, lsgan
 from polaraug.physics import repair_intensities
-from polaraug.translate.model import lsgan
-from polaraug.translate.networks import PatchDiscriminator, ResnetGenerator, init_weights
 
 from .config import ReconstructConfig
 
@@ -49,21 +49,72 @@ def pack(x: torch.Tensor, n: int) -> torch.Tensor:
     return x.reshape(b // n, n * c, h, w)
 
 
-class PixelConditionedGAN(nn.Module):
-    def __init__(self, cfg: ReconstructConfig, a: torch.Tensor | None = None, seed: int = 0):
+class Reconstructor(nn.Module):
+    """What inference runs: the conditioned generator and sampling.
+
+    Args:
+        cfg: architecture (channels, noise, generator size) and whether to project.
+        a: (4, 3) calibration matrix for polarimetric (4-channel) models, None for RGB.
+    """
+
+    def __init__(self, cfg: ReconstructConfig, a: torch.Tensor | None = None):
         super().__init__()
         if cfg.channels == 4 and a is None:
-            raise ValueError("a polarimetric (4-channel) model needs the camera's calibration matrix")
+            raise ConfigError("a polarimetric (4-channel) model needs the camera's calibration matrix")
+        self.cfg = cfg
+        self.g = ConditionedGenerator(cfg, a)
+
+    @torch.no_grad()
+    def complete(self, c: torch.Tensor, m: torch.Tensor, generator: torch.Generator | None = None,
+                 keep_known: bool = True) -> torch.Tensor:
+        """A sample G(z, c, m).
+
+        Args:
+            c: (B, C, H, W) images in [-1, 1] (only the known pixels matter).
+            m: (B, 1, H, W) masks, 1 = known.
+            generator: draws the noise z (B, nz, H, W).
+            keep_known: copy the known pixels from ``c`` exactly.
+
+        Returns:
+            (B, C, H, W) in [-1, 1].
+        """
+        z = torch.randn(c.shape[0], self.cfg.nz, *c.shape[2:], generator=generator).to(c.device)
+        out = self.g(c, m, z)
+        return torch.where(m > 0, c, out) if keep_known else out
+
+
+class PixelConditionedGAN(nn.Module):
+    """Training state: the reconstructor, the (PacGAN) discriminator, their optimizers, and one step.
+
+    Args:
+        cfg: architecture and training settings.
+        a: (4, 3) calibration matrix for polarimetric models, None for RGB.
+        seed: seeds the initial weights.
+    """
+
+    def __init__(self, cfg: ReconstructConfig, a: torch.Tensor | None = None, seed: int = 0):
+        super().__init__()
         self.cfg = cfg
         torch.manual_seed(seed)
-        self.g = ConditionedGenerator(cfg, a)
+        self.reconstructor = Reconstructor(cfg, a)
         self.d = init_weights(PatchDiscriminator(cfg.channels * cfg.pacgan, cfg.ndf, cfg.n_layers))
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=betas)
 
+    @property
+    def g(self) -> ConditionedGenerator:
+        return self.reconstructor.g
+
     def training_step(self, real: torch.Tensor, m: torch.Tensor, z: torch.Tensor) -> dict[str, float]:
-        """One G update then one D update; returns the loss terms."""
+        """One G update then one D update.
+
+        Args:
+            real: (B, C, H, W) images in [-1, 1]; m: (B, 1, H, W) masks; z: (B, nz, H, W) noise.
+
+        Returns:
+            ``g_adv``, ``constraint_mse`` and ``d`` as floats.
+        """
         n = self.cfg.pacgan
         fake = self.g(real, m, z)
         self.d.requires_grad_(False)
@@ -79,10 +130,7 @@ class PixelConditionedGAN(nn.Module):
         self.opt_d.step()
         return {"g_adv": adv.item(), "constraint_mse": mse.item(), "d": loss_d.item()}
 
-    @torch.no_grad()
     def complete(self, c: torch.Tensor, m: torch.Tensor, generator: torch.Generator | None = None,
                  keep_known: bool = True) -> torch.Tensor:
-        """A sample G(z, c, m); with ``keep_known`` the known pixels are copied from ``c`` exactly."""
-        z = torch.randn(c.shape[0], self.cfg.nz, *c.shape[2:], generator=generator).to(c.device)
-        out = self.g(c, m, z)
-        return torch.where(m > 0, c, out) if keep_known else out
+        """:meth:`Reconstructor.complete`."""
+        return self.reconstructor.complete(c, m, generator, keep_known)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 
 from .checkpoint import load_checkpoint
@@ -35,7 +36,7 @@ def split_holdout(data: Crops, holdout: float) -> tuple[Crops, Crops]:
     n = len(data.items)
     k = max(1, round(n * holdout))
     if n - k < 1:
-        raise ValueError(f"need at least 2 images for a sweep with a held-out share, found {n}")
+        raise InputError(f"need at least 2 images for a sweep with a held-out share, found {n}")
     return replace(data, items=data.items[:n - k]), replace(data, items=data.items[n - k:], seed=data.seed + 10_000)
 
 

@@ -2,22 +2,22 @@
 exactly (batches, masks and noise are functions of (seed, step)).
 
 Run folder: ``config.json``, ``checkpoints/last.pt``, ``log.csv`` (losses, constraint MSE),
-``samples/step_*.png`` (original | constraints | two samples | satisfied-pixel map at ε).
+``samples/step_*.png`` (original | constraints | two samples | satisfied-pixel map at ε). The loop is
+:class:`polaraug.engine.TrainLoop`; this module brings the step and the sample and checkpoint hooks.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from polaraug.engine import DistContext, Schedule, StepInfo, TrainLoop, TrainResult, pick_device
+from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.images import write_image
-from polaraug.translate.train import ResumableCsv, pick_device
 from polaraug.viz.colorize import gray_rgb
 
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -27,12 +27,7 @@ from .model import PixelConditionedGAN
 
 SATISFIED_EPS = 0.1  # a known pixel is "satisfied" when every channel is within ε ([0, 1] units)
 
-
-@dataclass
-class TrainResult:
-    steps: int
-    checkpoint: Path
-    log: Path
+__all__ = ["SATISFIED_EPS", "TrainResult", "display", "sample_grid", "satisfied_map", "train"]
 
 
 def display(x: torch.Tensor) -> np.ndarray:
@@ -65,50 +60,62 @@ def sample_grid(model: PixelConditionedGAN, real: torch.Tensor, m: torch.Tensor,
                            satisfied_map(samples[0][0], x[0], mk[0])], axis=1)
 
 
-def train(data: Crops, run_dir: str | Path, cfg: ReconstructConfig, steps: int, seed: int = 0,
-          device: str | None = None, checkpoint_every: int = 500, sample_every: int = 250, log_every: int = 10,
-          progress: bool = True) -> TrainResult:
-    """Train (or resume) in ``run_dir`` up to ``steps`` steps."""
-    from tqdm import tqdm
-
-    run = Path(run_dir)
-    dev = pick_device(device)
+def _start_or_resume(run: Path, cfg: ReconstructConfig, data: Crops, *, seed: int, steps: int,
+                     device: torch.device) -> tuple[PixelConditionedGAN, int]:
+    """The model to train and the steps already done; a resume must have the run's settings, seed and data."""
     ckpt = run / "checkpoints" / "last.pt"
     a = torch.from_numpy(data.camera.matrix()).float() if data.camera is not None else None
     identity = {"config": cfg.to_dict(), "seed": seed, "data": data.identity(),
                 "camera": data.camera.to_dict() if data.camera else None}
-    if ckpt.exists():
-        model, state = load_checkpoint(ckpt, resume=True, device=dev)
-        start = int(state["step"])
-        old = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else None
-        if old != json.loads(json.dumps(identity)):
-            raise ValueError(f"{ckpt}: this run was started with other settings, seed or data; resume with the "
-                             "same ones or use a new run folder")
-        if start > steps:
-            raise ValueError(f"{ckpt}: already trained {start} steps, more than the {steps} asked for")
-    else:
-        model, start = PixelConditionedGAN(cfg, a, seed=seed).to(dev), 0
+    if not ckpt.exists():
         write_text(run / "config.json", json.dumps(identity, indent=2) + "\n")
+        return PixelConditionedGAN(cfg, a, seed=seed).to(device), 0
+    model, state = load_checkpoint(ckpt, resume=True, device=device)
+    old = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else None
+    if old != json.loads(json.dumps(identity)):
+        raise InputError(f"{ckpt}: this run was started with other settings, seed or data; resume with the "
+                         "same ones or use a new run folder")
+    if int(state["step"]) > steps:
+        raise InputError(f"{ckpt}: already trained {state['step']} steps, more than the {steps} asked for")
+    return model, int(state["step"])
+
+
+def train(data: Crops, run_dir: str | Path, cfg: ReconstructConfig, steps: int, seed: int = 0, *,
+          device: str | None = None, checkpoint_every: int = 500, sample_every: int = 250, log_every: int = 10,
+          progress: bool = True) -> TrainResult:
+    """Train (or resume) the pixel-wise conditioned GAN in ``run_dir`` up to ``steps`` steps.
+
+    Args:
+        data: crops, masks and noise per step.
+        run_dir: the run folder (see the module docstring).
+        cfg: architecture, λ, PacGAN and optimizer settings.
+        steps: total optimizer steps.
+        seed: initialisation and sampling seed.
+        device: torch device name (default: CUDA when present).
+        checkpoint_every, sample_every, log_every: event periods in steps.
+        progress: show a progress bar.
+
+    Returns:
+        The steps done and the paths of the checkpoint and the log.
+    """
+    run = Path(run_dir)
+    dev = pick_device(device)
+    ckpt = run / "checkpoints" / "last.pt"
+    model, start = _start_or_resume(run, cfg, data, seed=seed, steps=steps, device=dev)
     cam = data.camera.to_dict() if data.camera is not None else None
-    log = ResumableCsv(run / "log.csv", start)
-    bar = tqdm(total=steps, initial=start, disable=not progress, unit="it", desc="reconstruct train")
-    t0 = time.perf_counter()
-    for step in range(start, steps):
-        real, m, z = (t.to(dev) for t in data.batch_at(step))
-        losses = model.training_step(real, m, z)
-        if not all(np.isfinite(v) for v in losses.values()):
-            raise FloatingPointError(f"step {step}: non-finite loss {losses}; last good checkpoint: {ckpt}")
-        done = step + 1
-        bar.update(1)
-        bar.set_postfix(mse=f"{losses['constraint_mse']:.4f}")
-        if done % log_every == 0 or done == steps:
-            rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
-            log.write({"step": done, **{k: round(v, 6) for k, v in losses.items()}, "it_per_s": round(rate, 3)})
-        if done % sample_every == 0 or done == steps:
-            write_image(run / "samples" / f"step_{done:07d}.png", sample_grid(model, real, m, seed))
-        if done % checkpoint_every == 0 or done == steps:
-            save_checkpoint(model, ckpt, done, seed, cam)
-    bar.close()
-    if start >= steps and not ckpt.exists():
-        save_checkpoint(model, ckpt, start, seed, cam)
-    return TrainResult(max(start, steps), ckpt, run / "log.csv")
+    last: dict[str, torch.Tensor] = {}
+
+    def step_fn(step: int) -> dict[str, float]:
+        last["real"], last["m"], z = (t.to(dev) for t in data.batch_at(step))
+        return model.training_step(last["real"], last["m"], z)
+
+    def sample(info: StepInfo) -> None:
+        write_image(run / "samples" / f"step_{info.step:07d}.png", sample_grid(model, last["real"], last["m"], seed))
+
+    loop = TrainLoop(step_fn, Schedule(total=steps, log_every=log_every, sample_every=sample_every,
+                                       checkpoint_every=checkpoint_every),
+                     start=start, ctx=DistContext(0, 1, dev), run_dir=run, checkpoint=ckpt, progress=progress,
+                     postfix=lambda losses: {"mse": f"{losses['constraint_mse']:.4f}"}, desc="reconstruct train")
+    loop.add_callback("on_sample", sample)
+    loop.add_callback("on_checkpoint", lambda info: save_checkpoint(model, ckpt, info.step, seed, cam))
+    return loop.run()

@@ -24,7 +24,7 @@ from .optics import (
     stokes_of,
     unit,
 )
-from .scene import MATERIAL_ID, MATERIAL_NAMES, MATERIALS, Part, Scene
+from .scene import MATERIAL_ID, MATERIAL_NAMES, Part, Scene
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # monochrome polarization sensor response to linear RGB
 FAR = 1e9
@@ -100,7 +100,15 @@ def _window_mask(points: np.ndarray, axis: np.ndarray) -> np.ndarray:
 
 
 def render(scene: Scene) -> Rendered:
-    cam, wx = scene.camera, scene.weather
+    """Ray-cast ``scene``.
+
+    Args:
+        scene: camera, weather, parts and objects, material table.
+
+    Returns:
+        The :class:`Rendered` radiance (RGB and Stokes), id, depth, material and normal buffers, boxes.
+    """
+    cam, wx, mats = scene.camera, scene.weather, scene.materials
     h, w = cam.height, cam.width
     dirs = cam.rays().astype(np.float32)  # float32 halves the memory traffic of every step below
     # No ray component is exactly 0 (pixel centres are off-axis), so 1/dirs is finite.
@@ -126,7 +134,7 @@ def render(scene: Scene) -> Rendered:
     lane &= np.abs(gp[:, 0]) < scene.road_half_width - 0.5
     ground_mat = np.where(lane, MATERIAL_ID["lane_paint"], ground_mat)
     mat[g] = ground_mat
-    albedo[g] = np.array([MATERIALS[m][0] for m in MATERIAL_NAMES])[ground_mat]
+    albedo[g] = np.array([mats[m][0] for m in MATERIAL_NAMES])[ground_mat]
 
     all_pix = np.arange(n_pix)
     amodal: dict[int, list[np.ndarray]] = {}  # pixels each object covers when nothing occludes it
@@ -147,16 +155,16 @@ def render(scene: Scene) -> Rendered:
         nrm[np.arange(idx.size), axis] = sign
         normal[idx] = nrm
         m = np.full(idx.size, MATERIAL_ID[part.material])
-        base = np.array(part.albedo if part.albedo is not None else MATERIALS[part.material][0])
+        base = np.array(part.albedo if part.albedo is not None else mats[part.material][0])
         alb = np.broadcast_to(base, (idx.size, 3)).copy()
         if part.top is not None:
             top = (axis == 1) & (sign > 0)
             m[top] = MATERIAL_ID[part.top]
-            alb[top] = part.top_albedo if part.top_albedo is not None else MATERIALS[part.top][0]
+            alb[top] = part.top_albedo if part.top_albedo is not None else mats[part.top][0]
         if part.windows:
             win = _window_mask(origin + dirs[idx] * t[:, None], axis)
             m[win] = MATERIAL_ID["glass"]
-            alb[win] = MATERIALS["glass"][0]
+            alb[win] = mats["glass"][0]
         mat[idx] = m
         albedo[idx] = alb
         ids[idx] = part.obj
@@ -182,7 +190,7 @@ def _sky(scene: Scene, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def _shade(scene: Scene, dirs, depth, normal, mat, albedo) -> tuple[np.ndarray, np.ndarray]:
-    cam, wx = scene.camera, scene.weather
+    cam, wx, mats = scene.camera, scene.weather, scene.materials
     right, down, _ = cam.axes()
     up = -down
     n_pix = dirs.shape[0]
@@ -196,8 +204,8 @@ def _shade(scene: Scene, dirs, depth, normal, mat, albedo) -> tuple[np.ndarray, 
     surf = ~sky
     v = dirs[surf]
     nrm = normal[surf]
-    idx_n = np.array([MATERIALS[m][1] for m in MATERIAL_NAMES])[mat[surf]]
-    k_spec = np.array([MATERIALS[m][2] for m in MATERIAL_NAMES])[mat[surf]]
+    idx_n = np.array([mats[m][1] for m in MATERIAL_NAMES])[mat[surf]]
+    k_spec = np.array([mats[m][2] for m in MATERIAL_NAMES])[mat[surf]]
     cos_i = np.clip(-dot(v, nrm), 0.0, 1.0)  # incidence = emission angle towards the camera
     # Diffuse: Lambert under sun + ambient; polarized parallel to the plane of emission.
     irr = wx.ambient + wx.sun_irradiance * np.clip(nrm @ wx.sun, 0.0, None)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .domain import DEFAULT, WEATHER_NAMES, Domain
+
 # name: (albedo RGB, refractive index n, specular weight k). k scales the mirror (Fresnel) term: 1 for
 # smooth glass and clear-coat, small for rough surfaces whose reflection is spread out.
 MATERIALS: dict[str, tuple[tuple[float, float, float], float, float]] = {
@@ -56,7 +58,10 @@ class SceneObject:
 
 
 @dataclass
-class Camera:
+class PinholeCamera:
+    """The geometric pinhole camera that renders a scene (not a polarimetric calibration, which is
+    :class:`polaraug.cameras.Camera`): image size, focal length in pixels, height above the road, pitch."""
+
     width: int
     height: int
     focal: float  # pixels
@@ -113,22 +118,54 @@ class Weather:
 
 @dataclass
 class Scene:
-    camera: Camera
+    """Everything the renderer needs; ``materials`` is the material table (scene.MATERIALS, or a domain's
+    version of it)."""
+
+    camera: PinholeCamera
     weather: Weather
     road_half_width: float
     sidewalk_width: float
     parts: list[Part] = field(default_factory=list)
     objects: list[SceneObject] = field(default_factory=list)
+    materials: dict[str, tuple[tuple[float, float, float], float, float]] = field(
+        default_factory=lambda: dict(MATERIALS))
 
 
-WEATHERS = ("clear", "overcast", "foggy", "rainy")
+def domain_materials(domain: Domain) -> dict[str, tuple[tuple[float, float, float], float, float]]:
+    """The material table of ``domain``: scene.MATERIALS with the domain's overrides.
+
+    Args:
+        domain: a rendering domain.
+
+    Returns:
+        {material name: (albedo RGB, refractive index, specular weight)}, every name of MATERIAL_NAMES.
+    """
+    unknown = sorted(set(domain.materials) - set(MATERIALS))
+    if unknown:
+        raise ValueError(f"domain {domain.name!r} overrides unknown materials {unknown}")
+    return {**MATERIALS, **domain.materials}
 
 
-def random_weather(rng: np.random.Generator, name: str | None = None, night: bool | None = None) -> Weather:
-    """Weather preset with random sun position; ``name`` in WEATHERS, ``night`` for timeofday."""
-    name = name or str(rng.choice(WEATHERS, p=[0.4, 0.25, 0.15, 0.2]))
+WEATHERS = WEATHER_NAMES
+
+
+def random_weather(rng: np.random.Generator, name: str | None = None, night: bool | None = None,
+                   domain: Domain = DEFAULT) -> Weather:
+    """Weather preset with random sun position, drawn from ``domain``'s distribution.
+
+    Args:
+        rng: the frame's generator.
+        name: one of WEATHERS, or None to draw it with the domain's ``weather_p``.
+        night: timeofday; None draws night with probability 0.2.
+        domain: the rendering domain (sun elevation, wet roads, sky DoLP scale).
+
+    Returns:
+        The :class:`Weather`.
+    """
+    name = name or str(rng.choice(WEATHERS, p=list(domain.weather_p)))
     night = bool(rng.random() < 0.2) if night is None else night
-    elev, azim = math.radians(rng.uniform(15, 60)), math.radians(rng.uniform(-120, 120))
+    lo, hi = domain.sun_elevation_deg
+    elev, azim = math.radians(rng.uniform(lo, hi)), math.radians(rng.uniform(-120, 120))
     sun = np.array([math.cos(elev) * math.sin(azim), math.sin(elev), math.cos(elev) * math.cos(azim)])
     if name == "clear":
         w = dict(sun_irradiance=1.0, ambient=0.35, sky_rgb=(0.45, 0.6, 0.9), sky_dolp_max=0.7, fog_density=0.0)
@@ -145,8 +182,12 @@ def random_weather(rng: np.random.Generator, name: str | None = None, night: boo
     if night:  # no sunlight; dim unpolarized ambient (street lights) and a dark sky
         w.update(sun_irradiance=0.0, ambient=w["ambient"] * 0.08,
                  sky_rgb=tuple(0.03 * c for c in w["sky_rgb"]), sky_dolp_max=0.0)
+    w["sky_dolp_max"] *= domain.sky_dolp_scale
     airlight = tuple(0.85 * c for c in w["sky_rgb"])
-    return Weather(name=name, night=night, sun=sun, airlight_rgb=airlight, wet_road=name == "rainy", **w)
+    p_wet = domain.wet_road_p[WEATHERS.index(name)]
+    # Draw only when the outcome is uncertain, so the default domain's random stream is unchanged.
+    wet = bool(rng.random() < p_wet) if 0 < p_wet < 1 else p_wet >= 1
+    return Weather(name=name, night=night, sun=sun, airlight_rgb=airlight, wet_road=wet, **w)
 
 
 def _box(x: float, y: float, z: float, w: float, h: float, d: float) -> tuple[np.ndarray, np.ndarray]:
@@ -158,12 +199,32 @@ def _colour(rng: np.random.Generator, lo: float = 0.05, hi: float = 0.8) -> tupl
     return tuple(float(v) for v in rng.uniform(lo, hi, 3))
 
 
-def random_scene(rng: np.random.Generator, width: int, height: int, weather: Weather | None = None) -> Scene:
-    """A road with buildings, cars, trucks, buses, pedestrians, cyclists, signs and traffic lights."""
-    cam = Camera(width, height, focal=0.9 * width, height_m=float(rng.uniform(1.3, 1.7)),
+def _paint(rng: np.random.Generator, domain: Domain) -> tuple[float, float, float]:
+    """A vehicle paint colour: uniform random, or from the domain's palette with a little jitter."""
+    if domain.paint_palette is None:
+        return _colour(rng)
+    k = int(rng.choice(len(domain.paint_palette), p=domain.paint_weights))
+    jitter = rng.uniform(-domain.paint_jitter, domain.paint_jitter, 3)
+    return tuple(float(v) for v in np.clip(np.asarray(domain.paint_palette[k]) + jitter, 0.01, 0.95))
+
+
+def random_scene(rng: np.random.Generator, width: int, height: int, weather: Weather | None = None,
+                 domain: Domain = DEFAULT) -> Scene:
+    """A road with buildings, cars, trucks, buses, pedestrians, cyclists, signs and traffic lights.
+
+    Args:
+        rng: the frame's generator.
+        width, height: image size in pixels.
+        weather: the weather; None draws one from ``domain``.
+        domain: the rendering domain (material table, vehicle paint colours).
+
+    Returns:
+        The :class:`Scene`.
+    """
+    cam = PinholeCamera(width, height, focal=0.9 * width, height_m=float(rng.uniform(1.3, 1.7)),
                  pitch_rad=float(rng.uniform(0.0, 0.06)))
-    scene = Scene(cam, weather or random_weather(rng), road_half_width=float(rng.uniform(3.5, 7.0)),
-                  sidewalk_width=float(rng.uniform(2.0, 4.0)))
+    scene = Scene(cam, weather or random_weather(rng, domain=domain), road_half_width=float(rng.uniform(3.5, 7.0)),
+                  sidewalk_width=float(rng.uniform(2.0, 4.0)), materials=domain_materials(domain))
     nxt = iter(range(10_000))
 
     def add(cls: str, parts: list[Part]) -> None:
@@ -192,7 +253,7 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
         z = float(rng.uniform(6, 70))
         w, h, d = {"car": (1.8, 1.45, 4.4), "truck": (2.4, 3.2, 7.0), "bus": (2.5, 3.1, 11.0)}[kind]
         w, h, d = (v * float(rng.uniform(0.9, 1.1)) for v in (w, h, d))
-        paint = _colour(rng)
+        paint = _paint(rng, domain)
         if kind == "car":
             body = Part(*_box(x, 0.3, z, w, 0.65, d), "car_paint", paint)
             cabin = Part(*_box(x, 0.95, z + 0.2, w * 0.9, h - 0.95, d * 0.55), "glass", top="car_paint",

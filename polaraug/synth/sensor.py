@@ -27,27 +27,61 @@ class SensorConfig:
 
 
 def auto_gain(luminance: np.ndarray, target: float = 0.8, percentile: float = 99.0) -> float:
-    """Exposure gain mapping the ``percentile`` of ``luminance`` to ``target`` (capped at MAX_GAIN)."""
+    """Exposure gain mapping the ``percentile`` of ``luminance`` to ``target`` (capped at MAX_GAIN).
+
+    Args:
+        luminance: linear luminance, any shape.
+        target: value the percentile is mapped to.
+        percentile: which percentile (0-100).
+
+    Returns:
+        The gain.
+    """
     p = float(np.percentile(luminance, percentile))
     return min(target / max(p, 1e-6), MAX_GAIN)
 
 
 def add_noise(x: np.ndarray, cfg: SensorConfig, rng: np.random.Generator) -> np.ndarray:
-    """Poisson-Gaussian sensor noise, approximated as Gaussian with variance shot * x + read²."""
+    """Poisson-Gaussian sensor noise, approximated as Gaussian with variance shot * x + read².
+
+    Args:
+        x: intensities in [0, 1], any shape.
+        cfg: noise levels.
+        rng: the frame's generator (drawn from even when the noise is 0, so streams stay aligned).
+
+    Returns:
+        float32 array of x's shape.
+    """
     x = x.astype(np.float32, copy=False)
     sigma = np.sqrt(np.float32(cfg.shot_noise) * np.clip(x, 0, None) + np.float32(cfg.read_noise**2))
     return x + rng.standard_normal(x.shape, dtype=np.float32) * sigma
 
 
 def srgb_uint8(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB in [0, 1] -> 8-bit sRGB (IEC 61966-2-1 transfer curve)."""
+    """Linear RGB in [0, 1] -> 8-bit sRGB (IEC 61966-2-1 transfer curve).
+
+    Args:
+        linear: (H, W, 3) linear RGB.
+
+    Returns:
+        (H, W, 3) uint8.
+    """
     x = np.clip(linear, 0.0, 1.0)
     srgb = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
     return np.round(srgb * 255).astype(np.uint8)
 
 
 def capture_rgb(rgb: np.ndarray, cfg: SensorConfig, rng: np.random.Generator) -> np.ndarray:
-    """Rendered linear RGB (H, W, 3) -> 8-bit sRGB image, auto-exposed, with noise."""
+    """Rendered linear RGB -> 8-bit sRGB image, auto-exposed, with noise.
+
+    Args:
+        rgb: (H, W, 3) linear radiance.
+        cfg: sensor noise.
+        rng: the frame's generator.
+
+    Returns:
+        (H, W, 3) uint8 sRGB.
+    """
     gain = auto_gain(rgb @ np.array([0.2126, 0.7152, 0.0722]))
     return srgb_uint8(add_noise(rgb * gain, cfg, rng))
 
@@ -57,6 +91,15 @@ def capture_polar(stokes: np.ndarray, a: np.ndarray, cfg: SensorConfig, rng: np.
 
     Auto-exposure on the brightest channel, noise per channel (and per DoFP sample if simulated), clip,
     repair onto the cone (noise and demosaicing create inadmissible pixels), admissible quantisation.
+
+    Args:
+        stokes: (H, W, 3) rendered monochrome Stokes vectors.
+        a: (4, 3) calibration matrix of the camera.
+        cfg: noise, bit depth, DoFP pattern (None: no mosaic).
+        rng: the frame's generator.
+
+    Returns:
+        (H, W, 4) uint8 or uint16 (12-bit values in uint16) intensities I0, I45, I90, I135.
     """
     y = intensities_from_stokes(stokes, a)
     gain = auto_gain(y.max(axis=-1))

@@ -1,6 +1,10 @@
 """Translator checkpoints: plain tensors and numbers only, so ``torch.load(weights_only=True)`` reads
 them (no pickled code). A checkpoint carries its architecture, constraint mode and calibration matrix,
-so ``translate`` needs nothing else; optimizer, pool and RNG states make resuming exact."""
+so ``translate`` needs nothing else; optimizer, pool and RNG states make resuming exact.
+
+Inference loads only the translator (:func:`load_translator`); training resumes the whole objective
+(:func:`load_checkpoint`).
+"""
 
 from __future__ import annotations
 
@@ -13,30 +17,54 @@ from polaraug.io.atomic import atomic_path
 from polaraug.io.checkpoints import CheckpointError, load_state
 
 from .config import TranslatorConfig, config_from_dict
-from .model import ConstrainedCycleGAN
+from .cyclegan import ConstrainedCycleGAN
+from .model import Translator
+from .paired import PairedTranslator
+
+OBJECTIVES = {"cyclegan": ConstrainedCycleGAN, "paired": PairedTranslator}
+TrainState = ConstrainedCycleGAN | PairedTranslator  # every TranslatorObjective
+# Buffers of the generator that belong to the camera, not to what the network learned (--init keeps the
+# new run's camera).
+CAMERA_BUFFERS = ("a", "luma")
 
 FORMAT = "polaraug-translator/1"
-NETS = ("g_ab", "g_ba", "d_a", "d_b")
+
+__all__ = ["FORMAT", "OBJECTIVES", "CheckpointError", "init_generator", "load_checkpoint", "load_translator",
+           "read_checkpoint", "save_checkpoint"]
 
 
-def save_checkpoint(model: ConstrainedCycleGAN, path: str | os.PathLike, step: int, epoch: int,
+def save_checkpoint(model: TrainState, path: str | os.PathLike, step: int, epoch: int,
                     camera_name: str = "", pools: list[dict] | None = None, seed: int = 0) -> Path:
-    """Write a checkpoint atomically. ``pools``: every rank's (pool_a, pool_b) states under torchrun
-    (default: this process's), so that each rank resumes with its own image history."""
+    """Write a checkpoint atomically.
+
+    Args:
+        model: the training state to save (any objective).
+        path: destination (written through a temporary file, then renamed).
+        step, epoch: progress, for resuming.
+        camera_name: the polarimetric camera's name, kept for the manifest of translated sets.
+        pools: every rank's (pool_a, pool_b) states under torchrun (default: this process's), so that
+            each rank resumes with its own image history.
+        seed: the run's seed (a resume with another seed is refused).
+
+    Returns:
+        ``path``.
+    """
     state = {
         "format": FORMAT,
         "config": model.cfg.to_dict(),
         "calibration": model.a.detach().cpu(),
         "camera": camera_name,
+        "objective": model.objective,
         "step": step,
         "epoch": epoch,
-        "nets": {n: getattr(model, n).state_dict() for n in NETS},
-        "opt_g": model.opt_g.state_dict(),
-        "opt_d": model.opt_d.state_dict(),
-        "pools": pools if pools is not None else [{"a": model.pool_a.state_dict(), "b": model.pool_b.state_dict()}],
+        "nets": {n: getattr(model, n).state_dict() for n in model.nets},
+        **{k: opt.state_dict() for k, opt in model.optimizers.items()},
         "rng_torch": torch.get_rng_state(),
         "seed": seed,
     }
+    if isinstance(model, ConstrainedCycleGAN):
+        state["pools"] = pools if pools is not None else [{"a": model.pool_a.state_dict(),
+                                                           "b": model.pool_b.state_dict()}]
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
     return Path(path)
@@ -47,29 +75,92 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return load_state(path, FORMAT, "translator")
 
 
-def load_checkpoint(path: str | os.PathLike, cfg: TranslatorConfig | None = None, resume: bool = False,
-                    device: str | torch.device = "cpu", rank: int = 0) -> tuple[ConstrainedCycleGAN, dict]:
-    """Rebuild the model of a checkpoint on ``device``. With ``cfg``, its architecture and mode must match
-    (clear error if not); ``resume`` also restores optimizers, this ``rank``'s pools and the RNG for an
-    exact continuation (exact on the CPU; cuDNN kernels are not bit-deterministic)."""
-    state = read_checkpoint(path)
+def _config(state: dict, path, cfg: TranslatorConfig | None) -> TranslatorConfig:
+    """The checkpoint's config, checked against ``cfg`` (architecture and mode) when given."""
     saved = config_from_dict(state["config"], f"{path} (config)")
     if cfg is not None and cfg.architecture() != saved.architecture():
         raise CheckpointError(f"{path}: trained with architecture {saved.architecture()}, but this run "
                               f"uses {cfg.architecture()}")
     if cfg is not None and cfg.mode != saved.mode:
         raise CheckpointError(f"{path}: trained in constraint mode {saved.mode!r}, this run asks for {cfg.mode!r}")
-    model = ConstrainedCycleGAN(cfg or saved, state["calibration"])
-    for n in NETS:
+    return cfg or saved
+
+
+def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[Translator, dict]:
+    """The translator of a checkpoint, in eval mode on ``device``, and the raw checkpoint dict.
+
+    Only the RGB -> polarimetric generator is built: no discriminators, optimizers or pools.
+    """
+    state = read_checkpoint(path)
+    translator = Translator(_config(state, path, None), state["calibration"])
+    translator.g.load_state_dict(state["nets"]["g_ab"])
+    return translator.to(device).eval(), state
+
+
+def load_checkpoint(path: str | os.PathLike, cfg: TranslatorConfig | None = None, resume: bool = False,
+                    device: str | torch.device = "cpu", rank: int = 0) -> tuple[TrainState, dict]:
+    """Rebuild the training state of a checkpoint on ``device``.
+
+    Args:
+        path: the checkpoint.
+        cfg: when given, its architecture and mode must match the checkpoint's (clear error if not).
+        resume: also restore optimizers, this ``rank``'s pools and the RNG for an exact continuation
+            (exact on the CPU; cuDNN kernels are not bit-deterministic).
+        device: where the networks go.
+        rank: this process's rank under torchrun.
+
+    Returns:
+        (the training state of the checkpoint's objective, the raw checkpoint dict).
+    """
+    state = read_checkpoint(path)
+    objective = state.get("objective", "cyclegan")
+    if objective not in OBJECTIVES:
+        raise CheckpointError(f"{path}: unknown training objective {objective!r}")
+    model = OBJECTIVES[objective](_config(state, path, cfg), state["calibration"])
+    for n in model.nets:
         getattr(model, n).load_state_dict(state["nets"][n])
     model.to(device)  # before the optimizer state, whose tensors follow their parameters' device
     if resume:
-        model.opt_g.load_state_dict(state["opt_g"])
-        model.opt_d.load_state_dict(state["opt_d"])
+        for k, opt in model.optimizers.items():
+            opt.load_state_dict(state[k])
+        torch.set_rng_state(state["rng_torch"])
+    if resume and isinstance(model, ConstrainedCycleGAN):
         pools = state["pools"]
         if rank >= len(pools):
             raise CheckpointError(f"{path}: saved by {len(pools)} process(es); cannot resume rank {rank} exactly")
         model.pool_a.load_state_dict(pools[rank]["a"], device)
         model.pool_b.load_state_dict(pools[rank]["b"], device)
-        torch.set_rng_state(state["rng_torch"])
     return model, state
+
+
+def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
+    """Start ``model``'s translator from the generator of another checkpoint (``polaraug train --init``).
+
+    The learned weights are copied; the camera stays the new run's (a Stokes-head generator predicts Stokes
+    vectors, so its weights carry over to another camera matrix exactly).
+
+    Args:
+        model: a new training state (any objective).
+        path: a translator checkpoint (typically a paired pretraining run).
+
+    Returns:
+        The raw checkpoint dict of ``path``.
+
+    Raises:
+        CheckpointError: unreadable, or a generator of another architecture or head.
+    """
+    state = read_checkpoint(path)
+    saved = config_from_dict(state["config"], f"{path} (config)")
+    mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head")}
+    theirs = {k: getattr(saved, k) for k in mine}
+    if mine != theirs:
+        raise CheckpointError(f"{path}: --init needs a generator like this run's {mine}, the checkpoint has {theirs}")
+    # The network inside any wrapper (projection, Stokes head): wrappers hold only camera buffers.
+    learned = {k.removeprefix("net."): v for k, v in state["nets"]["g_ab"].items()
+               if k.split(".")[-1] not in CAMERA_BUFFERS}
+    target = getattr(model.g_ab, "net", model.g_ab)
+    try:
+        target.load_state_dict(learned)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: --init generator does not fit this run's: {str(e).splitlines()[0]}") from None
+    return state

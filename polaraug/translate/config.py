@@ -8,7 +8,10 @@ from typing import Any
 
 import yaml
 
+from polaraug.errors import ConfigError
+
 MODES = ("none", "relax", "project", "proximal")
+HEADS = ("intensities", "stokes")
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,35 @@ class TranslatorConfig:
     batch: int = 1
     epochs: int = 100
     decay_epochs: int = 100
+    # What the generator predicts: "intensities" (tanh, then the mode's constraint) or "stokes" (s0 as a
+    # residual on the RGB luminance, DoLP, AoLP as a unit vector; y = A s, admissible by construction).
+    head: str = "intensities"
+    # Paired objective (pix2pix with polarization terms) and the paired anchor of unpaired adaptation:
+    # L = λ_adv L_GAN + λ_l1 |y - ŷ| + λ_stokes |(s1, s2) - (ŝ1, ŝ2)| + λ_aolp Σ w (1 - cos 2Δφ) / Σ w.
+    lambda_adv: float = 1.0
+    lambda_l1: float = 100.0
+    lambda_stokes: float = 100.0
+    lambda_aolp: float = 10.0
+    lambda_anchor: float = 0.0  # weight of the paired loss on rendered pairs during unpaired training
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"translator config: 'mode' must be one of {MODES}, got {self.mode!r}")
+            raise ConfigError(f"translator config: 'mode' must be one of {MODES}, got {self.mode!r}")
         for name in ("ngf", "n_blocks", "ndf", "n_layers", "crop", "batch"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < (0 if name == "n_blocks" else 1):
-                raise ValueError(f"translator config: {name!r} must be a positive integer, got {getattr(self, name)!r}")
+                raise ConfigError(f"translator config: {name!r} must be a positive integer, "
+                                  f"got {getattr(self, name)!r}")
+        if self.head not in HEADS:
+            raise ConfigError(f"translator config: 'head' must be one of {HEADS}, got {self.head!r}")
+        for name in ("lambda_adv", "lambda_l1", "lambda_stokes", "lambda_aolp", "lambda_anchor"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(self, name)}")
         if self.crop % 4:
-            raise ValueError(f"translator config: 'crop' must be a multiple of 4, got {self.crop}")
+            raise ConfigError(f"translator config: 'crop' must be a multiple of 4, got {self.crop}")
 
     def architecture(self) -> dict[str, int]:
         """What a checkpoint must match to be loaded."""
-        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers")}
+        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "head")}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,19 +79,19 @@ PRESETS = {
 def config_from_dict(data: dict[str, Any], where: str = "<config>") -> TranslatorConfig:
     """Build a config from a mapping (optionally ``preset: name`` plus overrides)."""
     if not isinstance(data, dict):
-        raise ValueError(f"{where}: expected a mapping of settings")
+        raise ConfigError(f"{where}: expected a mapping of settings")
     data = dict(data)
     base = PRESETS.get(data.pop("preset", "reference"))
     if base is None:
-        raise ValueError(f"{where}: unknown 'preset' (choose one of {sorted(PRESETS)})")
+        raise ConfigError(f"{where}: unknown 'preset' (choose one of {sorted(PRESETS)})")
     known = {f.name for f in fields(TranslatorConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
     try:
         return TranslatorConfig(**{**base.to_dict(), **data})
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def load_config(path: str | Path) -> TranslatorConfig:
@@ -80,5 +99,5 @@ def load_config(path: str | Path) -> TranslatorConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
-        raise ValueError(f"{path}: cannot read config: {e}") from None
+        raise ConfigError(f"{path}: cannot read config: {e}") from None
     return config_from_dict(data or {}, str(path))

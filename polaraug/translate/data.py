@@ -1,4 +1,5 @@
-"""Unpaired training data: random crops from full-resolution RGB images and polarimetric frames.
+"""Training data of the translator: unpaired random crops from full-resolution RGB images and polarimetric
+frames, and paired crops (the same window of an RGB frame and its polarimetric twin).
 
 Which images and crops step k uses is a function of (seed, k) only, so an interrupted run resumes
 exactly. Integer data is scaled exactly (uint16 / 65535); tensors are (C, H, W) in [-1, 1].
@@ -13,55 +14,25 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
+from polaraug.data.crops import polar_crop, random_crop, rgb_crop, to_tensor
 from polaraug.data.polarset import PolarImage, scan_polarimetric
+from polaraug.errors import InputError
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import read_image
-from polaraug.physics import full_scale
-
-RGB_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+from polaraug.io.listing import RGB_SUFFIXES, list_images
+from polaraug.physics import full_scale, intensities_from_stokes, stokes_from_intensities
 
 
 def scan_rgb(root: str | Path) -> list[Path]:
-    """All RGB images below ``root`` (BDD100K, KITTI or a plain folder), sorted."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"{root}: no such folder")
-    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in RGB_SUFFIXES and p.is_file()
-                   and ".synth" not in p.parts)
+    """All RGB images below ``root`` (BDD100K, KITTI or a plain folder), sorted; hidden entries skipped.
+
+    Raises:
+        InputError: no such folder, or no RGB image in it.
+    """
+    paths = list_images(root, "rgb")
     if not paths:
-        raise ValueError(f"{root}: no RGB images ({', '.join(RGB_SUFFIXES)})")
+        raise InputError(f"{root}: no RGB images ({', '.join(RGB_SUFFIXES)})")
     return paths
-
-
-def _crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random size x size crop of (H, W, C); smaller images are reflect-padded first."""
-    h, w = img.shape[:2]
-    if h < size or w < size:
-        ph, pw = max(size - h, 0), max(size - w, 0)
-        mode = "reflect" if min(h, w) > max(ph, pw) else "edge"  # reflect needs more pixels than it pads
-        img = np.pad(img, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode=mode)
-        h, w = img.shape[:2]
-    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
-    return img[y:y + size, x:x + size]
-
-
-def _to_tensor(x: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))).float() * 2 - 1
-
-
-def rgb_crop(path: Path, crop: int, rng: np.random.Generator) -> torch.Tensor:
-    """A random crop (3, crop, crop) in [-1, 1] of an RGB image file."""
-    img = read_image(path)
-    if img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"{path}: expected an RGB image, got shape {img.shape}")
-    top = full_scale(img.dtype)
-    return _to_tensor(_crop(img, crop, rng).astype(np.float32) / np.float32(top))
-
-
-def polar_crop(frame: PolarImage, camera: Camera, crop: int, rng: np.random.Generator) -> torch.Tensor:
-    """A random crop (4, crop, crop) in [-1, 1] of a polarimetric frame's intensities."""
-    cap = capture_from_array(frame.read(), camera, path=frame.paths[0])
-    return _to_tensor(_crop(cap.intensities, crop, rng))
 
 
 @dataclass
@@ -94,3 +65,84 @@ class UnpairedCrops:
              for i in rng.integers(0, len(self.polar), self.batch)]
         return torch.stack(a), torch.stack(b)
 
+
+
+def _stem_index(paths, key, where: Path) -> dict[str, object]:
+    """{stem: item}, refusing two items with the same stem (their twins would be ambiguous)."""
+    out: dict[str, object] = {}
+    for item in paths:
+        stem = Path(key(item)).stem
+        if stem in out:
+            raise InputError(f"{where}: two frames named {stem!r}; paired frames need unique names")
+        out[stem] = item
+    return out
+
+
+def scan_pairs(root: str | Path, split: str | None = "train") -> tuple[list[Path], list[PolarImage]]:
+    """RGB frames and their polarimetric twins of a paired folder (``rgb/`` and ``polar/``, same names).
+
+    Args:
+        root: the paired folder (``polaraug synth --mode paired`` output, or any such set).
+        split: keep only this split of a polaraug-layout ``polar/`` set (frames named ``split/NAME``);
+            None: every frame.
+
+    Returns:
+        (RGB paths, polarimetric frames), aligned and sorted by name.
+
+    Raises:
+        InputError: a missing folder, no twins, or RGB frames without a twin.
+    """
+    root = Path(root)
+    layout, frames = scan_polarimetric(root / "polar")
+    if split is not None and layout == "polaraug":
+        frames = [f for f in frames if f.name.split("/")[0] == split]
+    polar = _stem_index(frames, lambda f: f.name, root / "polar")
+    rgb = _stem_index(scan_rgb(root / "rgb"), lambda p: p.name, root / "rgb")
+    names = sorted(set(polar) & set(rgb))
+    if not names:
+        raise InputError(f"{root}: no RGB frame in rgb/ has a polarimetric twin in polar/ (split {split!r})")
+    return [rgb[n] for n in names], [polar[n] for n in names]
+
+
+@dataclass
+class PairedCrops:
+    """Sampler of aligned (RGB, polarimetric) crops for a global step: the same window of both twins."""
+
+    rgb: list[Path]
+    polar: list[PolarImage]
+    camera: Camera
+    crop: int
+    batch: int
+    seed: int = 0
+    rank: int = 0
+    to_camera: Camera | None = None  # re-express the twins as this camera would measure them (y' = A' A† y)
+
+    @classmethod
+    def from_folder(cls, root: str | Path, camera: Camera, crop: int, batch: int, seed: int = 0,
+                    split: str | None = "train", to_camera: Camera | None = None) -> PairedCrops:
+        """The pairs of ``root`` (see :func:`scan_pairs`), read with ``camera``; ``to_camera`` converts the
+        twins' intensities to another camera through their Stokes vectors."""
+        rgb, polar = scan_pairs(root, split)
+        return cls(rgb, polar, camera, crop, batch, seed, to_camera=to_camera)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, len(self.rgb) // self.batch)
+
+    def _pair(self, i: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        rgb = read_image(self.rgb[i])
+        y = capture_from_array(self.polar[i].read(), self.camera, path=self.polar[i].paths[0]).intensities
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[:2] != y.shape[:2]:
+            raise InputError(f"{self.rgb[i]}: expected an RGB twin of {self.polar[i].paths[0]} "
+                             f"({y.shape[1]}x{y.shape[0]}), got shape {rgb.shape}")
+        if self.to_camera is not None:
+            y = intensities_from_stokes(stokes_from_intensities(y, self.camera.matrix()), self.to_camera.matrix())
+        both = np.concatenate([rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype)), y], axis=-1)
+        t = to_tensor(random_crop(both, self.crop, rng))
+        return t[:3], t[3:]
+
+    def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch of global step ``step``: RGB (B, 3, c, c) and true intensities (B, 4, c, c)."""
+        rng = np.random.default_rng([self.seed, step, 7] + ([self.rank] if self.rank else []))
+        pairs = [self._pair(int(i), rng) for i in rng.integers(0, len(self.rgb), self.batch)]
+        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])

@@ -2,7 +2,9 @@
 
 Per polarimetric channel PSNR and SSIM (data range 1), DoLP mean absolute error, AoLP error (circular,
 in degrees, weighted by the true DoLP: AoLP of unpolarized light means nothing), inadmissible fraction
-and calibration residual (RMS) of the predictions.
+and calibration residual (RMS) of the predictions; against the set's own twins and, when given, against
+noise-free twins of the same frames; per surface type when the truth has surface masks; and labelled
+comparison pictures at the frames' own resolution.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from kornia.metrics import psnr, ssim
 
 from polaraug.data.bdd100k import read_bdd100k
 from polaraug.data.polarset import read_polarset
-from polaraug.io.images import read_image
-from polaraug.physics import DEFAULT_TOLERANCE, analyze, calibration_residual
+from polaraug.errors import InputError
+from polaraug.io.images import read_image, write_image
+from polaraug.physics import (
+    DEFAULT_TOLERANCE,
+    analyze,
+    calibration_residual,
+    full_scale,
+    intensities_from_stokes,
+    stokes_from_intensities,
+)
+from polaraug.viz import aolp_dolp_rgb, gray_rgb
 
 from .infer import translate_image
-from .model import ConstrainedCycleGAN
+from .model import Translator
 
 CHANNEL_NAMES = ("I0", "I45", "I90", "I135")
 
@@ -66,27 +77,21 @@ def frame_scores(pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> dict[str,
     return out
 
 
-def evaluate(model: ConstrainedCycleGAN, paired: str | Path, split: str = "val",
-             limit: int | None = None) -> TranslatorScores:
-    """Translate the RGB frames of a paired synth set and score them against their polarimetric twins."""
-    paired = Path(paired)
-    polar = read_polarset(paired / "polar")
-    a = polar.camera.matrix()
-    truth = {f.stem: f for f in polar.frames(split)}
-    acc: dict[str, list] = {}
-    n = 0
-    for frame in read_bdd100k(paired / "rgb", split):
-        if frame.stem not in truth:
-            raise ValueError(f"{frame.image}: no polarimetric twin in {paired / 'polar'} (not a paired set?)")
-        pred = translate_image(model, read_image(frame.image))
-        s = frame_scores(pred, polar.load(truth[frame.stem]), a)
-        for k, v in s.items():
-            acc.setdefault(k, []).append(v)
-        n += 1
-        if limit is not None and n >= limit:
-            break
-    if n == 0:
-        raise ValueError(f"{paired}: no frames in split {split!r}")
+def _paired_frames(paired: Path, split: str, limit: int | None):
+    """(RGB frame, stem) of a paired set's split, at most ``limit``."""
+    frames = list(read_bdd100k(paired / "rgb", split))
+    return frames[:limit] if limit is not None else frames
+
+
+def _to_camera(pred: np.ndarray, a_from: np.ndarray, a_to: np.ndarray) -> np.ndarray:
+    """Intensities (H, W, 4) of camera ``a_from`` as camera ``a_to`` would measure the same light
+    (y' = A' A† y); unchanged when the cameras are equal."""
+    if np.allclose(a_from, a_to, atol=1e-6):
+        return pred
+    return intensities_from_stokes(stokes_from_intensities(pred, a_from), a_to).astype(np.float32)
+
+
+def _mean_scores(acc: dict[str, list], n: int) -> TranslatorScores:
     psnr_m, ssim_m = np.mean(acc["psnr"], axis=0), np.mean(acc["ssim"], axis=0)
     return TranslatorScores(
         frames=n, psnr=dict(zip(CHANNEL_NAMES, map(float, psnr_m), strict=True)),
@@ -95,3 +100,147 @@ def evaluate(model: ConstrainedCycleGAN, paired: str | Path, split: str = "val",
         inadmissible_fraction=float(np.mean(acc["inadmissible"])),
         residual_rms=float(math.sqrt(np.mean(acc["residual_sq"]))),
     )
+
+
+@dataclass
+class Evaluation:
+    """Scores against the paired set's own (noisy) twins, and against noise-free twins when given;
+    ``surfaces``: DoLP MAE and AoLP error per surface type of the noise-free (else noisy) truth."""
+
+    noisy: TranslatorScores
+    noise_free: TranslatorScores | None = None
+    surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = ["against the set's own twins (with sensor noise):", *self.noisy.lines()]
+        if self.noise_free is not None:
+            out += ["against noise-free twins:", *self.noise_free.lines()]
+        if self.surfaces:
+            out.append("by surface (DoLP MAE / AoLP error, DoLP-weighted / share of pixels):")
+            out += [f"  {k:<12} {v['dolp_mae']:.4f} / {v['aolp_error_deg']:6.2f} deg / {100 * v['share']:.1f} %"
+                    for k, v in self.surfaces.items()]
+        return out
+
+    def to_dict(self) -> dict:
+        return {**self.noisy.to_dict(), "noise_free": self.noise_free.to_dict() if self.noise_free else None,
+                "surfaces": self.surfaces}
+
+
+def evaluate(model: Translator, paired: str | Path, *, split: str = "val", limit: int | None = None,
+             clean: str | Path | None = None, pictures: str | Path | None = None,
+             max_pictures: int = 8) -> Evaluation:
+    """Translate the RGB frames of a paired set and score them against their polarimetric twins.
+
+    Predictions are in the translator's camera; they are re-expressed in the set's camera through their
+    Stokes vectors (y' = A' A† y) when the two differ, so DoLP and AoLP compare the same light.
+
+    Args:
+        model: the translator (eval mode).
+        paired: a ``polaraug synth --mode paired`` folder (``rgb/`` BDD100K layout, ``polar/`` polaraug set).
+        split: the split scored; limit: score at most this many frames.
+        clean: a polaraug set with noise-free twins of the same frames (``synth --no-noise --no-dofp`` of the
+            same seed), scored too.
+        pictures: write labelled full-resolution comparison pictures of the first ``max_pictures`` frames here.
+
+    Returns:
+        Mean scores over the frames (noisy and noise-free truth), and errors per surface when the truth set
+        has surface masks (``synth --masks``).
+    """
+    paired = Path(paired)
+    polar = read_polarset(paired / "polar")
+    clean_set = read_polarset(clean) if clean is not None else None
+    a, a_model = polar.camera.matrix(), model.a.cpu().numpy()
+    truth = {f.stem: f for f in polar.frames(split)}
+    clean_truth = {f.stem: f for f in clean_set.frames(split)} if clean_set is not None else {}
+    surfaces = SurfaceErrors.of(Path(clean) if clean is not None else paired / "polar", split)
+    acc: dict[str, list] = {}
+    acc_clean: dict[str, list] = {}
+    frames = _paired_frames(paired, split, limit)
+    for k, frame in enumerate(frames):
+        if frame.stem not in truth:
+            raise InputError(f"{frame.image}: no polarimetric twin in {paired / 'polar'} (not a paired set?)")
+        if clean_set is not None and frame.stem not in clean_truth:
+            raise InputError(f"{frame.image}: no noise-free twin in {clean}")
+        rgb = read_image(frame.image)
+        pred = _to_camera(translate_image(model, rgb), a_model, a)
+        true = polar.load(truth[frame.stem])
+        for key, v in frame_scores(pred, true, a).items():
+            acc.setdefault(key, []).append(v)
+        if clean_set is not None:
+            true = clean_set.load(clean_truth[frame.stem])
+            for key, v in frame_scores(pred, true, clean_set.camera.matrix()).items():
+                acc_clean.setdefault(key, []).append(v)
+        if surfaces is not None:
+            surfaces.add(frame.stem, pred, true, a)
+        if pictures is not None and k < max_pictures:
+            write_image(Path(pictures) / f"{frame.stem}.png", comparison_picture(rgb, pred, true, a))
+    if not frames:
+        raise InputError(f"{paired}: no frames in split {split!r}")
+    return Evaluation(_mean_scores(acc, len(frames)), _mean_scores(acc_clean, len(frames)) if acc_clean else None,
+                      surfaces.summary() if surfaces is not None else {})
+
+
+class SurfaceErrors:
+    """DoLP absolute error and DoLP-weighted AoLP error accumulated per surface type (synth masks)."""
+
+    def __init__(self, root: Path, split: str, legend: dict[int, str]):
+        self.root, self.split, self.legend = root, split, legend
+        self.sums: dict[str, np.ndarray] = {}  # name -> [pixels, Σ|ΔDoLP|, Σ w·ΔAoLP, Σ w]
+
+    @classmethod
+    def of(cls, root: Path, split: str) -> SurfaceErrors | None:
+        """The accumulator of a set with ``masks/masks.json``, else None."""
+        import json
+
+        path = root / "masks" / "masks.json"
+        if not path.is_file():
+            return None
+        legend = json.loads(path.read_text())
+        labels = legend.get("values", legend)
+        return cls(root, split, {int(k): v for k, v in labels.items()})
+
+    def add(self, stem: str, pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> None:
+        path = self.root / "masks" / self.split / f"{stem}.png"
+        if not path.is_file():
+            return
+        mask = read_image(path)
+        mp, mt = analyze(pred, a), analyze(true, a)
+        dp, dt = np.clip(mp.dolp, 0, 1), np.clip(mt.dolp, 0, 1)
+        err = np.abs(np.mod(mp.aolp - mt.aolp + math.pi / 2, math.pi) - math.pi / 2)
+        for value, name in self.legend.items():
+            m = mask == value
+            if m.any():
+                row = np.array([m.sum(), np.abs(dp - dt)[m].sum(), (err * dt)[m].sum(), dt[m].sum()])
+                self.sums[name] = self.sums.get(name, 0) + row
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        total = sum(v[0] for v in self.sums.values()) or 1
+        return {name: {"dolp_mae": float(v[1] / v[0]), "aolp_error_deg": float(np.degrees(v[2] / max(v[3], 1e-12))),
+                       "share": float(v[0] / total)} for name, v in sorted(self.sums.items(), key=lambda kv: -kv[1][0])}
+
+
+def comparison_picture(rgb: np.ndarray, pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """A labelled comparison at the frame's own resolution.
+
+    Args:
+        rgb: (H, W, 3) input; pred, true: (H, W, 4) intensities in [0, 1]; a: (4, 3) camera matrix.
+
+    Returns:
+        (H + 18, 7W, 3) uint8: RGB | s0 | DoLP | AoLP (hue) | true DoLP | true AoLP | AoLP error (DoLP-weighted,
+        0..90°), each under its label.
+    """
+    import cv2
+
+    mp, mt = analyze(pred, a), analyze(true, a)
+    dp, dt = np.clip(mp.dolp, 0, 1), np.clip(mt.dolp, 0, 1)
+    err = np.abs(np.mod(mp.aolp - mt.aolp + math.pi / 2, math.pi) - math.pi / 2) * dt
+    x = rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype))
+    tiles = {"RGB": np.round(np.clip(x, 0, 1) * 255).astype(np.uint8), "s0": gray_rgb(mp.stokes[..., 0], 0, 2),
+             "DoLP": gray_rgb(dp), "AoLP": aolp_dolp_rgb(mp.aolp, dp), "true DoLP": gray_rgb(dt),
+             "true AoLP": aolp_dolp_rgb(mt.aolp, dt), "AoLP err x DoLP": gray_rgb(err, 0, math.pi / 2)}
+    out = []
+    for label, tile in tiles.items():
+        band = np.full((18, tile.shape[1], 3), 255, np.uint8)
+        cv2.putText(band, label, (3, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        out.append(np.concatenate([band, tile], axis=0))
+    return np.concatenate(out, axis=1)

@@ -1,4 +1,6 @@
-"""``polaraug train``: fit the constrained CycleGAN on unpaired RGB and polarimetric folders.
+"""``polaraug train``: fit the translator, the constrained CycleGAN on unpaired RGB and polarimetric folders
+or the paired objective on RGB/polarimetric twins (``--paired``), optionally from a pretrained generator
+(``--init``) and with a paired anchor (``--anchor``).
 
 Run folder: ``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end), ``log.csv`` (loss
 terms, learning rate, it/s), ``physics.csv`` (per epoch: inadmissible fraction, calibration residual
@@ -6,14 +8,14 @@ and DoLP histogram of generated images), ``samples/step_*.png`` (RGB | I0 | I45 
 AoLP), ``tensorboard/`` (the same scalars and samples). A rerun with the same folder resumes exactly where
 the last checkpoint left off. Under ``torchrun`` every rank trains on its own batches with averaged
 gradients; rank 0 writes.
+
+The loop itself is :class:`polaraug.engine.TrainLoop`; this module brings the objective's step and its
+hooks (learning-rate schedule, samples, physics statistics, checkpoints).
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,62 +23,31 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
+from polaraug.engine import (
+    DistContext,
+    ResumableCsv,
+    Schedule,
+    StepInfo,
+    TrainLoop,
+    TrainResult,
+    open_tensorboard,
+    pick_device,
+)
+from polaraug.engine.distributed import gather_objects, setup_distributed
+from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.images import write_image
 from polaraug.physics import analyze, calibration_residual
 from polaraug.viz import aolp_dolp_rgb, gray_rgb
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import OBJECTIVES, TrainState, init_generator, load_checkpoint, save_checkpoint
 from .config import TranslatorConfig
-from .data import UnpairedCrops
-from .model import ConstrainedCycleGAN
+from .cyclegan import ConstrainedCycleGAN
+from .data import PairedCrops, UnpairedCrops
 
 DOLP_BINS = np.linspace(0, 1, 11)
 
-
-def pick_device(name: str | None = None) -> torch.device:
-    """``name`` if given, else CUDA when present, else the CPU."""
-    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
-def setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
-    """(rank, world size, device). Under torchrun (WORLD_SIZE > 1) join the process group: NCCL with one
-    GPU per local rank, else gloo on the CPU. torchrun starts and supervises the processes."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return 0, 1, device
-    import torch.distributed as dist
-
-    if device.type == "cuda":  # one GPU per local rank, chosen before NCCL starts
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), dist.get_world_size(), device
-
-
-def _gather_pools(model: ConstrainedCycleGAN, world: int) -> list[dict] | None:
-    """Every rank's image pools, in rank order, on all ranks (None on a single process: the checkpoint
-    then takes this process's). A collective: all ranks call it at the same steps."""
-    if world <= 1:
-        return None
-    import torch.distributed as dist
-
-    mine = {"a": model.pool_a.state_dict(), "b": model.pool_b.state_dict()}
-    out: list = [None] * world
-    dist.all_gather_object(out, mine)
-    return out
-
-
-def _check_in_sync(model: torch.nn.Module) -> None:
-    """All ranks must hold identical weights; a cheap checksum comparison."""
-    import torch.distributed as dist
-
-    total = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1)
-    sums = [torch.zeros_like(total) for _ in range(dist.get_world_size())]
-    dist.all_gather(sums, total)
-    if any(not torch.equal(s, sums[0]) for s in sums):
-        raise RuntimeError(f"ranks diverged: parameter checksums {[float(s) for s in sums]}")
+__all__ = ["TrainResult", "TrainingInputs", "lr_factor", "resolve_config", "train", "train_from_folders"]
 
 
 def lr_factor(step: int, steps_per_epoch: int, cfg: TranslatorConfig) -> float:
@@ -85,15 +56,11 @@ def lr_factor(step: int, steps_per_epoch: int, cfg: TranslatorConfig) -> float:
     return 1.0 - max(0, epoch + 1 - cfg.epochs) / float(cfg.decay_epochs + 1)
 
 
-@dataclass
-class TrainResult:
-    steps: int
-    checkpoint: Path
-    log: Path
+def sample_grid(rgb: torch.Tensor, fake: torch.Tensor, a: np.ndarray) -> np.ndarray:
+    """Args: rgb (B, 3, H, W), fake (B, 4, H, W) in [-1, 1]; a (4, 3).
 
-
-def _sample_grid(rgb: torch.Tensor, fake: torch.Tensor, a: np.ndarray) -> np.ndarray:
-    """(H, 7W, 3) uint8: RGB | I0 | I45 | I90 | I135 | DoLP | AoLP (hue) of the first sample."""
+    Returns: (H, 7W, 3) uint8: RGB | I0 | I45 | I90 | I135 | DoLP | AoLP (hue) of the first sample.
+    """
     x = ((rgb[0].float().cpu().permute(1, 2, 0).numpy() + 1) / 2).clip(0, 1)
     y = ((fake[0].float().cpu().permute(1, 2, 0).numpy() + 1) / 2).astype(np.float32)
     m = analyze(y, a)
@@ -102,7 +69,8 @@ def _sample_grid(rgb: torch.Tensor, fake: torch.Tensor, a: np.ndarray) -> np.nda
     return np.concatenate(tiles, axis=1)
 
 
-def _physics(fake: torch.Tensor, a: np.ndarray) -> dict[str, float]:
+def physics_stats(fake: torch.Tensor, a: np.ndarray) -> dict[str, float]:
+    """Inadmissible fraction, residual RMS and DoLP histogram of generated images (B, 4, H, W) in [-1, 1]."""
     y = ((fake.float().cpu().permute(0, 2, 3, 1).numpy() + 1) / 2).astype(np.float32)
     m = analyze(y, a)
     hist, _ = np.histogram(np.clip(m.dolp, 0, 1), bins=DOLP_BINS)
@@ -111,133 +79,205 @@ def _physics(fake: torch.Tensor, a: np.ndarray) -> dict[str, float]:
             **{f"dolp_{DOLP_BINS[i]:.1f}": float(h) / max(hist.sum(), 1) for i, h in enumerate(hist)}}
 
 
-def _tensorboard(folder: Path, start: int):
-    """A SummaryWriter whose events past ``start`` (from a run that went on after its last checkpoint)
-    are superseded; None if tensorboard is missing."""
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # pragma: no cover - tensorboard is a declared dependency
-        return None
-    return SummaryWriter(str(folder), purge_step=start + 1)  # events up to ``start`` are the checkpoint's
-
-
-class ResumableCsv:
-    """Append-only CSV that, on resume, first drops rows past the resumed step."""
-
-    def __init__(self, path: Path, resume_step: int):
-        self.path, self.fields = path, None
-        if path.exists():
-            rows = list(csv.DictReader(path.open()))
-            keep = [r for r in rows if int(r["step"]) <= resume_step]
-            self.fields = list(rows[0]) if rows else None
-            if len(keep) != len(rows):
-                text = "" if not keep else ",".join(self.fields) + "\n" + "".join(
-                    ",".join(r[f] for f in self.fields) + "\n" for r in keep)
-                write_text(path, text)
-            if not keep:
-                self.fields = None  # the next row writes the header again
-
-    def write(self, row: dict) -> None:
-        new = self.fields is None
-        if new:
-            self.fields = list(row)
-        with self.path.open("a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
-            if new:
-                w.writeheader()
-            w.writerow(row)
-
-
-def train(data: UnpairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camera: Camera, seed: int = 0,
-          max_steps: int | None = None, device: str | None = None, checkpoint_every: int = 1000,
-          sample_every: int = 500, log_every: int = 10, progress: bool = True) -> TrainResult:
-    """Train (or resume) in ``run_dir``; returns where the checkpoint and the log are."""
-    from tqdm import tqdm
-
-    run = Path(run_dir)
-    rank, world, dev = setup_distributed(pick_device(device))
-    data.rank = rank
+def _start_or_resume(run: Path, cfg: TranslatorConfig, camera: Camera, *, objective: str, seed: int,
+                     ctx: DistContext, init: Path | None) -> tuple[TrainState, int]:
+    """The model to train and the steps already done (a new run writes ``config.json``)."""
     ckpt = run / "checkpoints" / "last.pt"
     if ckpt.exists():
-        model, state = load_checkpoint(ckpt, cfg, resume=True, device=dev, rank=rank)
-        start = int(state["step"])
+        model, state = load_checkpoint(ckpt, cfg, resume=True, device=ctx.device, rank=ctx.rank)
         if int(state.get("seed", seed)) != seed:
-            raise ValueError(f"{ckpt}: this run was started with seed {state.get('seed')}, not {seed}; "
+            raise InputError(f"{ckpt}: this run was started with seed {state.get('seed')}, not {seed}; "
                              "resume with the same seed or use a new run folder")
-    else:
-        model, start = ConstrainedCycleGAN(cfg, camera.matrix(), seed=seed), 0
-        if rank == 0:
-            write_text(run / "config.json", json.dumps({"config": cfg.to_dict(), "camera": camera.to_dict(),
-                                                         "seed": seed, "world_size": world}, indent=2))
-    model.to(dev)
-    model.amp = dev.type == "cuda"
-    if dev.type == "cuda":
+        if model.objective != objective:
+            raise InputError(f"{ckpt}: this run trains the {model.objective} objective, not {objective}; "
+                             "use a new run folder")
+        return model, int(state["step"])
+    model = OBJECTIVES[objective](cfg, camera.matrix(), seed=seed)
+    if init is not None:
+        init_generator(model, init)
+    if ctx.main:
+        write_text(run / "config.json", json.dumps({
+            "config": cfg.to_dict(), "camera": camera.to_dict(), "seed": seed, "world_size": ctx.world,
+            "objective": objective, "init": str(init) if init else None}, indent=2))
+    return model, 0
+
+
+class _Hooks:
+    """The translator's step and callbacks: learning rate, samples, physics statistics, checkpoints."""
+
+    def __init__(self, model: TrainState, data: UnpairedCrops | PairedCrops, run: Path, *, cfg: TranslatorConfig,
+                 camera: Camera, seed: int, ctx: DistContext, start: int, anchor: PairedCrops | None):
+        self.model, self.data, self.run, self.cfg, self.camera, self.seed, self.ctx = (
+            model, data, run, cfg, camera, seed, ctx)
+        self.anchor = anchor
+        self.a = camera.matrix()
+        self.physics = ResumableCsv(run / "physics.csv", start) if ctx.main else None
+        self.tb = open_tensorboard(run / "tensorboard", start) if ctx.main else None
+        self.last_rgb: torch.Tensor | None = None
+        self.fake: tuple[int, torch.Tensor] | None = None  # (step, translation of last_rgb)
+
+    def lr(self, step: int) -> float:
+        return self.cfg.lr * lr_factor(step, self.data.steps_per_epoch, self.cfg)
+
+    def set_lr(self, step: int) -> None:
+        for opt in (self.model.opt_g, self.model.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = self.lr(step)
+
+    def step(self, step: int) -> dict[str, float]:
+        fmt = torch.channels_last if self.ctx.device.type == "cuda" else torch.contiguous_format
+        rgb, polar = (t.to(self.ctx.device, memory_format=fmt) for t in self.data.batch_at(step))
+        self.last_rgb = rgb
+        if self.anchor is None:
+            return self.model.training_step(rgb, polar)
+        pairs = tuple(t.to(self.ctx.device, memory_format=fmt) for t in self.anchor.batch_at(step))
+        return self.model.training_step(rgb, polar, anchor=pairs)
+
+    def _fake(self, step: int) -> torch.Tensor:
+        if self.fake is None or self.fake[0] != step:
+            self.fake = (step, self.model.translate(self.last_rgb))
+        return self.fake[1]
+
+    def sample(self, info: StepInfo) -> None:
+        grid = sample_grid(self.last_rgb, self._fake(info.step), self.a)
+        write_image(self.run / "samples" / f"step_{info.step:07d}.png", grid)
+        if self.tb is not None:
+            self.tb.add_image("samples", grid, info.step, dataformats="HWC")
+
+    def epoch_end(self, info: StepInfo) -> None:
+        stats = physics_stats(self._fake(info.step), self.a)
+        self.physics.write({"step": info.step, "epoch": info.epoch, **stats})
+        if self.tb is not None:
+            self.tb.add_scalar("physics/inadmissible_fraction", stats["inadmissible_fraction"], info.step)
+            self.tb.add_scalar("physics/residual_rms", stats["residual_rms"], info.step)
+
+    def checkpoint(self, info: StepInfo) -> None:
+        pools = None
+        if isinstance(self.model, ConstrainedCycleGAN):  # every rank's image history (a collective)
+            pools = gather_objects({"a": self.model.pool_a.state_dict(), "b": self.model.pool_b.state_dict()},
+                                   self.ctx)
+        if self.ctx.main:
+            save_checkpoint(self.model, self.run / "checkpoints" / "last.pt", step=info.step, epoch=info.epoch,
+                            camera_name=self.camera.name, pools=pools, seed=self.seed)
+
+
+def train(data: UnpairedCrops | PairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camera: Camera,
+          seed: int = 0, *, anchor: PairedCrops | None = None, init: str | Path | None = None,
+          max_steps: int | None = None, max_minutes: float | None = None, device: str | None = None,
+          checkpoint_every: int = 1000, sample_every: int = 500, log_every: int = 10,
+          progress: bool = True) -> TrainResult:
+    """Train (or resume) the translator in ``run_dir``.
+
+    The objective follows the data: unpaired crops train the constrained CycleGAN, paired crops the
+    paired objective (:mod:`polaraug.translate.paired`).
+
+    Args:
+        data: unpaired RGB and polarimetric crops, or paired ones.
+        anchor: rendered pairs for the paired anchor loss of unpaired training (weight ``lambda_anchor``).
+        init: a translator checkpoint whose generator starts this run (a new run only).
+        run_dir: the run folder (see the module docstring); an existing checkpoint there is resumed.
+        cfg: architecture, mode and optimizer settings.
+        camera: the polarimetric camera (its matrix A constrains the outputs).
+        seed: initialisation and sampling seed (a resume must use the run's own).
+        max_steps: stop after this many steps (default: the config's epochs).
+        max_minutes: also stop after this many minutes of training in this process (a CPU budget).
+        device: torch device name (default: CUDA when present).
+        checkpoint_every, sample_every, log_every: event periods in steps.
+        progress: show a progress bar.
+
+    Returns:
+        The steps done and the paths of the checkpoint and the log.
+    """
+    run = Path(run_dir)
+    ctx = setup_distributed(pick_device(device))
+    data.rank = ctx.rank
+    objective = "paired" if isinstance(data, PairedCrops) else "cyclegan"
+    if anchor is not None and (objective != "cyclegan" or cfg.lambda_anchor <= 0):
+        raise InputError("a paired anchor needs unpaired training and lambda_anchor > 0")
+    model, start = _start_or_resume(run, cfg, camera, objective=objective, seed=seed, ctx=ctx,
+                                    init=Path(init) if init else None)
+    model.to(ctx.device)
+    model.amp = ctx.device.type == "cuda"
+    if ctx.device.type == "cuda":
         model.to(memory_format=torch.channels_last)
     spe = data.steps_per_epoch
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
-    main = rank == 0  # only rank 0 logs, samples and saves
-    log = ResumableCsv(run / "log.csv", start) if main else None
-    physics = ResumableCsv(run / "physics.csv", start) if main else None
-    tb = _tensorboard(run / "tensorboard", start) if main else None
-    a = camera.matrix()
-    bar = tqdm(total=total, initial=start, disable=not (progress and main), unit="it", desc="train")
-    t0, step = time.perf_counter(), start
-    for step in range(start, total):
-        for opt in (model.opt_g, model.opt_d):
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(step, spe, cfg)
-        fmt = torch.channels_last if dev.type == "cuda" else torch.contiguous_format
-        real_a, real_b = (t.to(dev, memory_format=fmt) for t in data.batch_at(step))
-        losses = model.training_step(real_a, real_b)
-        finite = all(np.isfinite(v) for v in losses.values())
-        if world > 1:  # all ranks stop together instead of one hanging in the next all-reduce
-            import torch.distributed as dist
+    hooks = _Hooks(model, data, run, cfg=cfg, camera=camera, seed=seed, ctx=ctx, start=start, anchor=anchor)
+    schedule = Schedule(total=total, max_seconds=None if max_minutes is None else 60 * max_minutes,
+                        steps_per_epoch=spe, log_every=log_every, sample_every=sample_every,
+                        checkpoint_every=checkpoint_every)
+    loop = TrainLoop(hooks.step, schedule, start=start, ctx=ctx, run_dir=run,
+                     checkpoint=run / "checkpoints" / "last.pt", tensorboard=hooks.tb, sync_model=model,
+                     progress=progress, log_fields=lambda info: {"epoch": info.epoch, "lr": hooks.lr(info.step - 1)})
+    loop.add_callback("on_step_start", hooks.set_lr)
+    loop.add_callback("on_sample", hooks.sample)
+    loop.add_callback("on_epoch_end", hooks.epoch_end)
+    loop.add_callback("on_checkpoint", hooks.checkpoint)
+    return loop.run()
 
-            flag = torch.tensor([0.0 if finite else 1.0], device=dev)
-            dist.all_reduce(flag)
-            finite = float(flag) == 0.0
-        if not finite:
-            raise FloatingPointError(f"step {step}: non-finite loss {losses}; last good checkpoint: {ckpt}")
-        done = step + 1
-        bar.update(1)
-        pools = _gather_pools(model, world) if (done % checkpoint_every == 0 or done == total) else None
-        if not main:
-            continue
-        if done % log_every == 0 or done == total:
-            rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
-            log.write({"step": done, "epoch": step // spe, "lr": cfg.lr * lr_factor(step, spe, cfg),
-                       **{k: round(v, 6) for k, v in losses.items()}, "it_per_s": round(rate, 3)})
-            if tb is not None:
-                for k, v in losses.items():
-                    tb.add_scalar(f"loss/{k}", v, done)
-                tb.add_scalar("lr", cfg.lr * lr_factor(step, spe, cfg), done)
-        if done % sample_every == 0 or done == total or (done % spe == 0):
-            fake = model.translate(real_a)
-            if done % sample_every == 0 or done == total:
-                grid = _sample_grid(real_a, fake, a)
-                write_image(run / "samples" / f"step_{done:07d}.png", grid)
-                if tb is not None:
-                    tb.add_image("samples", grid, done, dataformats="HWC")
-            if done % spe == 0 or done == total:
-                stats = _physics(fake, a)
-                physics.write({"step": done, "epoch": step // spe, **stats})
-                if tb is not None:
-                    tb.add_scalar("physics/inadmissible_fraction", stats["inadmissible_fraction"], done)
-                    tb.add_scalar("physics/residual_rms", stats["residual_rms"], done)
-        if done % checkpoint_every == 0 or done == total:
-            save_checkpoint(model, ckpt, step=done, epoch=step // spe, camera_name=camera.name,
-                            pools=pools, seed=seed)
-    bar.close()
-    if tb is not None:
-        tb.close()
-    if main and start >= total and not ckpt.exists():
-        save_checkpoint(model, ckpt, step=start, epoch=start // spe, camera_name=camera.name, seed=seed)
-    if world > 1:
-        import torch.distributed as dist
 
-        _check_in_sync(model)
-        dist.barrier()  # the checkpoint is complete before any rank returns
-        # Leave the process group: gloo's threads abort the interpreter at exit otherwise
-        # ("terminate called without an active exception").
-        dist.destroy_process_group()
-    return TrainResult(max(start, total), ckpt, run / "log.csv")
+@dataclass(frozen=True, kw_only=True)
+class TrainingInputs:
+    """The folders of a training run: ``rgb`` + ``polar`` (unpaired) or ``paired``, and the optional
+    ``anchor`` pairs, ``init`` checkpoint and explicit ``calibration``."""
+
+    rgb: Path | None = None
+    polar: Path | None = None
+    paired: Path | None = None
+    anchor: Path | None = None
+    init: Path | None = None
+    calibration: str | None = None
+
+    def check(self) -> None:
+        """Raise InputError unless exactly one of unpaired (--rgb and --polar) and --paired is given."""
+        unpaired = self.rgb is not None or self.polar is not None
+        if unpaired == (self.paired is not None):
+            raise InputError("give either --rgb and --polar (unpaired) or --paired DIR (paired training)")
+        if unpaired and (self.rgb is None or self.polar is None):
+            raise InputError("unpaired training needs both --rgb and --polar")
+        if self.anchor is not None and self.paired is not None:
+            raise InputError("--anchor is for unpaired training; --paired already trains on pairs")
+
+
+def resolve_config(*, config: str | Path | None, preset: str, overrides: dict) -> TranslatorConfig:
+    """The run's settings: a YAML file, else a preset, with the non-None ``overrides`` applied."""
+    import dataclasses
+
+    from .config import PRESETS, config_from_dict, load_config
+
+    if config is None and preset not in PRESETS:
+        raise ConfigError(f"--preset must be one of {sorted(PRESETS)}")
+    cfg = load_config(config) if config else config_from_dict({"preset": preset})  # a config names its own
+    return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str | Path | None = None,
+                       preset: str = "reference", overrides: dict | None = None, seed: int = 0,
+                       **train_options) -> TrainResult:
+    """``polaraug train``: read the folders, resolve settings and camera, and :func:`train`.
+
+    Args:
+        inputs: the run's folders.
+        out: the run folder.
+        config, preset, overrides: see :func:`resolve_config`.
+        seed: the run's seed.
+        train_options: passed to :func:`train` (max_steps, device, checkpoint_every, sample_every, ...).
+
+    Returns:
+        As :func:`train`.
+    """
+    from polaraug.cameras import resolve_camera
+
+    inputs.check()
+    cfg = resolve_config(config=config, preset=preset, overrides=overrides or {})
+    if inputs.paired is not None:
+        camera = resolve_camera(inputs.calibration, inputs.paired / "polar", default=None)
+        data = PairedCrops.from_folder(inputs.paired, camera, cfg.crop, cfg.batch, seed)
+    else:
+        camera = resolve_camera(inputs.calibration, inputs.polar, default=None)
+        data = UnpairedCrops.from_folders(inputs.rgb, inputs.polar, camera, cfg.crop, cfg.batch, seed)
+    anchor = None
+    if inputs.anchor is not None:  # rendered pairs in their own camera's units, then y = A s in this run's
+        anchor_cam = resolve_camera(None, inputs.anchor / "polar", default=None)
+        anchor = PairedCrops.from_folder(inputs.anchor, anchor_cam, cfg.crop, cfg.batch, seed, to_camera=camera)
+    return train(data, out, cfg, camera, seed, anchor=anchor, init=inputs.init, **train_options)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from polaraug.augment import albu as P
-from polaraug.encodings import encode, to_dtype
+from polaraug.data.encodings import encode, to_dtype
 from polaraug.physics import aolp, dolp, inadmissible_fraction, intensities_from_stokes, stokes_from_intensities
 from polaraug.physics.quantize import check_quantized, quantize_admissible
 from tests.augment.field import IDEAL, annulus, aolp_error_deg, geometry, radial_field

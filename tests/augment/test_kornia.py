@@ -8,7 +8,7 @@ from polaraug.augment import albu as P
 from polaraug.augment import kornia_aug as PK
 from polaraug.augment.functional import polarize, polarize_torch
 from polaraug.augment.pose import Pose
-from polaraug.encodings import encode
+from polaraug.data.encodings import encode
 from polaraug.physics import aolp, stokes_from_intensities
 from tests.augment.field import IDEAL, annulus, aolp_error_deg, radial_field
 

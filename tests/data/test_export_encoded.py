@@ -4,8 +4,8 @@ import yaml
 from typer.testing import CliRunner
 
 from polaraug.cli import app
+from polaraug.data.encodings import encode
 from polaraug.data.polarset import read_polarset
-from polaraug.encodings import encode
 from polaraug.io.images import read_image
 from polaraug.physics.quantize import check_quantized
 from polaraug.synth.generate import SynthConfig, generate

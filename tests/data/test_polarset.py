@@ -81,3 +81,12 @@ def test_a_lone_four_channel_image_named_like_an_angle_is_four_channel(tmp_path)
     write_image(tmp_path / "scene_0.png", np.zeros((4, 4, 4), np.uint8))
     layout, frames = scan_polarimetric(tmp_path)
     assert layout == "four-channel" and len(frames) == 1
+
+
+def test_forced_polaraug_layout_needs_a_manifest(tmp_path):
+    write_image(tmp_path / "f.png", np.zeros((4, 4, 4), np.uint16))
+    write_image(tmp_path / ".f.abc.tmp.png", np.zeros((4, 4, 4), np.uint16))  # an interrupted write
+    with pytest.raises(DatasetError, match="no manifest.json"):
+        scan_polarimetric(tmp_path, "polaraug")
+    layout, frames = scan_polarimetric(tmp_path)
+    assert layout == "four-channel" and [f.name for f in frames] == ["f.png"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from polaraug.cameras import Camera, load_camera
-from polaraug.inspection import inspect_capture
+from polaraug.inspect import inspect_capture
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import ImageReadError
 

@@ -6,7 +6,7 @@ import pytest
 from polaraug.physics import aolp, dolp, inadmissible_fraction
 from polaraug.synth.optics import cross, unit
 from polaraug.synth.render import render
-from polaraug.synth.scene import MATERIAL_ID, Camera, Part, Scene, SceneObject, random_scene, random_weather
+from polaraug.synth.scene import MATERIAL_ID, Part, PinholeCamera, Scene, SceneObject, random_scene, random_weather
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def _glass_wall_scene() -> Scene:
     """A glass wall to the right of the road under an overcast (unpolarized, weakly varying) sky."""
     rng = np.random.default_rng(0)
     weather = random_weather(rng, "overcast", night=False)
-    sc = Scene(Camera(128, 96, focal=100.0, pitch_rad=0.0), weather, road_half_width=4.0, sidewalk_width=2.0)
+    sc = Scene(PinholeCamera(128, 96, focal=100.0, pitch_rad=0.0), weather, road_half_width=4.0, sidewalk_width=2.0)
     # Black glass: no diffuse light, so the AoLP is the specular one alone.
     sc.parts.append(Part(np.array([6.0, 0.0, 2.0]), np.array([9.0, 8.0, 60.0]), "glass", albedo=(0, 0, 0), obj=0))
     sc.objects.append(SceneObject(0, "car"))

@@ -2,7 +2,7 @@
 
 Images are re-encoded as 8-bit PNGs (ultralytics reads 16-bit PNGs by dropping the low byte anyway):
 ``intensities`` 4 channels, written admissibly; ``stokes``, ``i0-i45-i90`` and ``hsv`` 3 channels (the hsv
-hue periodic, see polaraug.encodings). ultralytics keeps 4-channel images in OpenCV order internally and
+hue periodic, see polaraug.data.encodings). ultralytics keeps 4-channel images in OpenCV order internally and
 reverses 3-channel ones to file order; either way training and evaluation see the same channels.
 """
 
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from polaraug.data.encodings import CHANNELS, check_encoding, encode, to_dtype
 from polaraug.data.frame import Frame
 from polaraug.data.polarset import PolarSet
-from polaraug.encodings import CHANNELS, check_encoding, encode, to_dtype
+from polaraug.errors import InputError
 from polaraug.io.images import write_image
 from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
@@ -33,15 +34,28 @@ def encoded_image(y: np.ndarray, a: np.ndarray, encoding: str) -> np.ndarray:
 
 def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
                    splits: tuple[str, ...] | None = None) -> YoloExportReport:
-    """Write ``ps`` (all or the given splits) to ``out`` as a YOLO dataset in ``encoding``."""
+    """Write ``ps`` (all or the given splits) to ``out`` as a YOLO dataset in ``encoding``.
+
+    Args:
+        ps: the polarimetric set.
+        out: the YOLO dataset folder.
+        encoding: intensities, stokes, i0-i45-i90 or hsv.
+        splits: the splits to export (default: all of the set's).
+
+    Returns:
+        Counts of frames per split, boxes and dropped ignore boxes.
+
+    Raises:
+        InputError: an unknown encoding, or a frame that cannot be read (the message names its file).
+    """
     check_encoding(encoding)
     a = ps.camera.matrix(np.float64)
 
     def write(frame: Frame, stem_path: Path) -> Path:
         try:
             img = encoded_image(ps.load(frame), a, encoding)
-        except ValueError as e:
-            raise ValueError(f"{frame.image}: {e}") from None
+        except InputError as e:
+            raise InputError(f"{frame.image}: {e}") from None
         # not with_suffix: a stem may contain dots ("a.b"), which must stay in the name
         return write_image(stem_path.parent / f"{stem_path.name}.png", img)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from polaraug.errors import InputError
 from polaraug.io.atomic import atomic_path, write_text
 
 from ..classes import CLASS_ID, CLASSES
@@ -59,8 +60,19 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
     """Write a YOLO dataset of ``splits`` (e.g. {"train": frames, "val": frames}) into ``out``.
 
     Every frame needs ``width`` and ``height``. Images are hard-linked (or copied), or written by
-    ``image_writer(frame, path_without_suffix) -> written path`` (e.g. to re-encode them). Returns counts of
-    frames, boxes and dropped ignore boxes.
+    ``image_writer(frame, path_without_suffix) -> written path`` (e.g. to re-encode them).
+
+    Args:
+        splits: {split name: frames}.
+        out: the dataset folder (data.yaml, images/, labels/).
+        channels: image channels, written to data.yaml.
+        image_writer: writes a frame's image instead of linking it; returns the written path.
+
+    Returns:
+        Counts of frames per split, boxes and dropped ignore boxes.
+
+    Raises:
+        InputError: a frame without a known size.
     """
     out = Path(out)
     report = YoloExportReport()
@@ -68,7 +80,7 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
         count = 0
         for frame in frames:
             if frame.width is None or frame.height is None:
-                raise ValueError(f"{frame.image}: frame size unknown; cannot normalise YOLO boxes")
+                raise InputError(f"{frame.image}: frame size unknown; cannot normalise YOLO boxes")
             stem = frame.flat_stem
             if image_writer is None:
                 _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")

@@ -23,7 +23,16 @@ def _init(setup: Callable[..., None], args: tuple) -> None:
 
 
 def process_pool(workers: int, setup: Callable[..., None], args: tuple = ()) -> Any:
-    """A multiprocessing pool whose workers are single-threaded and have run ``setup(*args)``; fork
-    where available (no re-import cost), else spawn."""
+    """A multiprocessing pool of single-threaded workers; fork where available (no re-import cost), else
+    spawn.
+
+    Args:
+        workers: number of worker processes.
+        setup: run as ``setup(*args)`` once in each worker (e.g. to receive shared read-only state).
+        args: arguments of ``setup`` (picklable under spawn).
+
+    Returns:
+        The ``multiprocessing.Pool``; use it as a context manager.
+    """
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     return ctx.Pool(workers, initializer=_init, initargs=(setup, args))

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from polaraug.errors import ConfigError
 from polaraug.physics import analyze, stokes_from_intensities
 
 ENCODINGS = ("intensities", "stokes", "i0-i45-i90", "hsv")
@@ -22,19 +23,46 @@ CHANNELS = {"intensities": 4, "stokes": 3, "i0-i45-i90": 3, "hsv": 3}
 
 
 def check_encoding(name: str) -> str:
+    """Check an encoding name.
+
+    Args:
+        name: the name to check.
+
+    Returns:
+        ``name``, one of ``ENCODINGS``.
+
+    Raises:
+        ConfigError: an unknown encoding.
+    """
     if name not in ENCODINGS:
-        raise ValueError(f"unknown encoding {name!r}; choose one of {ENCODINGS}")
+        raise ConfigError(f"unknown encoding {name!r}; choose one of {ENCODINGS}")
     return name
 
 
 def hue_period(dtype: np.dtype) -> float:
-    """P of the hsv encoding: 1.0 for floats, 2**bits for unsigned integers."""
+    """P of the hsv encoding's periodic hue.
+
+    Args:
+        dtype: the stored image's dtype.
+
+    Returns:
+        1.0 for floats, 2**bits for unsigned integers (256 for uint8).
+    """
     dtype = np.dtype(dtype)
     return 1.0 if dtype.kind == "f" else float(np.iinfo(dtype).max + 1)
 
 
 def encode(y: np.ndarray, a: np.ndarray, name: str) -> np.ndarray:
-    """Intensities (H, W, 4) float in [0, 1] of camera ``a`` -> float32 (H, W, C) encoding in [0, 1]."""
+    """Encode intensities for a detector.
+
+    Args:
+        y: (H, W, 4) float intensities in [0, 1], channels (I0, I45, I90, I135).
+        a: (4, 3) calibration matrix of the camera.
+        name: one of ``ENCODINGS``.
+
+    Returns:
+        (H, W, C) float32 encoding in [0, 1], C = ``CHANNELS[name]``.
+    """
     check_encoding(name)
     y = np.asarray(y, dtype=np.float32)
     if name == "intensities":
@@ -50,8 +78,19 @@ def encode(y: np.ndarray, a: np.ndarray, name: str) -> np.ndarray:
 
 
 def to_dtype(x: np.ndarray, dtype: np.dtype, name: str = "intensities") -> np.ndarray:
-    """Float [0, 1] encoding -> ``dtype``: rounded and clipped for integers, except the hsv hue, which is
-    stored periodically as round(AoLP / π · P) mod P (P = 2**bits)."""
+    """Store a float encoding in ``dtype``.
+
+    Integers are rounded and clipped, except the hsv hue, which is stored periodically as
+    round(AoLP / π · P) mod P (P = 2**bits).
+
+    Args:
+        x: (H, W, C) float encoding in [0, 1].
+        dtype: target dtype (float or unsigned integer).
+        name: the encoding of ``x``.
+
+    Returns:
+        (H, W, C) array of ``dtype``.
+    """
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
         return x.astype(dtype)

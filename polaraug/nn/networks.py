@@ -28,10 +28,11 @@ class ResnetBlock(nn.Module):
 class ResnetGenerator(nn.Module):
     """c7s1-ngf, d2ngf, d4ngf, n_blocks x R4ngf, u2ngf, ungf, c7s1-out (CycleGAN's ResNet generator).
 
-    Instance norm without affine parameters and no conv bias before it, as in the reference.
+    Instance norm without affine parameters and no conv bias before it, as in the reference. ``tanh=False``
+    leaves the last convolution's outputs unbounded.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, n_blocks: int = 9):
+    def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, n_blocks: int = 9, tanh: bool = True):
         super().__init__()
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=False),
                                    nn.InstanceNorm2d(ngf), nn.ReLU(True)]
@@ -45,7 +46,9 @@ class ResnetGenerator(nn.Module):
             layers += [nn.ConvTranspose2d(ch, ch // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
                        nn.InstanceNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_channels, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_channels, 7)]
+        if tanh:  # outputs in [-1, 1]; heads that map raw outputs to physics (the Stokes head) go without
+            layers.append(nn.Tanh())
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

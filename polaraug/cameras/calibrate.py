@@ -1,0 +1,116 @@
+"""Estimating a camera file from captures (``polaraug calibrate polarizer|gains``): which pixels count,
+and the new :class:`Camera` built from a fit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from polaraug.errors import ConfigError, InputError
+
+from .estimate import GainFit, PolarizerFit, fit_from_polarizer, gains_from_redundancy
+from .files import Camera
+
+MIN_VALID_PIXELS = 16
+
+
+def valid_pixels(files: Sequence[str | os.PathLike], camera: Camera) -> tuple[list[np.ndarray], np.ndarray]:
+    """Read captures as super-pixels and find the pixels usable in every one of them.
+
+    Args:
+        files: captures of one scene setup, all the same size (raw mosaics or 4-channel images).
+        camera: their camera (DoFP pattern, bit depth).
+
+    Returns:
+        (intensities, valid): per file (H, W, 4) float32 intensities in [0, 1] (super-pixel demosaicing:
+        H, W are half the mosaic's), and the (H, W) bool mask of pixels neither saturated nor black
+        (0 in a channel) in any capture.
+
+    Raises:
+        InputError: captures of different sizes, or fewer than 16 valid pixels.
+    """
+    from polaraug.io.capture import read_capture
+
+    caps = [read_capture(f, camera, "superpixel") for f in files]
+    shapes = {c.intensities.shape for c in caps}
+    if len(shapes) != 1:
+        raise InputError(f"captures differ in size: {sorted(shapes)}")
+    valid = np.ones(caps[0].saturated.shape, bool)
+    for c in caps:
+        valid &= ~c.saturated & (c.intensities.min(axis=-1) > 0)
+    if valid.sum() < MIN_VALID_PIXELS:
+        raise InputError(f"fewer than {MIN_VALID_PIXELS} pixels are neither saturated nor black in every capture")
+    return [c.intensities for c in caps], valid
+
+
+def parse_angles(angles: str, count: int) -> list[float]:
+    """Polarizer angles from a comma-separated option value.
+
+    Args:
+        angles: e.g. ``"0,20,40"`` (degrees).
+        count: number of captures, one angle each.
+
+    Returns:
+        The angles in degrees.
+
+    Raises:
+        ConfigError: not as many angles as captures (ValueError: not numbers).
+    """
+    alphas = [float(a) for a in angles.split(",") if a.strip()]
+    if len(alphas) != count:
+        raise ConfigError(f"{count} captures but {len(alphas)} angles in --angles")
+    return alphas
+
+
+def calibrate_polarizer(files: Sequence[str | os.PathLike], angles_deg: Sequence[float], base: Camera,
+                        name: str) -> tuple[Camera, PolarizerFit]:
+    """Fit angles, gains and extinction ratios from captures of a uniformly lit linear polarizer.
+
+    Args:
+        files: the captures, one per polarizer angle.
+        angles_deg: polarizer angle of each capture in degrees (CCW from image +x).
+        base: starting camera; gives the DoFP pattern and bit depth.
+        name: the new camera's name.
+
+    Returns:
+        (new camera, the fit).
+    """
+    images, valid = valid_pixels(files, base)
+    means = np.stack([img[valid].mean(axis=0) for img in images])
+    fit = fit_from_polarizer(means, list(angles_deg))
+    cam = Camera(
+        name=name, angles_deg=tuple(fit.angles_deg), gains=tuple(fit.gains),
+        extinction_ratios=tuple(fit.extinction_ratios), dofp_pattern=base.dofp_pattern,
+        bit_depth=base.bit_depth, description=f"estimated from {len(files)} polarizer captures",
+        source=f"polaraug calibrate polarizer, rms fit residual {fit.rms_residual:.3g}",
+    )
+    return cam, fit
+
+
+def calibrate_gains(files: Sequence[str | os.PathLike], base: Camera, name: str) -> tuple[Camera, GainFit]:
+    """Per-channel gains from the redundancy I0 + I90 = I45 + I135 of ordinary captures.
+
+    Args:
+        files: captures with polarized regions of varied AoLP.
+        base: starting camera; angles, extinction ratios, pattern and bit depth are kept.
+        name: the new camera's name.
+
+    Returns:
+        (new camera, the fit).
+    """
+    images, valid = valid_pixels(files, base)
+    fit = gains_from_redundancy(np.concatenate([img[valid] for img in images]))
+    cam = Camera(**{
+        **base.__dict__, "name": name, "gains": tuple(float(g) for g in fit.gains), "path": None,
+        "description": f"gains estimated from {len(files)} captures, starting from {base.name}",
+        "source": f"polaraug calibrate gains, conditioning {fit.conditioning:.3g}",
+    })
+    return cam, fit
+
+
+def default_name(out: str | os.PathLike, name: str | None) -> str:
+    """The new camera's name: ``name``, else the output file's stem."""
+    return name or Path(out).stem

@@ -1,0 +1,142 @@
+"""Rendering domains: named presets of everything that sets the distribution of ``polaraug synth`` frames.
+
+A domain is one small dataclass: the polarimetric camera (a calibration file), the sensor (bit depth, DoFP
+mosaic, noise) and the scene distribution (weather mix, sun elevation, wet roads, sky polarization,
+material parameters, car colours). ``polaraug synth --domain NAME`` picks one; explicit options
+(``--camera``, ``--bits``, ``--dofp/--no-dofp``) still override the camera and sensor parts.
+
+``default`` is the distribution the translator is pretrained on (paired renders). ``shifted`` is a
+different polarimetric domain for an honest built-in benchmark: a "real" camera whose frames do not come
+from the pretraining renderer's own distribution (README.md, "Data", "The shifted domain").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from polaraug.errors import InputError
+
+WEATHER_NAMES = ("clear", "overcast", "foggy", "rainy")  # the order of every per-weather tuple below
+
+# A material's parameters: (albedo RGB, refractive index n, specular weight k); see scene.MATERIALS.
+MaterialParams = tuple[tuple[float, float, float], float, float]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a rendering domain changes. Per-weather tuples follow WEATHER_NAMES (clear, overcast, foggy,
+    rainy).
+
+    camera: calibration file or built-in name of the polarimetric camera; bits: polarimetric bit depth;
+    dofp: simulate the camera's DoFP mosaic (noise per raw sample, then bilinear demosaicing);
+    read_noise, shot_noise: sensor noise (variance = shot * x + read², [0, 1] units; RGB and polarimetric);
+    weather_p: probability of each weather when ``--weather mixed``;
+    sun_elevation_deg: (lo, hi) of the uniform sun elevation;
+    wet_road_p: probability of a wet road (a water film) per weather;
+    sky_dolp_scale: factor on the maximum Rayleigh DoLP of the sky (haze depolarizes);
+    materials: overrides of scene.MATERIALS, {name: (albedo RGB, n, k)};
+    paint_palette: car/truck/bus paint colours to pick from (with ``paint_jitter``), or None for uniform
+    random colours in [0.05, 0.8] per channel;
+    paint_weights: probability of each palette colour (None: equal).
+    """
+
+    name: str
+    description: str = ""
+    camera: str = "ideal"
+    bits: int = 16
+    dofp: bool = False
+    read_noise: float = 0.002
+    shot_noise: float = 0.0005
+    weather_p: tuple[float, float, float, float] = (0.4, 0.25, 0.15, 0.2)
+    sun_elevation_deg: tuple[float, float] = (15.0, 60.0)
+    wet_road_p: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    sky_dolp_scale: float = 1.0
+    materials: dict[str, MaterialParams] = field(default_factory=dict)
+    paint_palette: tuple[tuple[float, float, float], ...] | None = None
+    paint_weights: tuple[float, ...] | None = None
+    paint_jitter: float = 0.03
+
+    def __post_init__(self) -> None:
+        for name in ("weather_p", "wet_road_p"):
+            v = getattr(self, name)
+            if len(v) != len(WEATHER_NAMES) or any(not 0 <= p <= 1 for p in v):
+                raise InputError(f"domain {self.name!r}: {name} needs {len(WEATHER_NAMES)} probabilities, got {v}")
+        if abs(sum(self.weather_p) - 1) > 1e-9:
+            raise InputError(f"domain {self.name!r}: weather_p must sum to 1, got {self.weather_p}")
+        lo, hi = self.sun_elevation_deg
+        if not 0 < lo <= hi < 90:
+            raise InputError(f"domain {self.name!r}: sun_elevation_deg must satisfy 0 < lo <= hi < 90")
+        if self.paint_palette is not None and self.paint_weights is not None and (
+                len(self.paint_weights) != len(self.paint_palette) or abs(sum(self.paint_weights) - 1) > 1e-9):
+            raise InputError(f"domain {self.name!r}: paint_weights must have one weight per palette colour "
+                             "and sum to 1")
+
+    def to_dict(self) -> dict:
+        """Plain dict (for manifests and the settings digest).
+
+        Returns:
+            Every field, tuples as lists.
+        """
+        return _json_ready(dataclasses.asdict(self))
+
+
+def _json_ready(x):
+    """Tuples -> lists, recursively (dicts and lists kept), so a dict reads back as written."""
+    if isinstance(x, dict):
+        return {k: _json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_ready(v) for v in x]
+    return x
+
+
+DEFAULT = Domain(
+    name="default",
+    description="The pretraining renderer: ideal camera, 16-bit, no mosaic; mostly clear weather.",
+)
+
+SHIFTED = Domain(
+    name="shifted",
+    description="A non-ideal 12-bit DoFP camera (calibration/shifted_dofp.yaml) under more overcast and wet "
+                "weather, a low sun, hazier sky, matte car paint from a real-world colour palette, lighter "
+                "asphalt, yellow lane paint and greener glass.",
+    camera="shifted_dofp",
+    bits=12,
+    dofp=True,
+    read_noise=0.003,  # a smaller full well and a noisier read-out than the default sensor
+    shot_noise=0.001,
+    weather_p=(0.15, 0.40, 0.15, 0.30),
+    sun_elevation_deg=(5.0, 35.0),
+    wet_road_p=(0.0, 0.5, 0.5, 1.0),
+    sky_dolp_scale=0.75,
+    materials={
+        "asphalt": ((0.16, 0.16, 0.165), 1.60, 0.08),  # older, lighter and rougher
+        "lane_paint": ((0.78, 0.68, 0.30), 1.50, 0.10),  # yellow markings
+        "glass": ((0.045, 0.06, 0.05), 1.50, 1.00),  # green-tinted float glass
+        "car_paint": ((0.5, 0.5, 0.5), 1.55, 0.45),  # less glossy clear-coat
+    },
+    paint_palette=((0.80, 0.80, 0.80), (0.04, 0.04, 0.045), (0.55, 0.56, 0.58), (0.30, 0.30, 0.32),
+                   (0.55, 0.06, 0.05), (0.08, 0.15, 0.45)),  # white, black, silver, grey, red, blue
+    paint_weights=(0.25, 0.20, 0.20, 0.15, 0.10, 0.10),
+)
+
+DOMAINS: dict[str, Domain] = {d.name: d for d in (DEFAULT, SHIFTED)}
+
+
+def get_domain(name: str | Domain) -> Domain:
+    """A domain by name (or the domain itself).
+
+    Args:
+        name: "default", "shifted", or a :class:`Domain`.
+
+    Returns:
+        The :class:`Domain`.
+
+    Raises:
+        InputError: unknown name.
+    """
+    if isinstance(name, Domain):
+        return name
+    if name not in DOMAINS:
+        raise InputError(f"unknown domain {name!r}; choose one of {', '.join(DOMAINS)}")
+    return DOMAINS[name]

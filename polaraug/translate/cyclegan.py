@@ -1,0 +1,118 @@
+"""The constrained CycleGAN objective (Blin, Ruffino et al.): the translator plus the reverse generator,
+two PatchGAN discriminators, LSGAN + cycle losses, and the polarimetric constraint of the chosen mode.
+
+Constraint modes:
+
+- ``none``: plain CycleGAN;
+- ``relax``: + λ L_calib + μ L_optical on generated polarimetric images (PolarCycle's method, with the
+  Moore–Penrose A† and the correct cone);
+- ``project``: the translator ends in y <- A Π_C(A† y) (:class:`~polaraug.translate.model.Translator`);
+- ``proximal``: relax + ν Ω_C (squared distance to the cone).
+
+This module is training state only: inference needs just :class:`Translator`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from polaraug.engine.distributed import average_gradients
+from polaraug.nn import ImagePool, PatchDiscriminator, ResnetGenerator, init_weights, lsgan
+from polaraug.physics import calibration_loss, optical_loss, proximal_distance
+
+from .config import TranslatorConfig
+from .losses import paired_terms
+from .model import POLAR_CHANNELS, RGB_CHANNELS
+from .objective import TranslatorObjective
+
+NETS = ("g_ab", "g_ba", "d_a", "d_b")
+
+
+class ConstrainedCycleGAN(TranslatorObjective):
+    """The four networks, their optimizers and image pools, and one training step.
+
+    Args:
+        cfg: architecture, constraint mode and optimizer settings.
+        a: (4, 3) calibration matrix of the polarimetric camera.
+        seed: seeds the initial weights and the pools' draws.
+    """
+
+    objective = "cyclegan"
+    nets = NETS
+
+    def __init__(self, cfg: TranslatorConfig, a: torch.Tensor, seed: int = 0):
+        super().__init__(cfg, a, seed)
+        self.g_ba = init_weights(ResnetGenerator(POLAR_CHANNELS, RGB_CHANNELS, cfg.ngf, cfg.n_blocks))
+        self.d_a = init_weights(PatchDiscriminator(RGB_CHANNELS, cfg.ndf, cfg.n_layers))
+        self.d_b = init_weights(PatchDiscriminator(POLAR_CHANNELS, cfg.ndf, cfg.n_layers))
+        betas = (cfg.beta1, 0.999)
+        self.opt_g = torch.optim.Adam([*self.g_ab.parameters(), *self.g_ba.parameters()], lr=cfg.lr, betas=betas)
+        self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], lr=cfg.lr, betas=betas)
+        self.pool_a, self.pool_b = ImagePool(cfg.pool_size, seed + 1), ImagePool(cfg.pool_size, seed + 2)
+
+
+
+    def polar_penalty(self, fake_b: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Auxiliary constraint terms of the mode on generated polarimetric images (B, 4, H, W) in [-1, 1]."""
+        terms: dict[str, torch.Tensor] = {}
+        with torch.autocast(device_type=fake_b.device.type, enabled=False):  # float32: cancellation near the cone
+            y = (fake_b.float() + 1) / 2
+            if self.cfg.mode in ("relax", "proximal"):
+                terms["calib"] = self.cfg.lambda_calib * calibration_loss(y, self.a)
+                terms["optical"] = self.cfg.mu_optical * optical_loss(y, self.a)
+            if self.cfg.mode == "proximal":
+                terms["proximal"] = self.cfg.nu_proximal * proximal_distance(y, self.a)
+        return terms
+
+    def set_discriminators_trainable(self, flag: bool) -> None:
+        for p in [*self.d_a.parameters(), *self.d_b.parameters()]:
+            p.requires_grad_(flag)
+
+
+    def training_step(self, real_a: torch.Tensor, real_b: torch.Tensor,
+                      anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
+        """One generator update then one discriminator update.
+
+        Args:
+            real_a: RGB batch (B, 3, H, W) in [-1, 1].
+            real_b: polarimetric batch (B, 4, H, W) in [-1, 1] (unpaired with ``real_a``).
+            anchor: rendered pairs (RGB (B, 3, H, W), true intensities (B, 4, H, W)) whose paired loss,
+                weighted by λ_anchor, keeps the physics learned in pretraining during adaptation.
+
+        Returns:
+            The loss terms as floats (``g_ab``, ``g_ba``, ``cycle_a``, ``cycle_b``, the mode's penalties,
+            ``anchor``, ``g``, ``d_a``, ``d_b``).
+        """
+        dev = real_a.device.type
+        self.set_discriminators_trainable(False)
+        with self._amp(dev):
+            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+            terms = {
+                "g_ab": lsgan(self.d_b(fake_b).float(), True),
+                "g_ba": lsgan(self.d_a(fake_a).float(), True),
+                "cycle_a": self.cfg.lambda_cycle * (rec_a.float() - real_a).abs().mean(),
+                "cycle_b": self.cfg.lambda_cycle * (rec_b.float() - real_b).abs().mean(),
+                **self.polar_penalty(fake_b),
+            }
+            if anchor is not None and self.cfg.lambda_anchor > 0:
+                pairs = paired_terms(self.g_ab(anchor[0]), anchor[1], self.a, self.cfg)
+                terms["anchor"] = self.cfg.lambda_anchor * sum(pairs.values())
+            loss_g = sum(terms.values())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        average_gradients(self.opt_g)
+        self.opt_g.step()
+
+        self.set_discriminators_trainable(True)
+        pool_b, pool_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+        with self._amp(dev):
+            loss_d_b = 0.5 * (lsgan(self.d_b(real_b).float(), True) + lsgan(self.d_b(pool_b.detach()).float(), False))
+            loss_d_a = 0.5 * (lsgan(self.d_a(real_a).float(), True) + lsgan(self.d_a(pool_a.detach()).float(), False))
+        self.opt_d.zero_grad(set_to_none=True)
+        (loss_d_a + loss_d_b).backward()
+        average_gradients(self.opt_d)
+        self.opt_d.step()
+        out = {k: float(v.detach()) for k, v in terms.items()}
+        out.update(g=float(loss_g.detach()), d_a=float(loss_d_a.detach()), d_b=float(loss_d_b.detach()))
+        return out

@@ -1,0 +1,63 @@
+"""Supervised terms of the paired objective (and of the paired anchor during unpaired adaptation).
+
+All compare predicted and true intensities, (B, 4, H, W) in [-1, 1] model units, in physical units
+y = (x + 1) / 2, through the camera's Stokes vectors s = A† y.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from polaraug.physics import stokes_from_intensities
+
+from .config import TranslatorConfig
+
+EPS = 1e-8  # norm floor 1e-4: a negligible bias on polarized pixels, bounded gradients at (s1, s2) = 0
+
+
+def aolp_cosine_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
+    """DoLP-weighted circular AoLP error, Σ w (1 − cos 2Δφ) / Σ w with w the true DoLP.
+
+    cos 2Δφ is the cosine between the (s1, s2) vectors, so the term is smooth everywhere and AoLP of
+    unpolarized truth (w = 0) does not count.
+
+    Args:
+        s_pred, s_true: Stokes (B, 3, H, W).
+
+    Returns:
+        Scalar in [0, 2]; 0 when every polarized pixel has the true AoLP.
+    """
+    p, t = s_pred[:, 1:], s_true[:, 1:]
+    norm_p = torch.sqrt((p**2).sum(1) + EPS)
+    norm_t = torch.sqrt((t**2).sum(1) + EPS)
+    cos = (p * t).sum(1) / (norm_p * norm_t)
+    with torch.no_grad():  # the true DoLP, exact (no norm floor): unpolarized truth weighs 0
+        w = (torch.sqrt((t**2).sum(1)) / s_true[:, 0].clamp(min=EPS)).clamp(0, 1)
+    return (w * (1 - cos)).sum() / w.sum().clamp(min=EPS)
+
+
+def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
+                 cfg: TranslatorConfig) -> dict[str, torch.Tensor]:
+    """The weighted supervised terms of ``cfg``.
+
+    Args:
+        fake: predicted intensities (B, 4, H, W) in [-1, 1].
+        real: true intensities (B, 4, H, W) in [-1, 1].
+        a: (4, 3) calibration matrix.
+        cfg: the weights λ_l1 (intensities), λ_stokes ((s1, s2) L1), λ_aolp (circular AoLP term).
+
+    Returns:
+        ``l1``, ``stokes`` and ``aolp`` (terms with weight 0 are left out), float32 scalars.
+    """
+    with torch.autocast(device_type=fake.device.type, enabled=False):
+        yp, yt = (fake.float() + 1) / 2, (real.float() + 1) / 2
+        terms: dict[str, torch.Tensor] = {}
+        if cfg.lambda_l1:
+            terms["l1"] = cfg.lambda_l1 * (yp - yt).abs().mean()
+        if cfg.lambda_stokes or cfg.lambda_aolp:
+            sp, st = stokes_from_intensities(yp, a), stokes_from_intensities(yt, a)
+            if cfg.lambda_stokes:
+                terms["stokes"] = cfg.lambda_stokes * (sp[:, 1:] - st[:, 1:]).abs().mean()
+            if cfg.lambda_aolp:
+                terms["aolp"] = cfg.lambda_aolp * aolp_cosine_loss(sp, st)
+    return terms

@@ -1,0 +1,50 @@
+"""What every training objective of the translator shares: the translator it trains, the camera, the bf16
+switch and the checkpoint interface (``objective``, ``nets``, ``optimizers``)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import TranslatorConfig
+from .model import Translator
+
+
+class TranslatorObjective(nn.Module):
+    """Base of the training states: subclasses add their networks, ``opt_g``/``opt_d`` and ``training_step``.
+
+    Args:
+        cfg: architecture, head, constraint mode and loss weights.
+        a: (4, 3) calibration matrix of the polarimetric camera.
+        seed: seeds the initial weights (set before any network is built).
+    """
+
+    objective = ""
+    nets: tuple[str, ...] = ()
+
+    def __init__(self, cfg: TranslatorConfig, a: torch.Tensor, seed: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        torch.manual_seed(seed)
+        self.register_buffer("a", torch.as_tensor(a, dtype=torch.float32))
+        self.translator = Translator(cfg, self.a)
+        self.amp = False  # bf16 forward passes on CUDA when set (polaraug train sets it on GPUs)
+
+    @property
+    def g_ab(self) -> nn.Module:
+        """The RGB -> polarimetric generator (the translator's network)."""
+        return self.translator.g
+
+    @property
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimizers by checkpoint key."""
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
+
+    def _amp(self, device_type: str):
+        """bf16 autocast for forward passes on CUDA (``self.amp``); backward runs outside it."""
+        return torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=self.amp and device_type == "cuda")
+
+    @torch.no_grad()
+    def translate(self, rgb: torch.Tensor) -> torch.Tensor:
+        """RGB (B, 3, H, W) in [-1, 1] -> polarimetric intensities (B, 4, H, W) in [-1, 1]."""
+        return self.translator.translate(rgb)

@@ -1,0 +1,118 @@
+"""``polaraug validate`` as one library call: open and check a set, optionally repair it and check the
+result, write the JSON report and plots, apply the thresholds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from polaraug.cameras import Camera
+from polaraug.cameras.resolve import resolve_camera
+from polaraug.errors import InputError
+from polaraug.io.atomic import write_text
+from polaraug.physics import DEFAULT_TOLERANCE
+
+from .gates import check_thresholds, verdict
+from .plots import write_plots
+from .repair import fix_set, repair_method, repairer
+from .runner import OpenedSet, open_set, validate_frames
+from .stats import SetReport
+
+
+@dataclass
+class ValidationRun:
+    """What a validation run found: the (final) report, threshold failures and the verdict."""
+
+    report: SetReport
+    failures: list[str] = field(default_factory=list)
+    verdict: str = "done"  # FAIL, PASS or done (no limits)
+    changed: dict[str, int] | None = None  # repaired frames: {name: changed pixels}
+
+
+@dataclass
+class RepairRequest:
+    """A ``--fix`` / ``--repair`` request."""
+
+    method: str  # project or reconstruct
+    checkpoint: str | Path | None = None
+    out: str | Path | None = None  # repaired copy; None: in place
+
+
+def run_validation(folder: str | Path, *, calibration: str | Path | Camera | None = None, layout: str = "auto",
+                   tolerance: float = DEFAULT_TOLERANCE, workers: int | None = None,
+                   limits: Mapping[str, float | None] | None = None, fix: bool = False, repair: str | None = None,
+                   checkpoint: str | Path | None = None, out: str | Path | None = None,
+                   json_out: str | Path | None = None, plots: str | Path | None = None, progress: bool = True,
+                   log: Callable[[str], None] | None = None) -> ValidationRun:
+    """Check a polarimetric set (what ``polaraug validate`` does, without printing the report).
+
+    Args:
+        folder: the set (any layout ``scan_polarimetric`` knows).
+        calibration: camera file or built-in name (or a Camera); None: see
+            :func:`polaraug.validate.runner.open_set`.
+        layout: layout, or ``auto``.
+        tolerance: admissibility tolerance in [0, 1] units.
+        workers: worker processes (default: one per core).
+        limits: threshold option name (see ``THRESHOLDS``) -> limit or None.
+        fix: ``--fix``, the same as ``repair="project"``.
+        repair: ``project`` or ``reconstruct`` (needs ``checkpoint``); None: no repair.
+        checkpoint: reconstruction checkpoint for ``repair="reconstruct"``.
+        out: with a repair, write a repaired copy here instead of in place.
+        json_out: write the full report (per frame) as JSON here.
+        plots: folder for histograms and the worst frames' maps.
+        progress: show a progress bar for the first pass.
+        log: receives a line about the repair as soon as it is done.
+
+    Returns:
+        The run: the report of the repaired set when repaired, else of ``folder``.
+
+    Raises:
+        InputError: bad options, sets, checkpoints or files (ConfigError for option values).
+    """
+    limits = dict(limits or {})
+    camera = resolve_camera(calibration) if calibration else None  # explicit camera, else per set
+    opened = open_set(folder, camera, layout)  # scanned once, used by every step
+    report = validate_frames(folder, *opened, tol=tolerance, workers=workers, progress=progress)
+    method = repair_method(fix, repair)
+    changed = None
+    if method is not None:
+        changed = repair_set(folder, opened, report, RepairRequest(method, checkpoint, out), tol=tolerance)
+        if log is not None:
+            log(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed, {method})"
+                + (f" into {out}" if out else " in place"))
+        target = out or folder
+        opened = open_set(target, camera, layout)
+        report = validate_frames(target, *opened, tol=tolerance, workers=workers)
+    if json_out:
+        write_text(json_out, json.dumps(report.to_dict(), indent=1) + "\n")
+    if plots:
+        write_plots(report, opened.frames, opened.camera, plots)
+    failures = check_thresholds(report, limits)
+    return ValidationRun(report, failures, verdict(failures, limits), changed)
+
+
+def repair_set(folder: str | Path, opened: OpenedSet, report: SetReport, request: RepairRequest, *,
+               tol: float = DEFAULT_TOLERANCE) -> dict[str, int]:
+    """Repair a checked set as requested.
+
+    Args:
+        folder: the set's folder.
+        opened: the set as opened by :func:`open_set`.
+        report: its report (selects the frames).
+        request: method, checkpoint and output folder.
+        tol: admissibility tolerance in [0, 1] units.
+
+    Returns:
+        {frame name: changed pixels} of the frames rewritten.
+
+    Raises:
+        InputError: a raw DoFP set, or a checkpoint that does not fit (ConfigError: bad method, no checkpoint).
+    """
+    if opened.layout == "dofp":
+        raise InputError(f"{folder}: raw DoFP mosaics cannot be repaired (re-demosaicing mixes repaired "
+                         "neighbours); demosaic the set first")
+    how = repairer(request.method, opened.camera, checkpoint=request.checkpoint, tol=tol)
+    return fix_set(folder, report, opened.frames, opened.camera, out=request.out, fixer=how.fixer,
+                   select=how.select)
