@@ -40,8 +40,8 @@ def main() -> int:
     rows = []
     for mode in MODES:
         cfg = dataclasses.replace(PRESETS["cpu-small"], mode=mode)
-        data = UnpairedCrops.from_folders(data_dir / "rgb", data_dir / "polar", camera, cfg.crop, cfg.batch,
-                                          args.seed)
+        data = UnpairedCrops.from_folders(data_dir / "rgb", data_dir / "polar", camera, crop=cfg.crop,
+                                          batch=cfg.batch, seed=args.seed)
         t0 = time.perf_counter()
         result = train(data, args.out / f"run_{mode}", cfg, camera, seed=args.seed, max_steps=args.steps,
                        checkpoint_every=args.steps, sample_every=args.steps, progress=False)

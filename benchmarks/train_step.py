@@ -1,7 +1,8 @@
-"""Benchmark: seconds per CycleGAN training iteration, polaraug vs a plain PyTorch re-statement of the
-reference implementation's step (junyanz/pytorch-CycleGAN-and-pix2pix: ResNet generators with conv bias
-before instance norm, 70x70 PatchGAN, LSGAN, L1 cycle, pools of 50, identity loss off because the
-domains have 3 and 4 channels), measured in one run, interleaved. Target: never slower (ratio <= 1).
+"""Benchmark: seconds per training iteration of every translator objective, polaraug vs a plain PyTorch
+re-statement of the reference implementation's step (junyanz/pytorch-CycleGAN-and-pix2pix): for the
+CycleGAN, ResNet generators with conv bias before instance norm, 70x70 PatchGAN, LSGAN, L1 cycle, pools of
+50, identity loss off because the domains have 3 and 4 channels; for the paired objective, pix2pix's
+conditional PatchGAN with L1 x 100. Measured in one run, interleaved. Target: never slower (ratio <= 1).
 
     .venv/bin/python benchmarks/train_step.py [--size 128 --ngf 32 --blocks 6 --repeats 5]
 """
@@ -18,6 +19,7 @@ from torch import nn
 from polaraug.nn import ImagePool, init_weights, lsgan
 from polaraug.physics import camera_matrix
 from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig
+from polaraug.translate.paired import PairedTranslator
 
 
 def ref_resnet_generator(cin: int, cout: int, ngf: int, n_blocks: int) -> nn.Module:
@@ -95,6 +97,45 @@ class ReferenceStep:
         self.opt_d.step()
 
 
+class ReferencePix2PixStep:
+    """optimize_parameters() of the reference Pix2PixModel (conditional PatchGAN, LSGAN, L1 x 100), restated
+    for RGB -> 4 channels."""
+
+    def __init__(self, ngf: int, blocks: int):
+        torch.manual_seed(0)
+        self.g = init_weights(ref_resnet_generator(3, 4, ngf, blocks))
+        self.d = init_weights(ref_patchgan(7))
+        self.opt_g = torch.optim.Adam(self.g.parameters(), 2e-4, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.d.parameters(), 2e-4, betas=(0.5, 0.999))
+
+    def __call__(self, real_a: torch.Tensor, real_b: torch.Tensor) -> None:
+        fake_b = self.g(real_a)
+        self.d.requires_grad_(True)
+        self.opt_d.zero_grad()
+        loss_d = 0.5 * (lsgan(self.d(torch.cat([real_a, fake_b.detach()], 1)), False)
+                        + lsgan(self.d(torch.cat([real_a, real_b], 1)), True))
+        loss_d.backward()
+        self.opt_d.step()
+        self.d.requires_grad_(False)
+        self.opt_g.zero_grad()
+        loss_g = lsgan(self.d(torch.cat([real_a, fake_b], 1)), True) + 100 * (fake_b - real_b).abs().mean()
+        loss_g.backward()
+        self.opt_g.step()
+
+
+def _timed(runs: dict, real_a: torch.Tensor, real_b: torch.Tensor, repeats: int) -> dict[str, float]:
+    """Median seconds per call of each run, interleaved (after one warm-up call each)."""
+    times = {k: [] for k in runs}
+    for fn in runs.values():
+        fn(real_a, real_b)
+    for _ in range(repeats):
+        for k, fn in runs.items():
+            t0 = time.perf_counter()
+            fn(real_a, real_b)
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=128)
@@ -110,22 +151,20 @@ def main() -> int:
         real_a = torch.rand(batch, 3, args.size, args.size, generator=g) * 2 - 1
         real_b = torch.rand(batch, 4, args.size, args.size, generator=g) * 2 - 1
         runs = {"reference": ReferenceStep(args.ngf, args.blocks)}
-        for mode in ("none", "relax", "project"):
-            cfg = TranslatorConfig(mode=mode, ngf=args.ngf, n_blocks=args.blocks)
+        for mode, head in (("none", "intensities"), ("relax", "intensities"), ("project", "intensities"),
+                           ("none", "stokes")):
+            cfg = TranslatorConfig(mode=mode, head=head, ngf=args.ngf, n_blocks=args.blocks)
             model = ConstrainedCycleGAN(cfg, a)
-            runs[f"polaraug {mode}"] = lambda x, y, m=model: m.training_step(x, y)
-        times = {k: [] for k in runs}
-        for fn in runs.values():
-            fn(real_a, real_b)  # warm-up
-        for _ in range(args.repeats):
-            for k, fn in runs.items():
-                t0 = time.perf_counter()
-                fn(real_a, real_b)
-                times[k].append(time.perf_counter() - t0)
-        ref = statistics.median(times["reference"])
-        for k, v in times.items():
-            med = statistics.median(v)
-            print(f"  batch {batch}  {k:<18} {med:7.3f} s/it   ratio vs reference {med / ref:5.2f}")
+            runs[f"cyclegan {mode}/{head}"] = lambda x, y, m=model: m.training_step(x, y)
+        paired = {"reference": ReferencePix2PixStep(args.ngf, args.blocks)}
+        for head in ("intensities", "stokes"):
+            model = PairedTranslator(TranslatorConfig(mode="project", head=head, ngf=args.ngf, n_blocks=args.blocks), a)
+            paired[f"paired {head}"] = lambda x, y, m=model: m.training_step(x, y)
+        for title, group in (("CycleGAN", runs), ("paired (pix2pix)", paired)):
+            med = _timed(group, real_a, real_b, args.repeats)
+            for k, v in med.items():
+                print(f"  batch {batch}  {title:<16} {k:<26} {v:7.3f} s/it   ratio vs reference "
+                      f"{v / med['reference']:5.2f}")
     return 0
 
 

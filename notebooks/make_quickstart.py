@@ -64,12 +64,13 @@ from polaraug.translate.train import train
 cfg = dataclasses.replace(config_from_dict({"preset": "cpu-small"}), mode="project")
 if TINY:
     cfg = dataclasses.replace(cfg, crop=32)
-data = UnpairedCrops.from_folders(OUT / "data" / "rgb", OUT / "data" / "polar", ps.camera, cfg.crop, cfg.batch)
+data = UnpairedCrops.from_folders(OUT / "data" / "rgb", OUT / "data" / "polar", ps.camera, crop=cfg.crop,
+                                  batch=cfg.batch)
 result = train(data, OUT / "run", cfg, ps.camera, max_steps=STEPS, sample_every=max(STEPS, 1))
 result"""),
     ("md", "## 4. Translate RGB frames"),
-    ("code", """from polaraug.translate.infer import translate_image
-from polaraug.translate.dataset import load_for_translation, translate_dataset
+    ("code", """from polaraug.translate.dataset import load_for_translation, translate_dataset
+from polaraug.translate.infer import translate_image
 
 model, camera = load_for_translation(result.checkpoint)
 summary = translate_dataset(OUT / "data" / "rgb", OUT / "translated", model, result.checkpoint, camera, workers=1)

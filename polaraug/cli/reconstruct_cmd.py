@@ -118,7 +118,7 @@ def sweep(
             raise InputError(f"--lambdas must be comma-separated numbers, got {lambdas!r}") from None
         camera = _camera(data, kind, calibration)
         cfg = _config(camera, 1.0, pacgan, density, mask, crop, batch)
-        results = run_sweep(Crops.from_folder(data, camera, cfg), out, cfg, lams, list(range(seeds)), steps,
-                            eval_images, feature_net=feature_net, device=device)
+        results = run_sweep(Crops.from_folder(data, camera, cfg), out, cfg, lambdas=lams, seeds=list(range(seeds)),
+                            steps=steps, eval_images=eval_images, feature_net=feature_net, device=device)
     typer.echo("\n".join(table_lines(results)))
     typer.echo(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'tradeoff.png'}")

@@ -19,7 +19,12 @@ def violation_planes(s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> to
 
 
 def admissibility_violation(s: Array, dim: int | None = None) -> Array:
-    """Violation map ``max(||(s1, s2)|| - s0, 0)``: Stokes (..., 3, ...) -> (..., ...), 0 where admissible."""
+    """Violation map ``max(||(s1, s2)|| - s0, 0)``: Stokes (..., 3, ...) -> (..., ...), 0 where admissible.
+
+    >>> import numpy as np
+    >>> admissibility_violation(np.array([[1.0, 0.6, 0.8], [1.0, 3.0, 4.0]], np.float32)).tolist()
+    [0.0, 4.0]
+    """
     t, back = to_tensor(s)
     d = channel_dim(s, dim)
     check_channels(t, d, 3, "admissibility_violation")
@@ -58,7 +63,12 @@ def project_planes(
 
 
 def project_to_cone(s: Array, dim: int | None = None) -> Array:
-    """Nearest admissible Stokes vector Π_C(s): (..., 3, ...) -> (..., 3, ...)."""
+    """Nearest admissible Stokes vector Π_C(s): (..., 3, ...) -> (..., 3, ...).
+
+    >>> import numpy as np
+    >>> project_to_cone(np.array([[1.0, 0.5, 0.0], [1.0, 3.0, 0.0], [-2.0, 1.0, 0.0]], np.float32)).tolist()
+    [[1.0, 0.5, 0.0], [2.0, 2.0, 0.0], [0.0, 0.0, 0.0]]
+    """
     t, back = to_tensor(s)
     d = channel_dim(s, dim)
     check_channels(t, d, 3, "project_to_cone")
@@ -73,6 +83,12 @@ def repair_intensities(y: Array, a: Array, dim: int | None = None, margin: float
     ``eps32 * cond(A)`` (below 1e-6 for cameras with extinction ratios above ~5); ``margin`` > 0 projects
     onto the slightly narrower cone ``s0 >= ||(s1, s2)|| + margin`` so that a stated tolerance holds after
     rounding. Repaired intensities can exceed 1 (e.g. repaired saturated pixels).
+
+    >>> import numpy as np
+    >>> from polaraug.physics import camera_matrix
+    >>> y = np.array([1.0, 0.0, 0.0, 0.0], np.float32)  # DoLP 2 and a residual: no light does this
+    >>> [round(v, 4) for v in repair_intensities(y, camera_matrix()).tolist()]
+    [0.75, 0.375, 0.0, 0.375]
     """
     t, back = to_tensor(y)
     d = channel_dim(y, dim)

@@ -14,7 +14,15 @@ from ._backend import Array, apply_matrix, channel_dim, check_channels, double, 
 
 
 def stokes_from_intensities(y: Array, a: Array, dim: int | None = None) -> Array:
-    """Stokes ``s = A† y``: intensities (..., 4, ...) and calibration matrix A (4, 3) -> (..., 3, ...)."""
+    """Stokes ``s = A† y``: intensities (..., 4, ...) and calibration matrix A (4, 3) -> (..., 3, ...).
+
+    Example (ideal camera, light fully polarized at 0°):
+
+    >>> import numpy as np
+    >>> from polaraug.physics import camera_matrix
+    >>> stokes_from_intensities(np.array([1.0, 0.5, 0.0, 0.5], np.float32), camera_matrix()).tolist()
+    [1.0, 1.0, 0.0]
+    """
     t, back = to_tensor(y)
     d = channel_dim(y, dim)
     check_channels(t, d, 4, "stokes_from_intensities")
@@ -22,7 +30,15 @@ def stokes_from_intensities(y: Array, a: Array, dim: int | None = None) -> Array
 
 
 def intensities_from_stokes(s: Array, a: Array, dim: int | None = None) -> Array:
-    """Intensities ``y = A s``: Stokes (..., 3, ...) and A (4, 3) -> (..., 4, ...)."""
+    """Intensities ``y = A s``: Stokes (..., 3, ...) and A (4, 3) -> (..., 4, ...).
+
+    Example (ideal camera, unpolarized light of s0 = 1: every polarizer passes half):
+
+    >>> import numpy as np
+    >>> from polaraug.physics import camera_matrix
+    >>> intensities_from_stokes(np.array([1.0, 0.0, 0.0], np.float32), camera_matrix()).tolist()
+    [0.5, 0.5, 0.5, 0.5]
+    """
     t, back = to_tensor(s)
     d = channel_dim(s, dim)
     check_channels(t, d, 3, "intensities_from_stokes")
@@ -38,6 +54,11 @@ def calibration_residual(y: Array, a: Array, dim: int | None = None) -> Array:
     """Residual ``r = y - A A† y`` (..., 4, ...): the part of y that no Stokes vector explains.
 
     For the ideal camera it is proportional to (I0 + I90) - (I45 + I135), i.e. ±¼ of that per channel.
+
+    >>> import numpy as np
+    >>> from polaraug.physics import camera_matrix
+    >>> calibration_residual(np.array([1.0, 0.0, 0.0, 0.0], np.float32), camera_matrix()).tolist()
+    [0.25, -0.25, 0.25, -0.25]
     """
     t, back = to_tensor(y)
     d = channel_dim(y, dim)
@@ -76,6 +97,10 @@ def dolp(s: Array, dim: int | None = None) -> Array:
     """Degree of linear polarization: Stokes (..., 3, ...) -> (..., ...) , 0 where s0 <= 0.
 
     Values above 1 mark inadmissible pixels and are kept (not clipped) so validators can see them.
+
+    >>> import numpy as np
+    >>> dolp(np.array([[1.0, 0.3, 0.4], [0.0, 0.0, 0.0], [1.0, 2.0, 0.0]], np.float32)).tolist()
+    [0.5, 0.0, 2.0]
     """
     t, back = to_tensor(s)
     d = channel_dim(s, dim)
@@ -87,6 +112,11 @@ def aolp(s: Array, dim: int | None = None) -> Array:
     """Angle of linear polarization in radians, [0, π): Stokes (..., 3, ...) -> (..., ...).
 
     Measured from the image +x axis, counter-clockwise as displayed (CONVENTIONS.md).
+
+    >>> import numpy as np
+    >>> [round(float(np.degrees(v)), 3) for v in aolp(np.array([[1, 1, 0], [1, 0, 1], [1, -1, 0], [1, 0, -1]],
+    ...                                                          np.float32))]
+    [0.0, 45.0, 90.0, 135.0]
     """
     t, back = to_tensor(s)
     d = channel_dim(s, dim)

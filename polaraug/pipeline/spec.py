@@ -120,36 +120,38 @@ def load_pipeline(path: str | Path, workdir: str | Path | None = None,
         if not isinstance(name, str) or not NAME.match(name):
             err(f"stages.{name}", "stage names are letters, digits, '_' and '-', starting with a letter")
         env[name] = str(wd / name)
-    parsed: dict[str, Stage] = {}
-    for name, body in stages.items():
-        where = f"stages.{name}"
-        if not isinstance(body, dict):
-            err(where, "must be a mapping with 'type' and 'with'")
-        for key in body:
-            if key not in STAGE_KEYS:
-                err(f"{where}.{key}", f"unknown key{_suggest(key, STAGE_KEYS)}; allowed: {sorted(STAGE_KEYS)}")
-        kind = body.get("type")
-        if kind not in STAGE_TYPES:
-            err(f"{where}.type", f"unknown stage type {kind!r}{_suggest(str(kind), STAGE_TYPES)}; "
-                                 f"one of {sorted(STAGE_TYPES)}")
-        options = body.get("with") or {}
-        if not isinstance(options, dict):
-            err(f"{where}.with", "must be a mapping of option -> value")
-        known = command_params(kind)
-        for key in options:
-            if str(key).replace("-", "_") not in known:
-                err(f"{where}.with.{key}", f"not an option of '{kind}'{_suggest(str(key).replace('-', '_'), known)}; "
-                                           f"options: {sorted(known)}")
-        refs: set[str] = set()
-        options = _substitute(options, f"{where}.with", env, refs, err)
-        after = body.get("after") or []
-        if not isinstance(after, list) or any(a not in stages for a in after):
-            err(f"{where}.after", f"must list stage names of this pipeline, got {after!r}")
-        if name in refs or name in after:
-            err(where, "a stage cannot depend on itself")
-        parsed[name] = Stage(name, kind, {str(k).replace("-", "_"): v for k, v in options.items()},
-                             sorted(refs | set(after)))
+    parsed = {name: _parse_stage(name, body, stages, env, err) for name, body in stages.items()}
     return Pipeline(str(doc.get("name") or path.stem), path, wd, _ordered(parsed, err))
+
+
+def _parse_stage(name: str, body: Any, stages: dict, env: dict[str, Any], err) -> Stage:
+    """One validated stage of a pipeline file (``err(where, msg)`` raises a PipelineError naming the key)."""
+    where = f"stages.{name}"
+    if not isinstance(body, dict):
+        err(where, "must be a mapping with 'type' and 'with'")
+    for key in body:
+        if key not in STAGE_KEYS:
+            err(f"{where}.{key}", f"unknown key{_suggest(key, STAGE_KEYS)}; allowed: {sorted(STAGE_KEYS)}")
+    kind = body.get("type")
+    if kind not in STAGE_TYPES:
+        err(f"{where}.type", f"unknown stage type {kind!r}{_suggest(str(kind), STAGE_TYPES)}; "
+                             f"one of {sorted(STAGE_TYPES)}")
+    options = body.get("with") or {}
+    if not isinstance(options, dict):
+        err(f"{where}.with", "must be a mapping of option -> value")
+    known = command_params(kind)
+    for key in options:
+        if str(key).replace("-", "_") not in known:
+            err(f"{where}.with.{key}", f"not an option of '{kind}'{_suggest(str(key).replace('-', '_'), known)}; "
+                                       f"options: {sorted(known)}")
+    refs: set[str] = set()
+    options = _substitute(options, f"{where}.with", env, refs, err)
+    after = body.get("after") or []
+    if not isinstance(after, list) or any(a not in stages for a in after):
+        err(f"{where}.after", f"must list stage names of this pipeline, got {after!r}")
+    if name in refs or name in after:
+        err(where, "a stage cannot depend on itself")
+    return Stage(name, kind, {str(k).replace("-", "_"): v for k, v in options.items()}, sorted(refs | set(after)))
 
 
 def _ordered(stages: dict[str, Stage], err) -> dict[str, Stage]:

@@ -13,7 +13,7 @@ from polaraug.cameras import Camera
 from polaraug.data.crops import polar_crop, rgb_crop
 from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.errors import InputError
-from polaraug.translate.data import scan_rgb
+from polaraug.io.listing import list_images
 
 from .config import ReconstructConfig
 from .masks import sample_masks
@@ -43,7 +43,10 @@ class Crops:
     @classmethod
     def from_folder(cls, root: str | Path, camera: Camera | None, cfg: ReconstructConfig, seed: int = 0) -> Crops:
         if camera is None:
-            return cls(scan_rgb(root), None, cfg, seed)
+            paths = list_images(root, "rgb")
+            if not paths:
+                raise InputError(f"{root}: no RGB images")
+            return cls(paths, None, cfg, seed)
         _, frames = scan_polarimetric(root)
         return cls(frames, camera, cfg, seed)
 

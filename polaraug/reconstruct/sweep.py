@@ -69,7 +69,7 @@ def score(model, real: torch.Tensor, m: torch.Tensor, reference: torch.Tensor, f
             "swd": sliced_wasserstein(r01, f01)}
 
 
-def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, lambdas: list[float], seeds: list[int],
+def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: list[float], seeds: list[int],
               steps: int, eval_images: int = 128, holdout: float = 0.2, feature_net: str | Path | None = None,
               device: str | None = None, progress: bool = True) -> dict:
     out = Path(out)

@@ -108,6 +108,8 @@ def render(scene: Scene) -> Rendered:
     Returns:
         The :class:`Rendered` radiance (RGB and Stokes), id, depth, material and normal buffers, boxes.
     """
+    # One pass that fills shared per-pixel buffers (depth test, normals, materials, ids) in place; the
+    # ground, the parts loop and shading are marked sections rather than functions passing eight buffers.
     cam, wx, mats = scene.camera, scene.weather, scene.materials
     h, w = cam.height, cam.width
     dirs = cam.rays().astype(np.float32)  # float32 halves the memory traffic of every step below

@@ -75,9 +75,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return load_state(path, FORMAT, "translator")
 
 
+def saved_config(state: dict, path) -> TranslatorConfig:
+    """The config a checkpoint was trained with (checkpoints from before the Stokes head have no ``head``:
+    theirs is the intensities head)."""
+    return config_from_dict({"head": "intensities", **state["config"]}, f"{path} (config)")
+
+
 def _config(state: dict, path, cfg: TranslatorConfig | None) -> TranslatorConfig:
     """The checkpoint's config, checked against ``cfg`` (architecture and mode) when given."""
-    saved = config_from_dict(state["config"], f"{path} (config)")
+    saved = saved_config(state, path)
     if cfg is not None and cfg.architecture() != saved.architecture():
         raise CheckpointError(f"{path}: trained with architecture {saved.architecture()}, but this run "
                               f"uses {cfg.architecture()}")
@@ -150,7 +156,7 @@ def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
         CheckpointError: unreadable, or a generator of another architecture or head.
     """
     state = read_checkpoint(path)
-    saved = config_from_dict(state["config"], f"{path} (config)")
+    saved = saved_config(state, path)
     mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head")}
     theirs = {k: getattr(saved, k) for k in mine}
     if mine != theirs:

@@ -36,9 +36,10 @@ class TranslatorConfig:
     batch: int = 1
     epochs: int = 100
     decay_epochs: int = 100
-    # What the generator predicts: "intensities" (tanh, then the mode's constraint) or "stokes" (s0 as a
-    # residual on the RGB luminance, DoLP, AoLP as a unit vector; y = A s, admissible by construction).
-    head: str = "intensities"
+    # What the generator predicts: "stokes" (s0 as a residual on the RGB luminance, DoLP, AoLP as a unit
+    # vector; y = A s, admissible by construction: ``mode`` then changes nothing) or "intensities" (tanh,
+    # then the mode's constraint).
+    head: str = "stokes"  # the translator ablation's pick (README "Translator")
     # Paired objective (pix2pix with polarization terms) and the paired anchor of unpaired adaptation:
     # L = λ_adv L_GAN + λ_l1 |y - ŷ| + λ_stokes |(s1, s2) - (ŝ1, ŝ2)| + λ_aolp Σ w (1 - cos 2Δφ) / Σ w.
     lambda_adv: float = 1.0

@@ -48,7 +48,7 @@ class UnpairedCrops:
     rank: int = 0  # under torchrun each rank draws its own batches
 
     @classmethod
-    def from_folders(cls, rgb_dir: str | Path, polar_dir: str | Path, camera: Camera, crop: int, batch: int,
+    def from_folders(cls, rgb_dir: str | Path, polar_dir: str | Path, camera: Camera, *, crop: int, batch: int,
                      seed: int = 0) -> UnpairedCrops:
         _, polar = scan_polarimetric(polar_dir)
         return cls(scan_rgb(rgb_dir), polar, camera, crop, batch, seed)
@@ -118,7 +118,7 @@ class PairedCrops:
     to_camera: Camera | None = None  # re-express the twins as this camera would measure them (y' = A' A† y)
 
     @classmethod
-    def from_folder(cls, root: str | Path, camera: Camera, crop: int, batch: int, seed: int = 0,
+    def from_folder(cls, root: str | Path, camera: Camera, *, crop: int, batch: int, seed: int = 0,
                     split: str | None = "train", to_camera: Camera | None = None) -> PairedCrops:
         """The pairs of ``root`` (see :func:`scan_pairs`), read with ``camera``; ``to_camera`` converts the
         twins' intensities to another camera through their Stokes vectors."""

@@ -173,7 +173,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     _translate_frames(job, todo, batch=batch, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
     if merge:
-        merge_outputs(out, camera, model, checkpoint, job.project, bits, summary, source_format(src, fmt))
+        merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
+                      source_format=source_format(src, fmt))
     return summary
 
 
@@ -210,13 +211,13 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     if ctx.world > 1:
         barrier()
         if ctx.main:
-            merge_outputs(Path(out), camera, model, checkpoint, project or model.admissible, bits,
-                          summary, source_format(src, fmt))
+            merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
+                          summary=summary, source_format=source_format(src, fmt))
         teardown(ctx)
     return summary if ctx.main else None
 
 
-def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str | Path, project: bool,
+def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str | Path, *, project: bool,
                   bits: int, summary: TranslateSummary, source_format: str = "bdd100k") -> Path:
     """Labels (BDD100K det_20 per split, YOLO export), and the manifest, from every shard's records."""
     records = [json.loads(p.read_text()) for p in sorted((out / ".translate" / "records").glob("*.json"))]

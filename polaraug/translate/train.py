@@ -4,10 +4,10 @@ or the paired objective on RGB/polarimetric twins (``--paired``), optionally fro
 
 Run folder: ``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end), ``log.csv`` (loss
 terms, learning rate, it/s), ``physics.csv`` (per epoch: inadmissible fraction, calibration residual
-and DoLP histogram of generated images), ``samples/step_*.png`` (RGB | I0 | I45 | I90 | I135 | DoLP |
-AoLP), ``tensorboard/`` (the same scalars and samples). A rerun with the same folder resumes exactly where
-the last checkpoint left off. Under ``torchrun`` every rank trains on its own batches with averaged
-gradients; rank 0 writes.
+and DoLP histogram of generated images), ``samples/step_*.png`` (the first training frame at its own
+resolution: RGB | I0 | I45 | I90 | I135 | DoLP | AoLP), ``tensorboard/`` (the same scalars and samples).
+A rerun with the same folder resumes exactly where the last checkpoint left off. Under ``torchrun`` every
+rank trains on its own batches with averaged gradients; rank 0 writes.
 
 The loop itself is :class:`polaraug.engine.TrainLoop`; this module brings the objective's step and its
 hooks (learning-rate schedule, samples, physics statistics, checkpoints).
@@ -36,7 +36,7 @@ from polaraug.engine import (
 from polaraug.engine.distributed import gather_objects, setup_distributed
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
-from polaraug.io.images import write_image
+from polaraug.io.images import read_image, write_image
 from polaraug.physics import analyze, calibration_residual
 from polaraug.viz import aolp_dolp_rgb, gray_rgb
 
@@ -44,6 +44,7 @@ from .checkpoint import OBJECTIVES, TrainState, init_generator, load_checkpoint,
 from .config import TranslatorConfig
 from .cyclegan import ConstrainedCycleGAN
 from .data import PairedCrops, UnpairedCrops
+from .infer import rgb_to_tensor, translate_batch
 
 DOLP_BINS = np.linspace(0, 1, 11)
 
@@ -114,6 +115,7 @@ class _Hooks:
         self.physics = ResumableCsv(run / "physics.csv", start) if ctx.main else None
         self.tb = open_tensorboard(run / "tensorboard", start) if ctx.main else None
         self.last_rgb: torch.Tensor | None = None
+        self.full_frame: torch.Tensor | None = None
         self.fake: tuple[int, torch.Tensor] | None = None  # (step, translation of last_rgb)
 
     def lr(self, step: int) -> float:
@@ -139,7 +141,11 @@ class _Hooks:
         return self.fake[1]
 
     def sample(self, info: StepInfo) -> None:
-        grid = sample_grid(self.last_rgb, self._fake(info.step), self.a)
+        """A sample grid of the first training frame at its own resolution (not a crop)."""
+        if self.full_frame is None:
+            self.full_frame = rgb_to_tensor(read_image(self.data.rgb[0])).to(self.ctx.device)
+        fake = translate_batch(self.model.translator, self.full_frame) * 2 - 1
+        grid = sample_grid(self.full_frame, fake, self.a)
         write_image(self.run / "samples" / f"step_{info.step:07d}.png", grid)
         if self.tb is not None:
             self.tb.add_image("samples", grid, info.step, dataformats="HWC")
@@ -272,12 +278,13 @@ def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str |
     cfg = resolve_config(config=config, preset=preset, overrides=overrides or {})
     if inputs.paired is not None:
         camera = resolve_camera(inputs.calibration, inputs.paired / "polar", default=None)
-        data = PairedCrops.from_folder(inputs.paired, camera, cfg.crop, cfg.batch, seed)
+        data = PairedCrops.from_folder(inputs.paired, camera, crop=cfg.crop, batch=cfg.batch, seed=seed)
     else:
         camera = resolve_camera(inputs.calibration, inputs.polar, default=None)
-        data = UnpairedCrops.from_folders(inputs.rgb, inputs.polar, camera, cfg.crop, cfg.batch, seed)
+        data = UnpairedCrops.from_folders(inputs.rgb, inputs.polar, camera, crop=cfg.crop, batch=cfg.batch, seed=seed)
     anchor = None
     if inputs.anchor is not None:  # rendered pairs in their own camera's units, then y = A s in this run's
         anchor_cam = resolve_camera(None, inputs.anchor / "polar", default=None)
-        anchor = PairedCrops.from_folder(inputs.anchor, anchor_cam, cfg.crop, cfg.batch, seed, to_camera=camera)
+        anchor = PairedCrops.from_folder(inputs.anchor, anchor_cam, crop=cfg.crop, batch=cfg.batch, seed=seed,
+                                         to_camera=camera)
     return train(data, out, cfg, camera, seed, anchor=anchor, init=inputs.init, **train_options)

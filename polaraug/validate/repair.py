@@ -167,7 +167,7 @@ def reconstruct_frame(model, frame: PolarImage, camera: Camera, dest: list[Path]
     Returns:
         The number of rebuilt pixels (0: nothing written). Every other pixel keeps its stored value.
     """
-    from polaraug.reconstruct.apply import fill_stored
+    from polaraug.reconstruct import fill_stored
 
     raw = stored_frame(frame, "--repair reconstruct")
     flagged = flagged_pixels(raw, camera, DEFAULT_TOLERANCE if tol is None else tol, path=frame.paths[0])
@@ -191,7 +191,7 @@ def load_repair_model(checkpoint: str | Path, camera: Camera):
     Raises:
         InputError: an RGB model, or one trained for another calibration matrix.
     """
-    from polaraug.reconstruct.checkpoint import load_reconstructor
+    from polaraug.reconstruct import load_reconstructor
 
     model, _ = load_reconstructor(checkpoint)
     if model.cfg.channels != 4:

@@ -13,7 +13,7 @@ from polaraug.translate import (
     save_checkpoint,
 )
 
-TINY = dict(ngf=8, n_blocks=2, ndf=8, n_layers=2, crop=64, pool_size=4)
+TINY = dict(ngf=8, n_blocks=2, ndf=8, n_layers=2, crop=64, pool_size=4, head="intensities")  # the modes' head
 A_CAM = camera_matrix([1, 44, 91, 134], [1.02, 0.98, 1.0, 0.99], [100, 80, 120, 90])
 
 

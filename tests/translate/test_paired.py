@@ -148,10 +148,22 @@ def test_init_copies_the_generator_keeps_the_camera_and_refuses_other_architectu
     torch.testing.assert_close(s_pre, s_new)
     with pytest.raises(CheckpointError, match=r"pre.pt: --init needs a generator like this run's .*'head': "
                                               r"'intensities'.*'head': 'stokes'"):
-        init_generator(ConstrainedCycleGAN(TranslatorConfig(**TINY), A_CAM), tmp_path / "pre.pt")
+        init_generator(ConstrainedCycleGAN(TranslatorConfig(head="intensities", **TINY), A_CAM), tmp_path / "pre.pt")
     with pytest.raises(CheckpointError, match="'ngf': 16"):
         init_generator(ConstrainedCycleGAN(TranslatorConfig(head="stokes", **{**TINY, "ngf": 16}), A_CAM),
                        tmp_path / "pre.pt")
+
+
+def test_checkpoints_from_before_the_stokes_head_load_as_intensities(tmp_path):
+    model = ConstrainedCycleGAN(TranslatorConfig(head="intensities", mode="project", **TINY), A_CAM)
+    path = save_checkpoint(model, tmp_path / "old.pt", step=0, epoch=0)
+    state = torch.load(path, weights_only=True)
+    del state["config"]["head"], state["objective"]  # what earlier versions wrote
+    torch.save(state, path)
+    translator, _ = load_translator(path)
+    assert translator.cfg.head == "intensities" and TranslatorConfig().head == "stokes"
+    x = _batch(5)[0]
+    torch.testing.assert_close(translator.translate(x), model.translate(x))
 
 
 def test_anchor_term_joins_the_cyclegan_loss():
@@ -174,7 +186,7 @@ def test_paired_crops_are_aligned_twins_and_convert_between_cameras(paired):
     rgb, polar = scan_pairs(paired)
     assert [p.stem for p in rgb] == [f.name.split("/")[-1].rsplit(".", 1)[0] for f in polar]
     assert all(f.name.startswith("train/") for f in polar)  # the val split stays held out
-    data = PairedCrops.from_folder(paired, ideal, 32, 2, seed=1)
+    data = PairedCrops.from_folder(paired, ideal, crop=32, batch=2, seed=1)
     x, y = data.batch_at(0)
     assert x.shape == (2, 3, 32, 32) and y.shape == (2, 4, 32, 32)
     x2, y2 = data.batch_at(0)
@@ -184,7 +196,7 @@ def test_paired_crops_are_aligned_twins_and_convert_between_cameras(paired):
     s0 = ((y + 1) / 2).sum(1).flatten() / 2
     assert np.corrcoef(lum.numpy(), s0.numpy())[0, 1] > 0.5
     other = load_camera("sony_imx250mzr")
-    conv = PairedCrops.from_folder(paired, ideal, 32, 2, seed=1, to_camera=other)
+    conv = PairedCrops.from_folder(paired, ideal, crop=32, batch=2, seed=1, to_camera=other)
     _, yc = conv.batch_at(0)
     s_ideal = stokes_from_intensities((y.double() + 1) / 2, torch.as_tensor(ideal.matrix(), dtype=torch.float64))
     s_other = stokes_from_intensities((yc.double() + 1) / 2, torch.as_tensor(other.matrix(), dtype=torch.float64))
@@ -205,6 +217,7 @@ def test_cli_paired_training_then_init_and_bad_combinations(paired, tmp_path):
     assert state["objective"] == "cyclegan" and model.cfg.lambda_anchor == 0.1
     for bad, msg in (([*base, "--paired", str(paired), "--rgb", str(paired / "rgb")], "either --rgb"),
                      ([*base, "--rgb", str(paired / "rgb")], "both --rgb and --polar"),
-                     (["train", "--preset", "cpu-small", "--paired", str(paired), "--init", str(pre)], "head")):
+                     (["train", "--preset", "cpu-small", "--head", "intensities", "--paired", str(paired),
+                       "--init", str(pre)], "head")):
         res = runner.invoke(app, [*bad, "--out", str(tmp_path / "bad")])
         assert res.exit_code == 2 and msg in res.output, res.output

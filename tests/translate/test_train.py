@@ -23,7 +23,7 @@ def paired(tmp_path_factory):
 
 
 def _data(paired):
-    return UnpairedCrops.from_folders(paired / "rgb", paired / "polar", load_camera("ideal"), 32, 2, seed=1)
+    return UnpairedCrops.from_folders(paired / "rgb", paired / "polar", load_camera("ideal"), crop=32, batch=2, seed=1)
 
 
 def test_interrupted_training_resumes_to_the_same_model(paired, tmp_path):

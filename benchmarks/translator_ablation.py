@@ -1,0 +1,182 @@
+"""Translator ablation on the shifted-domain benchmark: which objective learns polarization at a CPU budget.
+
+The user's situation, built from polaraug's renderer: RGB frames of the default domain (their RGB
+dataset), unlabelled polarimetric frames of the *shifted* domain (their camera: another calibration, a
+12-bit DoFP mosaic, another weather/sun/material mix) and paired default-domain renders for pretraining.
+Held-out shifted frames are scored against their noisy twins and against noise-free twins.
+
+Arms, each with the same wall-clock budget of training (``--minutes``) and the same seeds:
+
+- ``cyclegan-project``: today's constrained CycleGAN (intensities head, projection), unpaired;
+- ``cyclegan-stokes``: the same objective with the Stokes head;
+- ``paired-intensities`` / ``paired-stokes``: paired training on default renders only (no adaptation);
+- ``pretrain-adapt``: paired-stokes for ``--pretrain-share`` of the budget, then unpaired adaptation
+  from it (``--init``);
+- ``pretrain-adapt-anchor``: the same with the paired anchor loss during adaptation.
+
+Run (≈ arms × seeds × minutes; one training at a time)::
+
+    .venv/bin/python benchmarks/translator_ablation.py --data /tmp/ablation_data --runs /tmp/ablation_runs
+
+Results: ``docs/figures/translator_ablation.json`` (settings, seeds, every run's scores and its step count)
+and a markdown table on stdout. Finished (arm, seed) runs are kept in ``--runs`` and not trained again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from polaraug.data.polarset import read_polarset
+from polaraug.io.atomic import write_text
+from polaraug.translate import load_translator
+from polaraug.translate.evaluate import evaluate, frame_scores
+from polaraug.translate.train import TrainingInputs, train_from_folders
+
+ROOT = Path(__file__).resolve().parents[1]
+ARMS = ("cyclegan-project", "cyclegan-stokes", "paired-intensities", "paired-stokes", "pretrain-adapt",
+        "pretrain-adapt-anchor")
+CONFIG = {"preset": "cpu-small", "n_blocks": 6, "batch": 4, "crop": 64}
+
+
+def synth(args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "polaraug", "synth", *args, "--workers", "2"], check=True,
+                   capture_output=True)
+
+
+def make_data(root: Path, size: str) -> None:
+    """The benchmark's five folders (skipped when present)."""
+    specs = {
+        "pre": ["-n", "800", "--mode", "paired", "--seed", "0"],
+        "rgb": ["-n", "800", "--mode", "rgb", "--seed", "5"],
+        "real": ["-n", "400", "--mode", "polar", "--domain", "shifted", "--seed", "1"],
+        "test": ["-n", "48", "--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks"],
+        "truth": ["-n", "48", "--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks",
+                  "--no-noise", "--no-dofp"],
+    }
+    for name, spec in specs.items():
+        if not (root / name).is_dir():
+            print(f"rendering {name}", flush=True)
+            synth([str(root / name), "--size", size, *spec])
+
+
+def noise_floor(root: Path) -> dict:
+    """Scores of the noisy truth itself against the noise-free twins: what a perfect translator gets."""
+    noisy, clean = read_polarset(root / "test" / "polar"), read_polarset(root / "truth" / "polar")
+    a = clean.camera.matrix()
+    clean_frames = {f.stem: f for f in clean.frames("train")}
+    rows = [frame_scores(noisy.load(f), clean.load(clean_frames[f.stem]), a) for f in noisy.frames("train")]
+    return {"psnr": np.mean([r["psnr"] for r in rows], axis=0).tolist(),
+            "dolp_mae": float(np.mean([r["dolp_abs"] for r in rows])),
+            "aolp_error_deg": float(np.mean([r["aolp_weighted"] for r in rows]))}
+
+
+def train_arm(arm: str, seed: int, root: Path, run: Path, minutes: float, pretrain_share: float,
+              anchor_weight: float) -> dict:
+    """Train one arm; returns {checkpoint, steps, minutes} (the steps of every phase)."""
+    unpaired = TrainingInputs(rgb=root / "rgb", polar=root / "real")
+    common = dict(config=None, preset="cpu-small", seed=seed, checkpoint_every=10**9, sample_every=10**9,
+                  progress=False)
+    cfg = {k: v for k, v in CONFIG.items() if k != "preset"}
+    t0 = time.perf_counter()
+    if arm.startswith("cyclegan"):
+        head, mode = ("intensities", "project") if arm == "cyclegan-project" else ("stokes", "none")
+        res = train_from_folders(unpaired, run / "train", overrides={**cfg, "head": head, "mode": mode},
+                                 max_minutes=minutes, **common)
+        steps = [res.steps]
+    elif arm.startswith("paired"):
+        head = arm.split("-")[1]
+        res = train_from_folders(TrainingInputs(paired=root / "pre"), run / "train",
+                                 overrides={**cfg, "head": head, "mode": "project"}, max_minutes=minutes, **common)
+        steps = [res.steps]
+    else:
+        pre = train_from_folders(TrainingInputs(paired=root / "pre"), run / "pretrain",
+                                 overrides={**cfg, "head": "stokes", "mode": "none"},
+                                 max_minutes=minutes * pretrain_share, **common)
+        anchor = anchor_weight if arm.endswith("anchor") else 0.0
+        adapt = TrainingInputs(rgb=root / "rgb", polar=root / "real", init=pre.checkpoint,
+                               anchor=root / "pre" if anchor else None)
+        res = train_from_folders(adapt, run / "train", overrides={**cfg, "head": "stokes", "mode": "none",
+                                                                   "lambda_anchor": anchor},
+                                 max_minutes=minutes * (1 - pretrain_share), **common)
+        steps = [pre.steps, res.steps]
+    return {"checkpoint": str(res.checkpoint), "steps": steps, "minutes": (time.perf_counter() - t0) / 60}
+
+
+def score(checkpoint: str, root: Path) -> dict:
+    model, _ = load_translator(checkpoint)
+    ev = evaluate(model, root / "test", split="train", clean=root / "truth" / "polar")
+    return ev.to_dict()
+
+
+def _steps(runs: list[dict]) -> str:
+    """Mean optimizer steps of each phase (pretraining + adaptation), over seeds."""
+    phases = range(len(runs[0]["steps"]))
+    return "+".join(str(int(statistics.mean(r["steps"][i] for r in runs))) for i in phases)
+
+
+def summary(results: dict) -> list[str]:
+    """Markdown rows: mean [min–max] over seeds of each arm's noise-free scores."""
+
+    def rng(values: list[float], fmt: str) -> str:
+        return f"{format(statistics.mean(values), fmt)} [{format(min(values), fmt)}–{format(max(values), fmt)}]"
+
+    head = ("| arm | PSNR I0/I45/I90/I135 (dB) | SSIM | DoLP MAE | AoLP err (°, DoLP-wt) | inadmissible | "
+            "residual | min | steps |", "|---|---|---|---|---|---|---|---|---|")
+    rows = list(head)
+    for arm in ARMS:
+        runs = [r for r in results["runs"] if r["arm"] == arm]
+        if not runs:
+            continue
+        nf = [r["scores"]["noise_free"] for r in runs]
+        psnr = "/".join(f"{statistics.mean(s['psnr'][c] for s in nf):.1f}" for c in ("I0", "I45", "I90", "I135"))
+        ssim = statistics.mean(statistics.mean(s["ssim"].values()) for s in nf)
+        rows.append(f"| {arm} | {psnr} | {ssim:.3f} | {rng([s['dolp_mae'] for s in nf], '.3f')} | "
+                    f"{rng([s['aolp_error_deg'] for s in nf], '.1f')} | "
+                    f"{max(s['inadmissible_fraction'] for s in nf):.2%} | {max(s['residual_rms'] for s in nf):.1e} | "
+                    f"{statistics.mean(r['minutes'] for r in runs):.1f} | {_steps(runs)} |")
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--runs", type=Path, required=True)
+    p.add_argument("--size", default="192x144")
+    p.add_argument("--minutes", type=float, default=6.0, help="training budget per arm (wall clock)")
+    p.add_argument("--pretrain-share", type=float, default=0.7)
+    p.add_argument("--anchor-weight", type=float, default=0.1)
+    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--arms", default=",".join(ARMS))
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "translator_ablation.json")
+    args = p.parse_args()
+    make_data(args.data, args.size)
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
+    results["settings"] = {"config": CONFIG, "minutes_per_arm": args.minutes, "pretrain_share": args.pretrain_share,
+                           "anchor_weight": args.anchor_weight, "frame_size": args.size, "seeds": args.seeds,
+                           "data": "pre: 800 default paired (seed 0, 639 train); rgb: 800 default RGB (seed 5); "
+                                   "real: 400 shifted polar (seed 1); test/truth: 48 shifted paired (seed 2), "
+                                   "truth = --no-noise --no-dofp twins, scored on all 48"}
+    results["noise_floor"] = noise_floor(args.data)
+    for seed in range(args.seeds):
+        for arm in args.arms.split(","):
+            if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):
+                continue
+            print(f"{arm} seed {seed}", flush=True)
+            run = args.runs / f"{arm}_s{seed}"
+            info = train_arm(arm, seed, args.data, run, args.minutes, args.pretrain_share, args.anchor_weight)
+            results["runs"].append({"arm": arm, "seed": seed, **info, "scores": score(info["checkpoint"], args.data)})
+            write_text(args.out, json.dumps(results, indent=1) + "\n")
+            print("\n".join(summary(results)), flush=True)
+    print("\n".join(summary(results)))
+
+
+if __name__ == "__main__":
+    main()
