@@ -142,8 +142,9 @@ def load_checkpoint(path: str | os.PathLike, cfg: TranslatorConfig | None = None
 def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
     """Start ``model``'s translator from the generator of another checkpoint (``polaraug train --init``).
 
-    The learned weights are copied; the camera stays the new run's (a Stokes-head generator predicts Stokes
-    vectors, so its weights carry over to another camera matrix exactly).
+    The learned weights are copied; the camera stays the new run's. A Stokes-head generator predicts Stokes
+    vectors, so its weights carry over to another camera matrix exactly; an intensities-head generator
+    predicts its old camera's intensities, which the new run's training then has to unlearn.
 
     Args:
         model: a new training state (any objective).

@@ -143,6 +143,7 @@ class PairedCrops:
 
     def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of global step ``step``: RGB (B, 3, c, c) and true intensities (B, 4, c, c)."""
+        # The tag 7 sets paired draws apart from unpaired ones (which use [seed, step] + [rank]).
         rng = np.random.default_rng([self.seed, step, 7] + ([self.rank] if self.rank else []))
         pairs = [self._pair(int(i), rng) for i in rng.integers(0, len(self.rgb), self.batch)]
         return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])

@@ -75,7 +75,9 @@ class StokesHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x (B, 3, H, W) RGB in [-1, 1]. Returns: intensities (B, 4, H, W) as 2y - 1."""
-        return intensities_from_stokes(self.stokes(x), self.a) * 2 - 1
+        s = self.stokes(x)
+        with torch.autocast(device_type=s.device.type, enabled=False):  # y = A s in float32, never bf16
+            return intensities_from_stokes(s, self.a) * 2 - 1
 
 
 def build_generator(cfg: TranslatorConfig, a: torch.Tensor) -> nn.Module:
@@ -101,6 +103,15 @@ class Translator(nn.Module):
         self.cfg = cfg
         self.register_buffer("a", torch.as_tensor(a, dtype=torch.float32))
         self.g = build_generator(cfg, self.a)
+
+    def set_camera(self, a: torch.Tensor) -> None:
+        """Translate for the camera of matrix ``a`` (4, 3) from now on (Stokes head: y = A s is exact for any
+        camera; the intensities head learned one camera's intensities and refuses)."""
+        if self.cfg.head != "stokes":
+            raise ValueError("only a Stokes-head translator can change camera")
+        a = a.to(self.a.device, torch.float32)
+        self.a.copy_(a)
+        self.g.a.copy_(a)
 
     @property
     def admissible(self) -> bool:

@@ -197,6 +197,8 @@ def train(data: UnpairedCrops | PairedCrops, run_dir: str | Path, cfg: Translato
     run = Path(run_dir)
     ctx = setup_distributed(pick_device(device))
     data.rank = ctx.rank
+    if anchor is not None:
+        anchor.rank = ctx.rank
     objective = "paired" if isinstance(data, PairedCrops) else "cyclegan"
     if anchor is not None and (objective != "cyclegan" or cfg.lambda_anchor <= 0):
         raise InputError("a paired anchor needs unpaired training and lambda_anchor > 0")
@@ -275,7 +277,11 @@ def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str |
     from polaraug.cameras import resolve_camera
 
     inputs.check()
-    cfg = resolve_config(config=config, preset=preset, overrides=overrides or {})
+    overrides = dict(overrides or {})
+    saved = Path(out) / "config.json"
+    if overrides.get("head") is None and saved.is_file():  # a resumed run keeps its head unless told otherwise
+        overrides["head"] = json.loads(saved.read_text())["config"].get("head", "intensities")
+    cfg = resolve_config(config=config, preset=preset, overrides=overrides)
     if inputs.paired is not None:
         camera = resolve_camera(inputs.calibration, inputs.paired / "polar", default=None)
         data = PairedCrops.from_folder(inputs.paired, camera, crop=cfg.crop, batch=cfg.batch, seed=seed)
