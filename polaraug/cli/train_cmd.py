@@ -26,7 +26,7 @@ def train(
     = None,
     anchor_weight: Annotated[float | None, typer.Option(help="lambda_anchor (default: the config's).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML with settings (optionally 'preset: cpu-small').")] = None,
-    preset: Annotated[str, typer.Option(help="reference or cpu-small (when no --config).")] = "reference",
+    preset: Annotated[str, typer.Option(help="reference, cpu-small or cpu-medium (when no --config).")] = "reference",
     mode: Annotated[str | None, typer.Option(help="Constraint mode: none, relax, project, proximal.")] = None,
     head: Annotated[str | None, typer.Option(help="Generator head: intensities or stokes (default: the "
                                                   "config's).")] = None,

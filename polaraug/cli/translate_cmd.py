@@ -25,6 +25,9 @@ def translate(
     workers: Annotated[int, typer.Option(help="Decode/encode threads.")] = 4,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the generator (GPU runs; "
                                                                   "needs a C++ compiler).")] = False,
+    calibration: Annotated[str | None, typer.Option(help="Translate for this camera (file or built-in name) "
+                                                         "instead of the checkpoint's; Stokes-head checkpoints "
+                                                         "only (y = A s holds for any camera).")] = None,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.errors import InputError
@@ -36,7 +39,8 @@ def translate(
         except ValueError:
             raise InputError(f"--shard must look like 0/4, got {shard!r}") from None
         summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
-                                  shard=(i, n), device=device, workers=workers, compile_model=compile_model)
+                                  shard=(i, n), device=device, workers=workers, compile_model=compile_model,
+                                  calibration=calibration)
     if summary is not None:  # under torchrun, rank 0 reports
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")

@@ -154,6 +154,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--device"),
         opt("--workers", 4),
         switch("--compile"),
+        opt("--calibration"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (
         arg("folder"),

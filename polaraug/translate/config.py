@@ -74,6 +74,8 @@ class TranslatorConfig:
 PRESETS = {
     "reference": TranslatorConfig(),
     "cpu-small": TranslatorConfig(ngf=16, n_blocks=3, ndf=16, n_layers=2, crop=64, pool_size=10),
+    # The translator ablation's architecture (README "Translator"): 6 blocks, batch 4 of 64 px crops.
+    "cpu-medium": TranslatorConfig(ngf=16, n_blocks=6, ndf=16, n_layers=2, crop=64, pool_size=10, batch=4),
 }
 
 

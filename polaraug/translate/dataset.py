@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from polaraug.cameras import Camera, camera_from_dict
+from polaraug.cameras import Camera, camera_from_dict, load_camera
 from polaraug.data.errors import SkipReport
 from polaraug.data.export import export_yolo, write_kitti_labels
 from polaraug.data.frame import Box, Frame
 from polaraug.data.polarset import PolarSetWriter
 from polaraug.data.sources import detect_format, source_frames
 from polaraug.engine import pick_device
-from polaraug.engine.distributed import barrier, setup_distributed, teardown
+from polaraug.engine.distributed import barrier, gather_objects, setup_distributed, teardown
 from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.images import ImageReadError, read_image, write_image
@@ -65,6 +65,25 @@ def _record(frame: Frame, width: int, height: int, status: str) -> dict:
             "boxes": [[b.x1, b.y1, b.x2, b.y2, b.cls, b.ignore, b.occluded, b.truncated] for b in frame.boxes]}
 
 
+def quantize_output(y: np.ndarray, a: np.ndarray, *, project: bool, bits: int) -> np.ndarray:
+    """The stored form of translated intensities.
+
+    Args:
+        y: (H, W, 4) float intensities (a Stokes head's may exceed 1).
+        a: (4, 3) float64 camera matrix.
+        project: repair and quantise admissibly (pixels past the range are scaled, never clipped);
+            otherwise round and clip each channel.
+        bits: 8 or 16.
+
+    Returns:
+        (H, W, 4) uint8 or uint16.
+    """
+    if project:
+        return quantize_admissible(repair_intensities(y, a), a, bits)
+    top = 2**bits - 1
+    return np.clip(np.round(y * top), 0, top).astype(np.uint16 if bits > 8 else np.uint8)
+
+
 @dataclass(frozen=True)
 class _Job:
     """What every frame of one translation shares."""
@@ -93,13 +112,8 @@ class _Job:
             return frame, e
 
     def encode(self, frame: Frame, y: np.ndarray) -> None:
-        """Quantise (admissibly when projecting) and write intensities (H, W, 4) in [0, 1], then the record."""
-        if self.project:
-            q = quantize_admissible(repair_intensities(y, self.a), self.a, self.bits)
-        else:
-            top = 2**self.bits - 1
-            q = np.clip(np.round(y * top), 0, top).astype(np.uint16 if self.bits > 8 else np.uint8)
-        write_image(self.image_path(frame), q)
+        """Quantise and write intensities (H, W, 4) in [0, 1], then the record."""
+        write_image(self.image_path(frame), quantize_output(y, self.a, project=self.project, bits=self.bits))
         write_text(self.records / f"{frame.flat_stem}.json", json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
 
@@ -186,29 +200,33 @@ def source_format(src: str | Path, fmt: str) -> str:
 def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path, fmt: str = "auto",
                     project: bool = False, batch: int = 4, bits: int = 16, shard: tuple[int, int] = (0, 1),
                     device: str | None = None, workers: int = 4, compile_model: bool = False,
-                    progress: bool = True) -> TranslateSummary | None:
+                    calibration: str | None = None, progress: bool = True) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
     rank is done. Arguments as :func:`translate_dataset`; ``compile_model`` wraps the generator in
-    torch.compile.
+    torch.compile; ``calibration`` (a camera file or built-in name) translates for another camera than
+    the checkpoint's (Stokes-head checkpoints).
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
     """
     if bits not in (8, 16):
         raise InputError(f"--bits must be 8 or 16, got {bits}")
-    model, camera = load_for_translation(checkpoint, device)
+    ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
+    model, camera = load_for_translation(checkpoint, str(ctx.device),
+                                         load_camera(calibration) if calibration else None)
     if compile_model:
         model.g = torch.compile(model.g)
-    ctx = setup_distributed(next(model.parameters()).device)
     if ctx.world > 1:  # torchrun: one shard per rank, rank 0 merges after everyone is done
-        model.to(ctx.device)
         shard = (ctx.rank, ctx.world)
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
                                 bits=bits, shard=shard, workers=workers, progress=progress and ctx.main,
                                 merge=ctx.world == 1)
     if ctx.world > 1:
+        every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
+        summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
+                                   [u for s in every for u in s.unreadable], summary.out)
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -241,12 +259,30 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
     return path
 
 
-def load_for_translation(checkpoint: str | Path, device: str | None = None) -> tuple[Translator, Camera]:
-    """The translator (eval mode) and camera of a checkpoint; raises CheckpointError before any work if it is
-    unusable."""
+def load_for_translation(checkpoint: str | Path, device: str | None = None,
+                         camera: Camera | None = None) -> tuple[Translator, Camera]:
+    """The translator (eval mode) and the camera it translates for.
+
+    Args:
+        checkpoint: a translator checkpoint.
+        device: torch device name (default: CUDA when present).
+        camera: translate for this camera instead of the checkpoint's. A Stokes-head translator predicts
+            Stokes vectors, so y = A' s is exact for any camera A'; an intensities-head one cannot be
+            re-targeted (InputError).
+
+    Returns:
+        (the translator, the camera of its outputs). Raises CheckpointError before any work if the
+        checkpoint is unusable.
+    """
     from polaraug.physics import decompose_camera_matrix
 
     model, state = load_translator(checkpoint, device=pick_device(device))
+    if camera is not None:
+        if model.cfg.head != "stokes":
+            raise InputError(f"{checkpoint}: an intensities-head translator outputs its own camera's intensities; "
+                             "--calibration needs a Stokes-head checkpoint (train --head stokes)")
+        model.set_camera(torch.as_tensor(camera.matrix(), dtype=torch.float32))
+        return model, camera
     angles, gains, ers = decompose_camera_matrix(state["calibration"].double().numpy())
     camera = camera_from_dict({"name": state.get("camera") or "from-checkpoint", "angles_deg": angles.tolist(),
                                "gains": gains.tolist(), "extinction_ratios": ers.tolist()}, str(checkpoint))

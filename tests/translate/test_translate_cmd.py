@@ -109,3 +109,39 @@ def test_translate_under_torchrun_shards_and_merges(setup, tmp_path):
     assert _run(setup, single).exit_code == 0
     assert _digest(tmp_path / "out") == _digest(single)  # shards merged into the same set
     assert len(read_polarset(tmp_path / "out").manifest["provenance"]["frames"]) == 6
+
+
+def test_stokes_head_translates_for_another_camera_and_intensities_head_refuses(tmp_path):
+    import numpy as np
+
+    from polaraug.cameras import load_camera
+    from polaraug.physics import stokes_from_intensities
+
+    generate(SynthConfig(n=2, width=40, height=32, seed=3, mode="rgb"), tmp_path / "src", workers=1, progress=False)
+    cfg = TranslatorConfig(head="stokes", ngf=8, n_blocks=1, ndf=8, n_layers=2, crop=32)
+    save_checkpoint(ConstrainedCycleGAN(cfg, camera_matrix()), tmp_path / "s.pt", step=0, epoch=0, camera_name="ideal")
+    runner = CliRunner()
+    sets = {}
+    for name, extra in (("ideal", []), ("shifted", ["--calibration", "shifted_dofp"])):
+        res = runner.invoke(app, ["translate", str(tmp_path / "src"), str(tmp_path / name), "--checkpoint",
+                                  str(tmp_path / "s.pt"), "--workers", "1", *extra])
+        assert res.exit_code == 0, res.output
+        sets[name] = read_polarset(tmp_path / name)
+    cam = load_camera("shifted_dofp")
+    assert np.allclose(sets["shifted"].camera.matrix(), cam.matrix(), atol=1e-5)  # the manifest says which camera
+    f_ideal, f_shifted = (min(sets[k].frames("train"), key=lambda f: f.stem) for k in ("ideal", "shifted"))
+    assert f_ideal.stem == f_shifted.stem
+    y_ideal, y_shifted = sets["ideal"].load(f_ideal), sets["shifted"].load(f_shifted)
+    assert np.abs(y_ideal - y_shifted).max() > 1e-3  # other intensities...
+    s_ideal = stokes_from_intensities(y_ideal.astype(np.float64), camera_matrix(dtype=np.float64))
+    s_shifted = stokes_from_intensities(y_shifted.astype(np.float64), cam.matrix(np.float64))
+    # ...of the same light (up to 16-bit quantisation) where neither camera's pixel went past the range (those
+    # are scaled down whole when written, by a factor that depends on the camera)
+    in_range = (y_ideal.max(-1) < 0.999) & (y_shifted.max(-1) < 0.999)
+    assert in_range.mean() > 0.3
+    assert np.abs(s_ideal - s_shifted)[in_range].max() < 3e-4
+    cfg_i = TranslatorConfig(head="intensities", mode="project", ngf=8, n_blocks=1, ndf=8, n_layers=2, crop=32)
+    save_checkpoint(ConstrainedCycleGAN(cfg_i, camera_matrix()), tmp_path / "i.pt", step=0, epoch=0)
+    res = runner.invoke(app, ["translate", str(tmp_path / "src"), str(tmp_path / "x"), "--checkpoint",
+                              str(tmp_path / "i.pt"), "--calibration", "shifted_dofp"])
+    assert res.exit_code == 2 and "Stokes-head" in res.output and not (tmp_path / "x").exists()
