@@ -156,6 +156,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--arms", default=",".join(ARMS))
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "translator_ablation.json")
+    p.add_argument("--rescore", action="store_true", help="score the finished runs' checkpoints again (after "
+                                                           "a change of the evaluation), train nothing")
     args = p.parse_args()
     make_data(args.data, args.size)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
@@ -165,6 +167,13 @@ def main() -> None:
                                    "real: 400 shifted polar (seed 1); test/truth: 48 shifted paired (seed 2), "
                                    "truth = --no-noise --no-dofp twins, scored on all 48"}
     results["noise_floor"] = noise_floor(args.data)
+    if args.rescore:
+        for r in results["runs"]:
+            print(f"rescoring {r['arm']} seed {r['seed']}", flush=True)
+            r["scores"] = score(r["checkpoint"], args.data)
+            write_text(args.out, json.dumps(results, indent=1) + "\n")
+        print("\n".join(summary(results)))
+        return
     for seed in range(args.seeds):
         for arm in args.arms.split(","):
             if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):

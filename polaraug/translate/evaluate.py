@@ -147,37 +147,66 @@ def evaluate(model: Translator, paired: str | Path, *, split: str = "val", limit
         has surface masks (``synth --masks``).
     """
     paired = Path(paired)
-    polar = read_polarset(paired / "polar")
-    clean_set = read_polarset(clean) if clean is not None else None
-    a, a_model = polar.camera.matrix(), model.a.cpu().numpy()
-    truth = {f.stem: f for f in polar.frames(split)}
-    clean_truth = {f.stem: f for f in clean_set.frames(split)} if clean_set is not None else {}
-    surfaces = SurfaceErrors.of(Path(clean) if clean is not None else paired / "polar", split)
-    acc: dict[str, list] = {}
-    acc_clean: dict[str, list] = {}
+    truths = [_Truth.of(paired / "polar", split)] + ([_Truth.of(Path(clean), split)] if clean is not None else [])
+    surfaces = SurfaceErrors.of(truths[-1].root, split)  # the cleanest truth's masks
+    a_model = model.a.cpu().numpy().astype(np.float64)
     frames = _paired_frames(paired, split, limit)
-    for k, frame in enumerate(frames):
-        if frame.stem not in truth:
-            raise InputError(f"{frame.image}: no polarimetric twin in {paired / 'polar'} (not a paired set?)")
-        if clean_set is not None and frame.stem not in clean_truth:
-            raise InputError(f"{frame.image}: no noise-free twin in {clean}")
-        rgb = read_image(frame.image)
-        pred = _to_camera(translate_image(model, rgb), a_model, a)
-        true = polar.load(truth[frame.stem])
-        for key, v in frame_scores(pred, true, a).items():
-            acc.setdefault(key, []).append(v)
-        if clean_set is not None:
-            true = clean_set.load(clean_truth[frame.stem])
-            for key, v in frame_scores(pred, true, clean_set.camera.matrix()).items():
-                acc_clean.setdefault(key, []).append(v)
-        if surfaces is not None:
-            surfaces.add(frame.stem, pred, true, a)
-        if pictures is not None and k < max_pictures:
-            write_image(Path(pictures) / f"{frame.stem}.png", comparison_picture(rgb, pred, true, a))
     if not frames:
         raise InputError(f"{paired}: no frames in split {split!r}")
-    return Evaluation(_mean_scores(acc, len(frames)), _mean_scores(acc_clean, len(frames)) if acc_clean else None,
+    for k, frame in enumerate(frames):
+        rgb = read_image(frame.image)
+        y = translate_image(model, rgb)
+        for t in truths:
+            pred, true = as_written(y, a_model, t.a, model.admissible), t.load(frame)
+            for key, v in frame_scores(pred, true, t.a).items():
+                t.acc.setdefault(key, []).append(v)
+        if surfaces is not None:
+            surfaces.add(frame.stem, pred, true, t.a)
+        if pictures is not None and k < max_pictures:
+            write_image(Path(pictures) / f"{frame.stem}.png", comparison_picture(rgb, pred, true, t.a))
+    scores = [_mean_scores(t.acc, len(frames)) for t in truths]
+    return Evaluation(scores[0], scores[1] if clean is not None else None,
                       surfaces.summary() if surfaces is not None else {})
+
+
+def as_written(y: np.ndarray, a_model: np.ndarray, a: np.ndarray, admissible: bool) -> np.ndarray:
+    """What ``translate`` would store for camera ``a``, back in [0, 1] units.
+
+    Args:
+        y: (H, W, 4) intensities of the translator's camera ``a_model`` (4, 3).
+        a: (4, 3) the camera the frame is scored in (``translate --calibration``).
+        admissible: the translator's outputs are admissible (written with repair and admissible 16-bit
+            quantisation, which scales pixels past the range instead of clipping them).
+
+    Returns:
+        (H, W, 4) float32.
+    """
+    from .dataset import quantize_output
+
+    q = quantize_output(_to_camera(y, a_model, a), a.astype(np.float64), project=admissible, bits=16)
+    return q.astype(np.float32) / np.float32(65535)
+
+
+@dataclass
+class _Truth:
+    """One set of polarimetric twins, its camera and the scores accumulated against it."""
+
+    root: Path
+    frames: dict
+    load_frame: object
+    a: np.ndarray
+    acc: dict[str, list] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, root: Path, split: str) -> _Truth:
+        ps = read_polarset(root)
+        return cls(root, {f.stem: f for f in ps.frames(split)}, ps.load, ps.camera.matrix(np.float64))
+
+    def load(self, frame) -> np.ndarray:
+        """The twin (H, W, 4) float32 of an RGB frame (InputError if there is none)."""
+        if frame.stem not in self.frames:
+            raise InputError(f"{frame.image}: no polarimetric twin in {self.root}")
+        return self.load_frame(self.frames[frame.stem])
 
 
 class SurfaceErrors:
