@@ -16,9 +16,22 @@ from polaraug.cameras import Camera
 from polaraug.errors import InputError
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import read_image
+from polaraug.io.listing import RGB_SUFFIXES, list_images
 from polaraug.physics import full_scale
 
 from .polarset import PolarImage
+
+
+def scan_rgb(root: str | Path) -> list[Path]:
+    """All RGB images below ``root`` (BDD100K, KITTI or a plain folder), sorted; hidden entries skipped.
+
+    Raises:
+        InputError: no such folder, or no RGB image in it.
+    """
+    paths = list_images(root, "rgb")
+    if not paths:
+        raise InputError(f"{root}: no RGB images ({', '.join(RGB_SUFFIXES)})")
+    return paths
 
 
 def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

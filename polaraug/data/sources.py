@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from polaraug.errors import ConfigError
+from polaraug.io.listing import list_images
 
 from .bdd100k import read_bdd100k
 from .errors import DatasetError, SkipReport
@@ -14,7 +15,6 @@ from .frame import Frame
 from .kitti import read_kitti
 
 FORMATS = ("auto", "bdd100k", "kitti", "folder")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def detect_format(src: Path) -> str:
@@ -51,7 +51,7 @@ def source_frames(src: Path, fmt: str = "auto", skip: SkipReport | None = None) 
             if (src / sub / "image_2").is_dir():
                 yield from read_kitti(src, split, skip_bad=skip)
     elif fmt == "folder":
-        paths = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = list_images(src, "rgb")
         if not paths:
             raise DatasetError(src, "no images")
         for p in paths:

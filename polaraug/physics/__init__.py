@@ -24,7 +24,14 @@ from .cone import (
 from .dofp import demosaic, full_scale, mosaic, pattern_channels, to_float
 from .geometry import mirror_intensities, mirror_stokes, rotate_intensities, rotate_stokes
 from .losses import calibration_loss, optical_loss, proximal_distance
-from .stokes import aolp, calibration_residual, dolp, intensities_from_stokes, stokes_from_intensities
+from .stokes import (
+    aolp,
+    calibration_residual,
+    convert_camera,
+    dolp,
+    intensities_from_stokes,
+    stokes_from_intensities,
+)
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -35,6 +42,7 @@ __all__ = [
     "aolp",
     "calibration_loss",
     "calibration_residual",
+    "convert_camera",
     "camera_matrix",
     "decompose_camera_matrix",
     "demosaic",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from ._backend import Array, apply_matrix, channel_dim, check_channels, double, pinv, planes, to_tensor
+from ._backend import Array, apply_matrix, channel_dim, check_channels, double, matrix64, pinv, planes, to_tensor
 
 
 def stokes_from_intensities(y: Array, a: Array, dim: int | None = None) -> Array:
@@ -123,3 +124,24 @@ def aolp(s: Array, dim: int | None = None) -> Array:
     check_channels(t, d, 3, "aolp")
     _, s1, s2 = planes(t, d)
     return back(aolp_planes(s1, s2))
+
+
+def convert_camera(y: Array, a_from: Array, a_to: Array, dim: int | None = None) -> Array:
+    """Intensities of camera ``a_from`` as camera ``a_to`` would measure the same light: ``y' = A' A† y``.
+
+    Args:
+        y: intensities (..., 4, ...) of the first camera.
+        a_from, a_to: calibration matrices (4, 3).
+
+    Returns:
+        Intensities (..., 4, ...) of the second camera (``y`` itself when the matrices are equal).
+
+    >>> import numpy as np
+    >>> from polaraug.physics import camera_matrix
+    >>> convert_camera(np.array([0.5, 0.5, 0.5, 0.5], np.float32), camera_matrix(),
+    ...                camera_matrix(gains=[2, 1, 1, 1])).tolist()
+    [1.0, 0.5, 0.5, 0.5]
+    """
+    if np.allclose(matrix64(a_from), matrix64(a_to), rtol=0, atol=1e-9):
+        return y
+    return intensities_from_stokes(stokes_from_intensities(y, a_from, dim), a_to, dim)

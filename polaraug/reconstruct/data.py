@@ -10,10 +10,9 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
-from polaraug.data.crops import polar_crop, rgb_crop
+from polaraug.data.crops import polar_crop, rgb_crop, scan_rgb
 from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.errors import InputError
-from polaraug.io.listing import list_images
 
 from .config import ReconstructConfig
 from .masks import sample_masks
@@ -43,10 +42,7 @@ class Crops:
     @classmethod
     def from_folder(cls, root: str | Path, camera: Camera | None, cfg: ReconstructConfig, seed: int = 0) -> Crops:
         if camera is None:
-            paths = list_images(root, "rgb")
-            if not paths:
-                raise InputError(f"{root}: no RGB images")
-            return cls(paths, None, cfg, seed)
+            return cls(scan_rgb(root), None, cfg, seed)
         _, frames = scan_polarimetric(root)
         return cls(frames, camera, cfg, seed)
 

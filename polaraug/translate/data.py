@@ -14,30 +14,17 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
-from polaraug.data.crops import polar_crop, random_crop, rgb_crop, to_tensor
+from polaraug.data.crops import polar_crop, random_crop, rgb_crop, scan_rgb, to_tensor
 from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.errors import InputError
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import read_image
-from polaraug.io.listing import RGB_SUFFIXES, list_images
-from polaraug.physics import full_scale, intensities_from_stokes, stokes_from_intensities
-
-
-def scan_rgb(root: str | Path) -> list[Path]:
-    """All RGB images below ``root`` (BDD100K, KITTI or a plain folder), sorted; hidden entries skipped.
-
-    Raises:
-        InputError: no such folder, or no RGB image in it.
-    """
-    paths = list_images(root, "rgb")
-    if not paths:
-        raise InputError(f"{root}: no RGB images ({', '.join(RGB_SUFFIXES)})")
-    return paths
+from polaraug.physics import convert_camera, full_scale
 
 
 @dataclass
-class UnpairedCrops:
-    """Sampler of (RGB batch, polarimetric batch) for a global step."""
+class _Crops:
+    """What both samplers draw from: RGB images, polarimetric frames and their camera, crop and batch size."""
 
     rgb: list[Path]
     polar: list[PolarImage]
@@ -46,6 +33,11 @@ class UnpairedCrops:
     batch: int
     seed: int = 0
     rank: int = 0  # under torchrun each rank draws its own batches
+
+
+@dataclass
+class UnpairedCrops(_Crops):
+    """Sampler of (RGB batch, polarimetric batch) for a global step."""
 
     @classmethod
     def from_folders(cls, rgb_dir: str | Path, polar_dir: str | Path, camera: Camera, *, crop: int, batch: int,
@@ -105,16 +97,9 @@ def scan_pairs(root: str | Path, split: str | None = "train") -> tuple[list[Path
 
 
 @dataclass
-class PairedCrops:
+class PairedCrops(_Crops):
     """Sampler of aligned (RGB, polarimetric) crops for a global step: the same window of both twins."""
 
-    rgb: list[Path]
-    polar: list[PolarImage]
-    camera: Camera
-    crop: int
-    batch: int
-    seed: int = 0
-    rank: int = 0
     to_camera: Camera | None = None  # re-express the twins as this camera would measure them (y' = A' A† y)
 
     @classmethod
@@ -135,11 +120,12 @@ class PairedCrops:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[:2] != y.shape[:2]:
             raise InputError(f"{self.rgb[i]}: expected an RGB twin of {self.polar[i].paths[0]} "
                              f"({y.shape[1]}x{y.shape[0]}), got shape {rgb.shape}")
-        if self.to_camera is not None:
-            y = intensities_from_stokes(stokes_from_intensities(y, self.camera.matrix()), self.to_camera.matrix())
-        both = np.concatenate([rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype)), y], axis=-1)
-        t = to_tensor(random_crop(both, self.crop, rng))
-        return t[:3], t[3:]
+        both = random_crop(np.concatenate([rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype)), y], axis=-1),
+                           self.crop, rng)
+        x, y = both[..., :3], both[..., 3:]
+        if self.to_camera is not None:  # on the crop only
+            y = convert_camera(y, self.camera.matrix(), self.to_camera.matrix())
+        return to_tensor(x), to_tensor(y)
 
     def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of global step ``step``: RGB (B, 3, c, c) and true intensities (B, 4, c, c)."""

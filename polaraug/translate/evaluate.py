@@ -10,6 +10,7 @@ comparison pictures at the frames' own resolution.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,11 +24,11 @@ from polaraug.errors import InputError
 from polaraug.io.images import read_image, write_image
 from polaraug.physics import (
     DEFAULT_TOLERANCE,
+    PolarizationMaps,
     analyze,
     calibration_residual,
+    convert_camera,
     full_scale,
-    intensities_from_stokes,
-    stokes_from_intensities,
 )
 from polaraug.viz import aolp_dolp_rgb, gray_rgb
 
@@ -59,36 +60,47 @@ class TranslatorScores:
         return asdict(self)
 
 
-def frame_scores(pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> dict[str, np.ndarray | float]:
-    """Scores of one frame: pred, true (H, W, 4) float32 in [0, 1]."""
+@dataclass(frozen=True)
+class Comparison:
+    """A prediction and its truth analysed once: DoLP maps clipped to [0, 1] and the circular AoLP
+    difference in radians, in [0, π/2] (AoLP is defined modulo π)."""
+
+    pred: PolarizationMaps
+    true: PolarizationMaps
+    dolp_pred: np.ndarray
+    dolp_true: np.ndarray
+    aolp_diff: np.ndarray
+
+    @classmethod
+    def of(cls, pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> Comparison:
+        """Args: pred, true (H, W, 4) intensities in [0, 1]; a (4, 3) camera matrix."""
+        mp, mt = analyze(pred, a), analyze(true, a)
+        diff = np.abs(np.mod(mp.aolp - mt.aolp + math.pi / 2, math.pi) - math.pi / 2)
+        return cls(mp, mt, np.clip(mp.dolp, 0, 1), np.clip(mt.dolp, 0, 1), diff)
+
+
+def frame_scores(pred: np.ndarray, true: np.ndarray, a: np.ndarray,
+                 cmp: Comparison | None = None) -> dict[str, np.ndarray | float]:
+    """Scores of one frame: pred, true (H, W, 4) float32 in [0, 1]; ``cmp`` their comparison if made."""
     p, t = (torch.from_numpy(np.ascontiguousarray(v.transpose(2, 0, 1)))[None] for v in (pred, true))
     out: dict[str, np.ndarray | float] = {
         # PSNR capped at 100 dB so that a perfect frame does not make the mean infinite
         "psnr": np.array([min(float(psnr(p[:, i:i + 1], t[:, i:i + 1], 1.0)), 100.0) for i in range(4)]),
         "ssim": np.array([float(ssim(p[:, i:i + 1], t[:, i:i + 1], 11).mean()) for i in range(4)]),
     }
-    mp, mt = analyze(pred, a), analyze(true, a)
-    out["dolp_abs"] = float(np.mean(np.abs(np.clip(mp.dolp, 0, 1) - np.clip(mt.dolp, 0, 1))))
-    w = np.clip(mt.dolp, 0, 1)
-    err = np.abs(np.mod(mp.aolp - mt.aolp + math.pi / 2, math.pi) - math.pi / 2)
-    out["aolp_weighted"] = float(np.degrees((err * w).sum() / max(w.sum(), 1e-12)))
-    out["inadmissible"] = float(np.mean(mp.violation > DEFAULT_TOLERANCE))
+    cmp = cmp or Comparison.of(pred, true, a)
+    out["dolp_abs"] = float(np.mean(np.abs(cmp.dolp_pred - cmp.dolp_true)))
+    w = cmp.dolp_true
+    out["aolp_weighted"] = float(np.degrees((cmp.aolp_diff * w).sum() / max(w.sum(), 1e-12)))
+    out["inadmissible"] = float(np.mean(cmp.pred.violation > DEFAULT_TOLERANCE))
     out["residual_sq"] = float(np.mean(calibration_residual(pred, a) ** 2))
     return out
 
 
 def _paired_frames(paired: Path, split: str, limit: int | None):
-    """(RGB frame, stem) of a paired set's split, at most ``limit``."""
+    """The RGB frames of a paired set's split, at most ``limit``."""
     frames = list(read_bdd100k(paired / "rgb", split))
     return frames[:limit] if limit is not None else frames
-
-
-def _to_camera(pred: np.ndarray, a_from: np.ndarray, a_to: np.ndarray) -> np.ndarray:
-    """Intensities (H, W, 4) of camera ``a_from`` as camera ``a_to`` would measure the same light
-    (y' = A' A† y); unchanged when the cameras are equal."""
-    if np.allclose(a_from, a_to, atol=1e-6):
-        return pred
-    return intensities_from_stokes(stokes_from_intensities(pred, a_from), a_to).astype(np.float32)
 
 
 def _mean_scores(acc: dict[str, list], n: int) -> TranslatorScores:
@@ -158,12 +170,13 @@ def evaluate(model: Translator, paired: str | Path, *, split: str = "val", limit
         y = translate_image(model, rgb)
         for t in truths:
             pred, true = as_written(y, a_model, t.a, model.admissible), t.load(frame)
-            for key, v in frame_scores(pred, true, t.a).items():
+            cmp = Comparison.of(pred, true, t.a)
+            for key, v in frame_scores(pred, true, t.a, cmp).items():
                 t.acc.setdefault(key, []).append(v)
-        if surfaces is not None:
-            surfaces.add(frame.stem, pred, true, t.a)
-        if pictures is not None and k < max_pictures:
-            write_image(Path(pictures) / f"{frame.stem}.png", comparison_picture(rgb, pred, true, t.a))
+            if t is truths[-1] and surfaces is not None:  # per surface and pictures: the cleanest truth
+                surfaces.add(frame.stem, cmp)
+            if t is truths[-1] and pictures is not None and k < max_pictures:
+                write_image(Path(pictures) / f"{frame.stem}.png", comparison_picture(rgb, cmp))
     scores = [_mean_scores(t.acc, len(frames)) for t in truths]
     return Evaluation(scores[0], scores[1] if clean is not None else None,
                       surfaces.summary() if surfaces is not None else {})
@@ -183,7 +196,8 @@ def as_written(y: np.ndarray, a_model: np.ndarray, a: np.ndarray, admissible: bo
     """
     from .dataset import quantize_output
 
-    q = quantize_output(_to_camera(y, a_model, a), a.astype(np.float64), project=admissible, bits=16)
+    y = convert_camera(y, a_model, a).astype(np.float32)
+    q = quantize_output(y, a.astype(np.float64), project=admissible, bits=16)
     return q.astype(np.float32) / np.float32(65535)
 
 
@@ -193,7 +207,7 @@ class _Truth:
 
     root: Path
     frames: dict
-    load_frame: object
+    load_frame: Callable[..., np.ndarray]
     a: np.ndarray
     acc: dict[str, list] = field(default_factory=dict)
 
@@ -228,14 +242,13 @@ class SurfaceErrors:
         labels = legend.get("values", legend)
         return cls(root, split, {int(k): v for k, v in labels.items()})
 
-    def add(self, stem: str, pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> None:
+    def add(self, stem: str, cmp: Comparison) -> None:
+        """Accumulate one frame's errors by the surface label of each pixel."""
         path = self.root / "masks" / self.split / f"{stem}.png"
         if not path.is_file():
             return
         mask = read_image(path)
-        mp, mt = analyze(pred, a), analyze(true, a)
-        dp, dt = np.clip(mp.dolp, 0, 1), np.clip(mt.dolp, 0, 1)
-        err = np.abs(np.mod(mp.aolp - mt.aolp + math.pi / 2, math.pi) - math.pi / 2)
+        dp, dt, err = cmp.dolp_pred, cmp.dolp_true, cmp.aolp_diff
         for value, name in self.legend.items():
             m = mask == value
             if m.any():
@@ -248,11 +261,11 @@ class SurfaceErrors:
                        "share": float(v[0] / total)} for name, v in sorted(self.sums.items(), key=lambda kv: -kv[1][0])}
 
 
-def comparison_picture(rgb: np.ndarray, pred: np.ndarray, true: np.ndarray, a: np.ndarray) -> np.ndarray:
+def comparison_picture(rgb: np.ndarray, cmp: Comparison) -> np.ndarray:
     """A labelled comparison at the frame's own resolution.
 
     Args:
-        rgb: (H, W, 3) input; pred, true: (H, W, 4) intensities in [0, 1]; a: (4, 3) camera matrix.
+        rgb: (H, W, 3) input; cmp: its translation compared with the truth.
 
     Returns:
         (H + 18, 7W, 3) uint8: RGB | s0 | DoLP | AoLP (hue) | true DoLP | true AoLP | AoLP error (DoLP-weighted,
@@ -260,9 +273,8 @@ def comparison_picture(rgb: np.ndarray, pred: np.ndarray, true: np.ndarray, a: n
     """
     import cv2
 
-    mp, mt = analyze(pred, a), analyze(true, a)
-    dp, dt = np.clip(mp.dolp, 0, 1), np.clip(mt.dolp, 0, 1)
-    err = np.abs(np.mod(mp.aolp - mt.aolp + math.pi / 2, math.pi) - math.pi / 2) * dt
+    mp, mt, dp, dt = cmp.pred, cmp.true, cmp.dolp_pred, cmp.dolp_true
+    err = cmp.aolp_diff * dt
     x = rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype))
     tiles = {"RGB": np.round(np.clip(x, 0, 1) * 255).astype(np.uint8), "s0": gray_rgb(mp.stokes[..., 0], 0, 2),
              "DoLP": gray_rgb(dp), "AoLP": aolp_dolp_rgb(mp.aolp, dp), "true DoLP": gray_rgb(dt),

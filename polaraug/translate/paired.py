@@ -42,9 +42,6 @@ class PairedTranslator(TranslatorObjective):
         self.opt_g = torch.optim.Adam(self.g_ab.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_pair.parameters(), lr=cfg.lr, betas=betas)
 
-
-
-
     def training_step(self, rgb: torch.Tensor, polar: torch.Tensor) -> dict[str, float]:
         """One generator update, then (λ_adv > 0) one discriminator update.
 
