@@ -39,7 +39,7 @@ def main() -> int:
     camera = load_camera("ideal")
     rows = []
     for mode in MODES:
-        cfg = dataclasses.replace(PRESETS["cpu-small"], mode=mode)
+        cfg = dataclasses.replace(PRESETS["cpu-small"], mode=mode, head="intensities")  # the modes act on intensities
         data = UnpairedCrops.from_folders(data_dir / "rgb", data_dir / "polar", camera, crop=cfg.crop,
                                           batch=cfg.batch, seed=args.seed)
         t0 = time.perf_counter()
