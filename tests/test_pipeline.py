@@ -31,7 +31,7 @@ def test_run_caches_stages_and_reruns_changed_ones_downstream(tmp_path):
     first = _statuses(res.output)
     assert set(first.values()) == {"running"} and len(first) == 7
     assert (work / "detection" / "results.json").is_file() and (work / "recon" / "checkpoints" / "last.pt").is_file()
-    assert "admissibility  check" in res.output and "detection      real " in res.output
+    assert "admissibility  check" in res.output and "detection      real: mAP50" in res.output
 
     res = CliRunner().invoke(app, ["run", str(TINY), "--out", str(work), "--quiet"])
     assert res.exit_code == 0, res.output
@@ -117,8 +117,8 @@ def _cli_params(kind: str) -> list[tuple]:
         assert flag == p.opts[0], f"{kind}: {p.opts}: the long form must come first (it is what to_argv passes)"
         is_flag = getattr(p, "is_flag", False)
         off = (p.secondary_opts or [None])[0] if is_flag else None
-        rows.append((flag.lstrip("-").replace("-", "_"), "flag" if is_flag else "value", flag, p.required,
-                     default, off))
+        kind_ = "flag" if is_flag else "multi" if getattr(p, "multiple", False) else "value"
+        rows.append((flag.lstrip("-").replace("-", "_"), kind_, flag, p.required, default, off))
     return rows
 
 
@@ -134,6 +134,8 @@ def _table_source(rows: list[tuple]) -> str:
         elif kind == "flag":
             extra = (f", {lit(default)}" if default is not False else "") + (f', off="{off}"' if off else "")
             lines.append(f'switch("{flag}"{extra})')
+        elif kind == "multi":
+            lines.append(f'many("{flag}")')
         elif required:
             lines.append(f'req("{flag}")')
         else:

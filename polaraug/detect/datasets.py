@@ -1,5 +1,6 @@
-"""YOLO datasets for eval-detection: the sets exported once into ``OUT/datasets/``, plus the data.yaml
-variants the arms train and evaluate on (every split, real + a synthetic subset, one weather only).
+"""YOLO datasets for eval-detection: the sets exported once into ``OUT/datasets/``, the training listings
+of the arms (real + a seeded sample of extra frames, repeated to a common size for equal optimizer steps),
+and the data.yaml variants they train and evaluate on (a listing, every split, one weather only).
 
 Each export records the weather of every frame (``weather.json``, stem -> weather) so that test sets can be
 scored per weather; the paired RGB and polarimetric test sets of ``polaraug synth`` share scenes, so their
@@ -35,8 +36,17 @@ def _write_weather(frames: list[Frame], dst: Path) -> None:
     write_text(dst / "weather.json", json.dumps({f.flat_stem: f.weather for f in frames}, indent=0) + "\n")
 
 
-def export_polar(src: Path, dst: Path, encoding: str) -> Path:
-    """A polaraug-layout set -> YOLO dataset in ``encoding`` (skipped when done). Returns ``dst``."""
+def export_polar(src: Path, dst: Path, encoding: str, *, classes: tuple[str, ...] | None = None,
+                 depolarized: bool = False) -> Path:
+    """A polaraug-layout set -> YOLO dataset in ``encoding`` (skipped when done). Returns ``dst``.
+
+    Args:
+        src: the polarimetric set.
+        dst: the YOLO dataset folder.
+        encoding: intensities, stokes, i0-i45-i90 or hsv.
+        classes: canonical classes to label (None: all).
+        depolarized: write the frames with their polarization removed (same s0, DoLP 0).
+    """
     if (dst / "data.yaml").is_file():
         return dst
     ps = read_polarset(src)
@@ -45,11 +55,12 @@ def export_polar(src: Path, dst: Path, encoding: str) -> Path:
     frames = [f for s in ps.splits for f in ps.frames(s)]
     _require_boxes(frames, src)
     _write_weather(frames, dst)
-    export_encoded(ps, dst, encoding)  # data.yaml last: it marks the export complete
+    # data.yaml last: it marks the export complete
+    export_encoded(ps, dst, encoding, classes=classes, depolarized=depolarized)
     return dst
 
 
-def export_rgb(src: Path, dst: Path) -> Path:
+def export_rgb(src: Path, dst: Path, *, classes: tuple[str, ...] | None = None) -> Path:
     """A labelled RGB source (BDD100K or KITTI layout) -> 3-channel YOLO dataset (images hard-linked)."""
     if (dst / "data.yaml").is_file():
         return dst
@@ -59,44 +70,67 @@ def export_rgb(src: Path, dst: Path) -> Path:
     for f in frames:
         splits[f.split].append(f)
     _write_weather(frames, dst)
-    export_yolo(splits, dst, channels=3)
+    export_yolo(splits, dst, channels=3, classes=classes)
     return dst
 
 
-def _images(root: Path) -> list[Path]:
+def images(root: Path) -> list[Path]:
+    """Every image of an exported YOLO set, sorted."""
     return sorted(p for p in (root / "images").rglob("*") if p.is_file())
+
+
+def by_stem(root: Path) -> dict[str, Path]:
+    """{file stem: image} of an exported set (stems are unique: the export flattens names)."""
+    return {p.stem: p for p in images(root)}
+
+
+def missing_twin(frames: dict[str, Path], twins: dict[str, Path]) -> str | None:
+    """The first (sorted) stem of ``frames`` without a twin of the same stem, or None when all have one."""
+    return next((s for s in sorted(frames) if s not in twins), None)
+
+
+def extra_count(n_real: int, n_extra: int, ratio: float) -> int:
+    """Extra frames an arm adds: ``ratio`` per real frame, at least 1, at most what the set has."""
+    return min(n_extra, max(1, round(ratio * n_real)))
+
+
+def sample_extra(pool: dict[str, Path], names: list[str], k: int, seed: int) -> list[Path]:
+    """``k`` frames of ``pool`` drawn by name from ``names`` with ``seed``: sets whose frames share names
+    (translations of one RGB set, their oracle twins, their depolarized copies) get the same scenes."""
+    chosen = random.Random(seed).sample(sorted(names), k)
+    return [pool[s] for s in chosen]
+
+
+def repeat_to(items: list[Path], size: int | None, seed: int) -> list[Path]:
+    """``items`` shuffled with ``seed`` and repeated cyclically to ``size`` (None: as they are). Shuffling
+    first keeps the remainder of the last repetition a fair sample rather than the head of the list."""
+    if size is None:
+        return list(items)
+    order = list(items)
+    random.Random(seed).shuffle(order)
+    return [order[i % len(order)] for i in range(size)]
 
 
 def _yaml(root: Path, name: str, train: list[Path] | None, val: list[Path] | None) -> Path:
     """``root/name.yaml``: the set's data.yaml with train and/or val replaced by lists of images."""
     data = yaml.safe_load((root / "data.yaml").read_text())
-    for key, images in (("train", train), ("val", val)):
-        if images is not None:
-            listing = write_text(root / f"{name}_{key}.txt", "".join(f"{p.resolve()}\n" for p in images))
+    for key, imgs in (("train", train), ("val", val)):
+        if imgs is not None:
+            listing = write_text(root / f"{name}_{key}.txt", "".join(f"{p.resolve()}\n" for p in imgs))
             data[key] = str(listing.resolve())
     return write_text(root / f"{name}.yaml", yaml.safe_dump(data, sort_keys=False))
 
 
+def listing_yaml(root: Path, name: str, train: list[Path], val: list[Path]) -> Path:
+    """A data.yaml in ``root`` (the set whose class names it uses) training on ``train``, validating on
+    ``val``."""
+    return _yaml(root, name, train, val)
+
+
 def all_splits_yaml(root: Path) -> Path:
     """Train and val on every image of an exported set."""
-    images = _images(root)
-    return _yaml(root, "all", images, images)
-
-
-def mixed_yaml(real: Path, synthetic: Path, ratio: float, seed: int) -> Path:
-    """Train on every real image + a random ``ratio``-sized subset of the synthetic ones (val: real)."""
-    real_imgs, syn_imgs = _images(real), _images(synthetic)
-    k = min(len(syn_imgs), max(1, round(ratio * len(real_imgs))))
-    return _yaml(real, f"mix_s{seed}", real_imgs + random.Random(seed).sample(syn_imgs, k), real_imgs)
-
-
-def repeated_yaml(real: Path, synthetic: Path, ratio: float) -> Path:
-    """Train on the real images repeated to the size of the mixed set (the same optimizer steps per epoch
-    as ``mixed_yaml``), val: real. The control for "more data" vs "more steps"."""
-    real_imgs, syn_imgs = _images(real), _images(synthetic)
-    n = len(real_imgs) + min(len(syn_imgs), max(1, round(ratio * len(real_imgs))))
-    repeated = [real_imgs[i % len(real_imgs)] for i in range(n)]
-    return _yaml(real, "repeated", repeated, real_imgs)
+    imgs = images(root)
+    return _yaml(root, "all", imgs, imgs)
 
 
 def weather_yamls(root: Path) -> dict[str, Path]:
@@ -104,7 +138,7 @@ def weather_yamls(root: Path) -> dict[str, Path]:
     are left out)."""
     weather = json.loads((root / "weather.json").read_text())
     groups: dict[str, list[Path]] = defaultdict(list)
-    for p in _images(root):
+    for p in images(root):
         w = weather.get(p.stem)
         if w:
             groups[w].append(p)

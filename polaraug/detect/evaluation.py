@@ -1,12 +1,22 @@
-"""``polaraug eval-detection``: train an ultralytics YOLO detector with and without synthetic
-(translated) polarimetric data under identical settings, over several seeds, and report the AP gain.
+"""``polaraug eval-detection``: does generated polarimetric data help a detector? Every arm trains the same
+ultralytics YOLO under identical settings over the same seeds and is scored on the same real test set.
 
-Arms: ``real`` (real training set only) and ``real+synthetic`` with protocol ``mix`` (the synthetic set
-added, ``mix_ratio`` synthetic frames per real frame) or ``pretrain-finetune`` (train on synthetic, then
-fine-tune on real from those weights). Both arms are evaluated on the same real test split, in the same
-encoding, with polarization-aware augmentation (``polar_trainer``). An optional ``rgb`` reference arm
-trains the same model on RGB frames (e.g. the RGB twins of the real sets from ``polaraug synth --mode
-paired``) with ultralytics' own augmentation. Every arm is also scored per weather of its test set.
+Arms (``arms.py`` builds them from the inputs):
+
+- ``real``: the real training set alone;
+- ``real+NAME`` for each synthetic set (one per translator), at each ratio of synthetic frames per real;
+- ``real+oracle``: the true polarimetric twins of the translated frames (what a perfect translator gives);
+- ``real+NAME-unpolarized``: a set's frames with their polarization removed (same s0, DoLP 0): the control
+  that tells whether the polarization of the set matters or only its intensity;
+- ``rgb``: the same detector on RGB frames, a reference.
+
+Budget ``equal-steps`` (default): every arm trains on the same number of images per epoch, the size of the
+largest arm's listing (real frames repeated where an arm has fewer), so a gain cannot come from training
+longer. ``equal-epochs``: each arm's listing once per epoch (the larger arms take more steps; labelled).
+Protocol ``mix`` trains on real + extra frames together; ``pretrain-finetune`` on the extra frames, then on
+the real ones from those weights. With ``real_val``, every training validates each epoch on that real
+split and the best epoch's weights are scored (model selection on validation, never on test), and the
+validation curves show whether training reached its plateau.
 
 Offline: YOLO_OFFLINE and a private config directory are set before ultralytics is imported; models are
 built from YAML (no weights are downloaded unless a local file is given). Resumable: each finished
@@ -15,9 +25,9 @@ built from YAML (no weights are downloaded unless a local file is given). Resuma
 
 from __future__ import annotations
 
+import csv
 import json
 import os
-import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,11 +39,13 @@ from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
 
-from .datasets import all_splits_yaml, export_polar, export_rgb, mixed_yaml, repeated_yaml, weather_yamls
+from .arms import REAL, RGB, Arm, ExperimentInputs, TrainingPlan, plan_arms
+from .datasets import all_splits_yaml, weather_yamls
 from .report import write_report
+from .stats import gap_closed, mean_std, paired_difference
 
 PROTOCOLS = ("mix", "pretrain-finetune")
-REAL, AUGMENTED, RGB = "real", "real+synthetic", "rgb"
+BUDGETS = ("equal-steps", "equal-epochs")
 
 
 def offline_ultralytics(config_dir: Path) -> None:
@@ -47,13 +59,14 @@ def offline_ultralytics(config_dir: Path) -> None:
 class DetectionSettings:
     """Identical for every arm. CPU defaults are demo-sized; on a GPU use e.g. imgsz 640, epochs 100.
 
-    Keyword-only. Raises ConfigError for an unknown encoding or protocol or no seeds, InputError for a
-    weights file that does not exist.
+    Keyword-only. Raises ConfigError for an unknown encoding, protocol, budget or class, a non-positive
+    ratio or no seeds; InputError for a weights file that does not exist.
     """
 
     encoding: str = "intensities"
     protocol: str = "mix"
-    mix_ratio: float = 1.0
+    ratios: tuple[float, ...] = (1.0,)  # extra frames per real frame; several make a sweep
+    budget: str = "equal-steps"
     seeds: tuple[int, ...] = (0, 1, 2)
     model: str = "yolov8n.yaml"
     weights: str | None = None
@@ -61,71 +74,105 @@ class DetectionSettings:
     imgsz: int = 160
     batch: int = 8
     device: str | None = None
-    equal_steps: bool = False  # mix: the real arm repeats its images to the mixed set's size
+    classes: tuple[str, ...] | None = None  # canonical classes to detect (None: all)
+    patience: int = 100  # epochs without validation improvement before stopping (with a validation split)
 
     def __post_init__(self) -> None:
         check_encoding(self.encoding)
         if self.protocol not in PROTOCOLS:
             raise ConfigError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        if self.budget not in BUDGETS:
+            raise ConfigError(f"budget must be one of {BUDGETS}, got {self.budget!r}")
+        if not self.ratios or any(r <= 0 for r in self.ratios):
+            raise ConfigError(f"ratios must be positive, got {list(self.ratios)}")
+        if self.classes is not None:
+            unknown = [c for c in self.classes if c not in CLASSES]
+            if unknown or not self.classes:
+                raise ConfigError(f"unknown classes {unknown}; known: {', '.join(CLASSES)}")
         if self.weights is not None and not Path(self.weights).is_file():
             raise InputError(f"{self.weights}: no such weights file (nothing is downloaded)")
         if not self.seeds:
             raise ConfigError("at least one seed is needed")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "seeds": list(self.seeds)}
+        d = asdict(self)
+        return {**d, "seeds": list(self.seeds), "ratios": list(self.ratios),
+                "classes": list(self.classes) if self.classes else None}
 
 
 @dataclass
 class Score:
-    """One trained model scored on a test set: overall, per class (AP50) and per weather (mAP50)."""
+    """One trained model scored on a test set: overall, per class (AP50) and per weather (mAP50), with the
+    validation mAP50 per epoch when a validation split was given."""
 
     map50: float
     map: float
     per_class: dict[str, float]
     by_weather: dict[str, float] = field(default_factory=dict)
-
-
-def _mean_std(v: list[float]) -> dict:
-    return {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0, "runs": v}
+    val_curve: list[float] = field(default_factory=list)
 
 
 def summarize(scores: list[Score]) -> dict:
     """mean ± std over seeds. A class or weather missing from a run (no test boxes) is left out of it."""
     def gather(key: str) -> dict[str, dict]:
         names = sorted({k for s in scores for k in getattr(s, key)})
-        return {k: _mean_std([getattr(s, key)[k] for s in scores if k in getattr(s, key)]) for k in names}
+        return {k: mean_std([getattr(s, key)[k] for s in scores if k in getattr(s, key)]) for k in names}
 
-    return {"map50": _mean_std([s.map50 for s in scores]), "map50_95": _mean_std([s.map for s in scores]),
+    return {"map50": mean_std([s.map50 for s in scores]), "map50_95": mean_std([s.map for s in scores]),
             "per_class_ap50": gather("per_class"), "by_weather_map50": gather("by_weather")}
 
 
-def gain(base: dict, other: dict) -> dict:
-    b, o = base["mean"], other["mean"]
-    return {"absolute": o - b, "relative": (o - b) / b if b > 0 else None}
+def compare(base: list[Score], other: list[Score]) -> dict:
+    """Paired per-seed differences ``other - base``: overall, per weather and per class (where both have it)."""
+    def per(key: str) -> dict[str, dict]:
+        names = sorted(set.intersection(*[set(getattr(s, key)) for s in base + other]))
+        return {k: paired_difference([getattr(s, key)[k] for s in base], [getattr(s, key)[k] for s in other])
+                for k in names}
+
+    return {"map50": paired_difference([s.map50 for s in base], [s.map50 for s in other]),
+            "map50_95": paired_difference([s.map for s in base], [s.map for s in other]),
+            "by_weather_map50": per("by_weather"), "per_class_ap50": per("per_class")}
+
+
+def _weights_of(run_dir: Path, validated: bool) -> Path:
+    """The weights an arm is scored with: the best validation epoch's when validated, else the last."""
+    best = run_dir / "weights" / "best.pt"
+    return best if validated and best.is_file() else run_dir / "weights" / "last.pt"
+
+
+def _val_curve(run_dir: Path) -> list[float]:
+    """Validation mAP50 per epoch from ultralytics' results.csv (empty without validation)."""
+    path = run_dir / "results.csv"
+    if not path.is_file():
+        return []
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    key = next((k for k in (rows[0] if rows else {}) if k.strip() == "metrics/mAP50(B)"), None)
+    return [float(r[key]) for r in rows] if key else []
 
 
 def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, seed: int, *,
-           weights: str | None = None, polar: bool = True) -> Path:
+           validated: bool, weights: str | None = None, polar: bool = True) -> Path:
+    """Train one model; returns its run folder."""
     from ultralytics import YOLO
 
     from polaraug.augment.yolo import polar_trainer
 
     model = YOLO(weights or settings.weights or settings.model)
     trainer = polar_trainer(settings.encoding) if polar else None
-    model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs,
+    model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs, patience=settings.patience,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,
-                deterministic=True, amp=False, plots=False, val=False, project=str(runs.resolve()), name=name,
-                exist_ok=True, verbose=False)
+                deterministic=True, amp=False, plots=False, val=validated, project=str(runs.resolve()),
+                name=name, exist_ok=True, verbose=False)
     if trainer is not None:  # what polarize_pipeline changed in ultralytics' pipeline, for the report
         write_text(runs.parent / "augmentation.json", json.dumps(trainer.polar_report, indent=1) + "\n")
-    return Path(model.trainer.save_dir) / "weights" / "last.pt"
+    return Path(model.trainer.save_dir)
 
 
 def _val(weights: Path, data_yaml: Path, settings: DetectionSettings):
     from ultralytics import YOLO
 
-    runs = weights.parent.parent.parent  # OUT/runs/NAME/weights/last.pt: keep val folders inside OUT/runs
+    runs = weights.parent.parent.parent  # OUT/runs/NAME/weights/x.pt: keep val folders inside OUT/runs
     return YOLO(str(weights)).val(data=str(data_yaml), split="val", imgsz=settings.imgsz, batch=settings.batch,
                                   device=settings.device or "cpu", workers=0, plots=False, verbose=False,
                                   project=str(runs.resolve()), name="val", exist_ok=True).box
@@ -143,11 +190,12 @@ class ScoringSet:
         return cls(all_splits_yaml(root), weather_yamls(root))
 
 
-def _score(weights: Path, test: ScoringSet, settings: DetectionSettings) -> Score:
+def _score(run_dir: Path, test: ScoringSet, settings: DetectionSettings, validated: bool) -> Score:
+    weights = _weights_of(run_dir, validated)
     box = _val(weights, test.all, settings)
     per_class = {CLASSES[int(c)]: float(box.ap50[i]) for i, c in enumerate(box.ap_class_index)}
     by_weather = {w: float(_val(weights, y, settings).map50) for w, y in test.weathers.items()}
-    return Score(float(box.map50), float(box.map), per_class, by_weather)
+    return Score(float(box.map50), float(box.map), per_class, by_weather, _val_curve(run_dir))
 
 
 def _augmentation(out: Path) -> list[str]:
@@ -175,70 +223,78 @@ def _cached(path: Path, run) -> Score:
     return score
 
 
-def eval_detection(real_train: Path, real_test: Path, synthetic: Path, out: Path, *, settings: DetectionSettings,
-                   rgb_train: Path | None = None, rgb_test: Path | None = None, progress: bool = True) -> dict:
-    """Run every arm over all seeds; write results.json and report.md into ``out``; return the results.
+def _run_arm(arm: Arm, plan: TrainingPlan, seed: int, settings: DetectionSettings, runs: Path) -> Score:
+    """Train ``arm`` with ``seed`` as the plan lists it and score it on its test set."""
+    validated = plan.validated and arm.kind != RGB  # no RGB validation split: the RGB arm keeps its last epoch
+    tag = f"{arm.slug}_s{seed}"
+    if arm.source is not None and settings.protocol == "pretrain-finetune":
+        pre = _train(settings, plan.pretrain_yaml(arm, seed), runs, f"{tag}_pretrain", seed, validated=validated)
+        run_dir = _train(settings, plan.finetune_yaml(arm, seed), runs, tag, seed, validated=validated,
+                         weights=str(_weights_of(pre, validated)))
+    else:
+        run_dir = _train(settings, plan.train_yaml(arm, seed), runs, tag, seed, validated=validated,
+                         polar=arm.kind != "rgb")
+    return _score(run_dir, plan.scoring[arm.test], settings, validated)
+
+
+def eval_detection(inputs: ExperimentInputs, out: Path, *, settings: DetectionSettings,
+                   progress: bool = True) -> dict:
+    """Run every arm over all seeds; write results.json, report.md and the charts into ``out``.
 
     Args:
-        real_train: real labelled polarimetric training set (polaraug layout).
-        real_test: real test set, the same for every arm.
-        synthetic: translated polarimetric set added to (or pre-training) the real+synthetic arm.
-        out: output folder (datasets/, runs/, scores/, settings.json, results.json, report.md).
+        inputs: the sets (real train/test, optional validation, synthetic sets by name, oracle, controls,
+            RGB reference).
+        out: output folder (datasets/, runs/, scores/, settings.json, results.json, report.md, *.png).
         settings: identical for every arm.
-        rgb_train: RGB training set of the optional RGB reference arm (needs ``rgb_test``).
-        rgb_test: RGB test set of the reference arm (needs ``rgb_train``).
         progress: show a progress bar over (arm, seed) trainings.
 
     Returns:
-        The results (settings, inputs, augmentation, per-arm mean ± std scores, gains), as in results.json.
+        The results (settings, inputs, per-arm scores and listings, paired differences to ``real`` with
+        intervals, gap closed, control comparisons), as in results.json.
 
     Raises:
-        InputError: bad input sets, a missing weights file, or ``out`` made with other settings or inputs.
-        ConfigError: only one of ``rgb_train`` and ``rgb_test`` given.
+        InputError: bad input sets, oracle twins missing, a missing weights file, or ``out`` made with
+            other settings or inputs.
+        ConfigError: inconsistent inputs (see ExperimentInputs).
     """
-    if (rgb_train is None) != (rgb_test is None):
-        raise ConfigError("the rgb reference arm needs both --rgb-train and --rgb-test")
     out = Path(out)
+    inputs.check()
     offline_ultralytics(out / ".ultralytics")
-    inputs = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic,
-              "rgb_train": rgb_train, "rgb_test": rgb_test}
     # Inputs by path and content fingerprint: a re-translated synthetic set at the same path is a change.
-    _check_settings(out, {**settings.to_dict(), **{k: [str(Path(v).resolve()), fingerprint(v)] if v else None
-                                                    for k, v in inputs.items()}})
-    data = out / "datasets"
-    real = export_polar(real_train, data / "real_train", settings.encoding)
-    test = export_polar(real_test, data / "real_test", settings.encoding)
-    syn = export_polar(synthetic, data / "synthetic", settings.encoding)
-    rgb = (export_rgb(rgb_train, data / "rgb_train"), export_rgb(rgb_test, data / "rgb_test")) if rgb_train else None
-
-    test_set = ScoringSet.of(test)
-    rgb_test_set = ScoringSet.of(rgb[1]) if rgb else None
+    _check_settings(out, {**settings.to_dict(),
+                          **{k: [str(Path(v).resolve()), fingerprint(v)] for k, v in inputs.paths().items()},
+                          "controls": list(inputs.controls)})
+    plan = plan_arms(inputs, out / "datasets", settings)
     runs, cache = out / "runs", out / "scores"
-    arms: dict[str, list[Score]] = {REAL: [], AUGMENTED: []} | ({RGB: []} if rgb else {})
-    jobs = [(arm, seed) for seed in settings.seeds for arm in arms]
+    scores: dict[str, list[Score]] = {a.name: [] for a in plan.arms}
+    jobs = [(arm, seed) for seed in settings.seeds for arm in plan.arms]
     for arm, seed in tqdm(jobs, desc="eval-detection", unit="training", disable=not progress):
-        def run(arm=arm, seed=seed) -> Score:
-            if arm == REAL:
-                equal = settings.equal_steps and settings.protocol == "mix"
-                data = repeated_yaml(real, syn, settings.mix_ratio) if equal else all_splits_yaml(real)
-                return _score(_train(settings, data, runs, f"real_s{seed}", seed), test_set, settings)
-            if arm == RGB:
-                w = _train(settings, all_splits_yaml(rgb[0]), runs, f"rgb_s{seed}", seed, polar=False)
-                return _score(w, rgb_test_set, settings)
-            if settings.protocol == "mix":
-                w = _train(settings, mixed_yaml(real, syn, settings.mix_ratio, seed), runs, f"mix_s{seed}", seed)
-            else:
-                pre = _train(settings, all_splits_yaml(syn), runs, f"pretrain_s{seed}", seed)
-                w = _train(settings, all_splits_yaml(real), runs, f"finetune_s{seed}", seed, weights=str(pre))
-            return _score(w, test_set, settings)
-
-        arms[arm].append(_cached(cache / f"{arm.replace('+', '_')}_s{seed}.json", run))
-
-    summary = {k: summarize(v) for k, v in arms.items()}
-    results = {"settings": settings.to_dict(), "inputs": {k: str(v) if v else None for k, v in inputs.items()},
-               "augmentation": _augmentation(out), "arms": summary,
-               "gain_map50": gain(summary[REAL]["map50"], summary[AUGMENTED]["map50"]),
-               "gain_map50_95": gain(summary[REAL]["map50_95"], summary[AUGMENTED]["map50_95"])}
+        scores[arm.name].append(_cached(cache / f"{arm.slug}_s{seed}.json",
+                                        lambda arm=arm, seed=seed: _run_arm(arm, plan, seed, settings, runs)))
+    results = _results(plan, scores, settings, inputs)
+    results["augmentation"] = _augmentation(out)
     write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
     write_report(results, out)
     return results
+
+
+def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: DetectionSettings,
+             inputs: ExperimentInputs) -> dict:
+    """Per-arm summaries, paired differences to ``real``, the share of the oracle gap, control comparisons."""
+    arms: dict[str, dict] = {}
+    oracle = next((a.name for a in plan.arms if a.kind == "oracle"), None)
+    for arm in plan.arms:
+        entry = {"kind": arm.kind, "source": arm.source, "ratio": arm.ratio,
+                 "images_per_epoch": plan.images_per_epoch(arm), **summarize(scores[arm.name])}
+        if arm.name != REAL and arm.test == REAL:
+            entry["vs_real"] = compare(scores[REAL], scores[arm.name])
+        arms[arm.name] = entry
+    if oracle:
+        for entry in arms.values():
+            if "vs_real" in entry and entry["kind"] != "oracle":
+                entry["gap_closed"] = gap_closed(entry["vs_real"]["map50"], arms[oracle]["vs_real"]["map50"])
+    controls = {a.name: {"of": a.control_of, **compare(scores[a.control_of], scores[a.name])}
+                for a in plan.arms if a.control_of}
+    return {"settings": settings.to_dict(), "inputs": {k: str(v) for k, v in inputs.paths().items()},
+            "arms": arms, "controls": controls,
+            "val_curves": {name: [sc.val_curve for sc in runs] for name, runs in scores.items()}}

@@ -145,3 +145,28 @@ def convert_camera(y: Array, a_from: Array, a_to: Array, dim: int | None = None)
     if np.allclose(matrix64(a_from), matrix64(a_to), rtol=0, atol=1e-9):
         return y
     return intensities_from_stokes(stokes_from_intensities(y, a_from, dim), a_to, dim)
+
+
+def depolarize(y: Array, a: Array, dim: int | None = None) -> Array:
+    """Intensities of the same scene with its polarization removed: ``y' = A (s0, 0, 0)`` with ``s = A† y``.
+
+    What the camera would record for unpolarized light of the same total intensity s0 (I_θ = s0/2 for the
+    ideal camera; DoLP 0). The control that tells polarization apart from intensity.
+
+    Args:
+        y: intensities (..., 4, ...).
+        a: calibration matrix (4, 3).
+
+    Returns:
+        Intensities (..., 4, ...) with the same s0 and s1 = s2 = 0.
+
+    >>> import numpy as np
+    >>> from polaraug.physics import camera_matrix
+    >>> depolarize(np.array([1.0, 0.5, 0.0, 0.5], np.float32), camera_matrix()).tolist()
+    [0.5, 0.5, 0.5, 0.5]
+    """
+    t, back = to_tensor(y)
+    d = channel_dim(y, dim)
+    check_channels(t, d, 4, "depolarize")
+    # one (4, 4) operator: the first row of A† measures s0, the first column of A re-renders it unpolarized
+    return back(apply_matrix(double(a)[:, :1] @ pinv(a)[:1], t, d))

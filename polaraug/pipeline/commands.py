@@ -16,16 +16,17 @@ from typing import Any
 
 from polaraug.errors import ConfigError
 
-ARGUMENT, VALUE, FLAG = "argument", "value", "flag"
+ARGUMENT, VALUE, FLAG, MULTI = "argument", "value", "flag", "multi"
 
 
 @dataclass(frozen=True)
 class Option:
     """One parameter of a command as pipeline files name it.
 
-    ``key`` is the option as typed without dashes (``--mix-ratio`` -> ``mix_ratio``, ``--json`` -> ``json``,
+    ``key`` is the option as typed without dashes (``--real-val`` -> ``real_val``, ``--json`` -> ``json``,
     ``-n`` -> ``n``) or a positional argument's name; ``kind`` is ARGUMENT (positional), VALUE (``--opt
-    VALUE``) or FLAG (``--flag``, with ``off`` its ``--no-flag`` form when the command has one).
+    VALUE``), MULTI (``--opt VALUE`` repeated, one per item of a list) or FLAG (``--flag``, with ``off`` its
+    ``--no-flag`` form when the command has one).
     """
 
     key: str
@@ -48,6 +49,11 @@ def arg(name: str) -> Option:
 def opt(flag: str, default: Any = None) -> Option:
     """An optional ``--opt VALUE``."""
     return Option(_key(flag), VALUE, flag, default=default)
+
+
+def many(flag: str) -> Option:
+    """A repeatable ``--opt VALUE`` (a list in the pipeline file gives the option once per item)."""
+    return Option(_key(flag), MULTI, flag)
 
 
 def req(flag: str) -> Option:
@@ -186,21 +192,26 @@ STAGES: tuple[StageType, ...] = (
     StageType("eval-detection", ("eval-detection",), (
         req("--real-train"),
         req("--real-test"),
-        req("--synthetic"),
+        many("--synthetic"),
+        opt("--oracle"),
+        many("--control"),
+        opt("--real-val"),
         opt("--rgb-train"),
         opt("--rgb-test"),
         opt("--out", "eval_detection"),
         opt("--encoding", "intensities"),
         opt("--protocol", "mix"),
-        opt("--mix-ratio", 1.0),
+        many("--ratio"),
+        opt("--budget", "equal-steps"),
         opt("--seeds", 3),
+        opt("--classes"),
         opt("--model", "yolov8n.yaml"),
         opt("--weights"),
         opt("--epochs", 10),
+        opt("--patience", 100),
         opt("--imgsz", 160),
         opt("--batch", 8),
         opt("--device"),
-        switch("--equal-steps", off="--no-equal-steps"),
     ), outputs=OUT),
     StageType("eval-translator", ("eval-translator",), (
         req("--checkpoint"),
@@ -277,7 +288,7 @@ def to_argv(kind: str, options: dict[str, Any]) -> list[str]:
 
     Returns:
         The subcommand, then positional arguments in the command's order, then options: booleans as
-        ``--flag``/``--no-flag``, lists comma-joined.
+        ``--flag``/``--no-flag``, lists repeated for repeatable options and comma-joined otherwise.
 
     Raises:
         ConfigError: a boolean set to a value its command cannot express (e.g. false for a flag without a
@@ -297,6 +308,9 @@ def to_argv(kind: str, options: dict[str, Any]) -> list[str]:
                     raise ConfigError(f"option {name!r} of '{kind}' cannot be set to {value!r}")
                 continue
             argv.append(flag)
+        elif p.kind == MULTI:
+            for v in value if isinstance(value, list) else [value]:
+                argv += [p.flag, str(v)]
         else:
             if isinstance(value, list):
                 value = ",".join(str(v) for v in value)

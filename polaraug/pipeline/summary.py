@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from polaraug.detect.report import format_relative
+from polaraug.detect.report import summary_lines as detection_lines
 
 from .spec import Pipeline
 
@@ -29,13 +29,8 @@ def summary_lines(p: Pipeline) -> list[str]:
                          f"of pixels, residual RMS {agg['residual_rms']:.2e}, {agg['frames']} frames")
             pictures += sorted((folder / "plots").glob("*.png"))[:2]
         elif stage.type == "eval-detection" and (r := _load(folder / "results.json")):
-            for arm, v in r["arms"].items():
-                lines.append(f"detection      {arm:<14} mAP50 {v['map50']['mean']:.3f} ± {v['map50']['std']:.3f}  "
-                             f"mAP50-95 {v['map50_95']['mean']:.3f} ± {v['map50_95']['std']:.3f}")
-            g = r["gain_map50"]
-            rel = format_relative(g)
-            lines.append(f"detection      gain           mAP50 {g['absolute']:+.3f} ({rel})")
-            pictures.append(folder / "report_ap.png")
+            lines += [f"detection      {line}" for line in detection_lines(r)]
+            pictures.append(folder / "report_map50.png")
         elif stage.type == "reconstruct-sweep" and (r := _load(folder / "sweep.json")):
             for row in r["table"]:
                 lam, mse = f"λ={row['lambda']:g}", row["constraint_mse"]["mean"]

@@ -8,6 +8,7 @@ reverses 3-channel ones to file order; either way training and evaluation see th
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from polaraug.data.frame import Frame
 from polaraug.data.polarset import PolarSet
 from polaraug.errors import InputError
 from polaraug.io.images import write_image
-from polaraug.physics import repair_intensities
+from polaraug.physics import depolarize, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
 from .yolo import YoloExportReport, export_yolo
@@ -33,7 +34,8 @@ def encoded_image(y: np.ndarray, a: np.ndarray, encoding: str) -> np.ndarray:
 
 
 def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
-                   splits: tuple[str, ...] | None = None) -> YoloExportReport:
+                   splits: tuple[str, ...] | None = None, *, classes: Collection[str] | None = None,
+                   depolarized: bool = False) -> YoloExportReport:
     """Write ``ps`` (all or the given splits) to ``out`` as a YOLO dataset in ``encoding``.
 
     Args:
@@ -41,6 +43,8 @@ def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
         out: the YOLO dataset folder.
         encoding: intensities, stokes, i0-i45-i90 or hsv.
         splits: the splits to export (default: all of the set's).
+        classes: canonical classes to label (default: all).
+        depolarized: remove each pixel's polarization first (same s0, DoLP 0; ``physics.depolarize``).
 
     Returns:
         Counts of frames per split, boxes and dropped ignore boxes.
@@ -53,11 +57,13 @@ def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
 
     def write(frame: Frame, stem_path: Path) -> Path:
         try:
-            img = encoded_image(ps.load(frame), a, encoding)
+            y = ps.load(frame)
+            img = encoded_image(depolarize(y, a) if depolarized else y, a, encoding)
         except InputError as e:
             raise InputError(f"{frame.image}: {e}") from None
         # not with_suffix: a stem may contain dots ("a.b"), which must stay in the name
         return write_image(stem_path.parent / f"{stem_path.name}.png", img)
 
     chosen = splits or tuple(ps.splits)
-    return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write)
+    return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write,
+                       classes=classes)

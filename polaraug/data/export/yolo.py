@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,18 +28,24 @@ class YoloExportReport:
     frames: dict[str, int] = field(default_factory=dict)
     boxes: int = 0
     ignored_boxes_dropped: int = 0
+    other_class_boxes_dropped: int = 0
 
 
-def label_lines(frame: Frame, width: int, height: int) -> tuple[list[str], int]:
-    """YOLO lines of a frame and the number of ignore boxes left out."""
-    lines, dropped = [], 0
+def label_lines(frame: Frame, width: int, height: int,
+                classes: Collection[str] | None = None) -> tuple[list[str], int, int]:
+    """YOLO lines of a frame, the number of ignore boxes left out, and the number of boxes left out for a
+    class outside ``classes`` (None: every class kept)."""
+    lines, dropped, other = [], 0, 0
     for b in frame.boxes:
         if b.ignore or b.cls is None:
             dropped += 1
             continue
+        if classes is not None and b.cls not in classes:
+            other += 1
+            continue
         cx, cy = (b.x1 + b.x2) / 2 / width, (b.y1 + b.y2) / 2 / height
         lines.append(f"{CLASS_ID[b.cls]} {cx:.6f} {cy:.6f} {b.width / width:.6f} {b.height / height:.6f}")
-    return lines, dropped
+    return lines, dropped, other
 
 
 def _place_image(src: Path, dst: Path) -> None:
@@ -56,7 +62,8 @@ def _place_image(src: Path, dst: Path) -> None:
 
 
 def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels: int = 3,
-                image_writer: Callable[[Frame, Path], Path] | None = None) -> YoloExportReport:
+                image_writer: Callable[[Frame, Path], Path] | None = None,
+                classes: Collection[str] | None = None) -> YoloExportReport:
     """Write a YOLO dataset of ``splits`` (e.g. {"train": frames, "val": frames}) into ``out``.
 
     Every frame needs ``width`` and ``height``. Images are hard-linked (or copied), or written by
@@ -67,6 +74,8 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
         out: the dataset folder (data.yaml, images/, labels/).
         channels: image channels, written to data.yaml.
         image_writer: writes a frame's image instead of linking it; returns the written path.
+        classes: canonical classes to label (None: all); boxes of other classes are left out, so the
+            detector learns those objects as background in every split alike.
 
     Returns:
         Counts of frames per split, boxes and dropped ignore boxes.
@@ -86,10 +95,11 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
                 _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
             else:
                 image_writer(frame, out / "images" / split / stem)
-            lines, dropped = label_lines(frame, frame.width, frame.height)
+            lines, dropped, other = label_lines(frame, frame.width, frame.height, classes)
             write_text(out / "labels" / split / f"{stem}.txt", "".join(line + "\n" for line in lines))
             report.boxes += len(lines)
             report.ignored_boxes_dropped += dropped
+            report.other_class_boxes_dropped += other
             count += 1
         report.frames[split] = count
     paths = {s: f"images/{s}" for s in splits}
