@@ -19,7 +19,7 @@ def translate(
                                                             "(always on for 'project' checkpoints).")] = False,
     batch: Annotated[int, typer.Option(help="Frames per forward pass (frames of equal size).")] = 4,
     bits: Annotated[int, typer.Option(help="Output PNG depth: 8 or 16.")] = 16,
-    shard: Annotated[str, typer.Option(help="i/n: translate frames i, i+n, ... (under torchrun: the rank).")]
+    shard: Annotated[str, typer.Option(help="i/n: translate batches i, i+n, ... (under torchrun: the rank).")]
     = "0/1",
     device: Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")] = None,
     workers: Annotated[int, typer.Option(help="Decode/encode threads.")] = 4,
@@ -28,6 +28,9 @@ def translate(
     calibration: Annotated[str | None, typer.Option(help="Translate for this camera (file or built-in name) "
                                                          "instead of the checkpoint's; Stokes-head checkpoints "
                                                          "only (y = A s holds for any camera).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Remove a previous translation in OUT and start "
+                                                                "over (a resume with other settings is refused).")]
+    = False,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.errors import InputError
@@ -40,7 +43,7 @@ def translate(
             raise InputError(f"--shard must look like 0/4, got {shard!r}") from None
         summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
-                                  calibration=calibration)
+                                  calibration=calibration, overwrite=overwrite)
     if summary is not None:  # under torchrun, rank 0 reports
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")

@@ -45,3 +45,18 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Delete the temporary files ``atomic_path`` leaves under ``folder`` when its process is killed
+    (``.NAME.XXXX.tmp.SUFFIX``). Only call it when no writer is running there.
+
+    Returns:
+        The number of files removed.
+    """
+    removed = 0
+    for p in Path(folder).rglob(".*.tmp*"):
+        if p.is_file() and ".tmp" in p.name:
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -161,6 +161,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--workers", 4),
         switch("--compile"),
         opt("--calibration"),
+        switch("--overwrite"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (
         arg("folder"),

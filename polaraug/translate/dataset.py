@@ -8,7 +8,13 @@ layout, labels carried.
   another; consecutive frames of equal size are batched.
 - Resumable: a frame whose image already exists is not translated again (its record is kept in
   ``.translate/``); labels, the YOLO export and the manifest are written at the end from all records.
-- ``shard=(i, n)`` takes frames i, i+n, i+2n, ...; each shard writes its own records, and a merge
+  The run's settings (checkpoint hash, camera, projection, bit depth, batch, source) are recorded in
+  ``.translate/settings.json`` and a resume with other settings is refused, so one set never mixes two
+  models. Batches are fixed by the frame list (consecutive frames of equal size, ``batch`` at a time), and a
+  resumed batch is recomputed whole: an interrupted and resumed run writes the same bytes as an
+  uninterrupted one (batched kernels may round differently from single-frame ones).
+- ``shard=(i, n)`` takes batches i, i+n, i+2n, ... of the whole frame list, so a sharded run computes every
+  batch exactly as a single process does; each shard writes its own records, and a merge
   (:func:`merge_outputs`) assembles labels and manifest from all of them.
 - Unreadable frames are reported and skipped; the run goes on and the summary counts them.
 """
@@ -33,8 +39,8 @@ from polaraug.data.sources import detect_format, source_frames
 from polaraug.engine import pick_device
 from polaraug.engine.distributed import barrier, gather_objects, setup_distributed, teardown
 from polaraug.errors import InputError
-from polaraug.io.atomic import write_text
-from polaraug.io.images import ImageReadError, read_image, write_image
+from polaraug.io.atomic import remove_stale_temporaries, write_text
+from polaraug.io.images import ImageReadError, image_size, read_image, write_image
 from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
@@ -117,38 +123,104 @@ class _Job:
         write_text(self.records / f"{frame.flat_stem}.json", json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
 
-def _translate_frames(job: _Job, todo: list[Frame], *, batch: int, workers: int, progress: bool,
+def batches(frames: list[Frame], batch: int) -> list[list[Frame]]:
+    """Frames in fixed batches: consecutive frames of equal size (from the image header), ``batch`` at a
+    time; a frame whose header cannot be read is a batch of its own (its decoding will report it).
+
+    Args:
+        frames: the frames to translate, in order.
+        batch: the largest batch.
+
+    Returns:
+        The batches, in order. They depend only on ``frames`` and ``batch``, never on what is already done.
+    """
+    groups: list[list[Frame]] = []
+    last = None
+    for frame in frames:
+        try:
+            size = image_size(frame.image)
+        except ImageReadError:
+            size = None
+        if size is None or size != last or len(groups[-1]) >= batch:
+            groups.append([])
+        groups[-1].append(frame)
+        last = size
+    return groups
+
+
+def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, progress: bool,
                       summary: TranslateSummary) -> None:
-    """Decode in threads, translate consecutive frames of equal size in batches, encode in threads."""
+    """Decode in threads, translate each batch that holds an unfinished frame (whole, so that its numbers
+    are those of an uninterrupted run), write its unfinished frames in threads."""
     from tqdm import tqdm
 
     dev = next(job.model.parameters()).device
-    bar = tqdm(total=len(todo), disable=not progress, unit="frame", desc="translate")
+    todo = [g for g in groups if not all(job.done(f) for f in g)]
+    bar = tqdm(total=sum(len(g) for g in todo), disable=not progress, unit="frame", desc="translate")
     with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:
         pending = []
-        group: list[tuple[Frame, np.ndarray]] = []
-
-        def flush() -> None:
-            if not group:
-                return
-            x = torch.cat([rgb_to_tensor(img) for _, img in group]).to(dev)
-            y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
-            pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(group, y, strict=True))
-            group.clear()
-
-        for frame, img in readers.map(job.decode, todo):
-            bar.update(1)
-            if isinstance(img, Exception):
-                summary.unreadable.append(str(img))
+        decoded = readers.map(job.decode, [f for g in todo for f in g])
+        for group in todo:
+            ok: list[tuple[Frame, np.ndarray]] = []
+            for _ in group:
+                frame, img = next(decoded)
+                bar.update(1)
+                if isinstance(img, Exception):
+                    summary.unreadable.append(str(img))
+                else:
+                    ok.append((frame, img))
+            if not ok:
                 continue
-            if group and (group[0][1].shape != img.shape or len(group) >= batch):
-                flush()
-            group.append((frame, img))
-        flush()
+            x = torch.cat([rgb_to_tensor(img) for _, img in ok]).to(dev)
+            y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
+            pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(ok, y, strict=True)
+                           if not job.done(frame))
         for p in pending:
             p.result()  # surface write errors
             summary.written += 1
     bar.close()
+
+
+SETTINGS = "settings.json"
+
+
+def run_settings(src: str | Path, fmt: str, checkpoint: str | Path, camera: Camera, *, project: bool, bits: int,
+                 batch: int) -> dict:
+    """What decides a translated set's bytes: checkpoint (by hash), camera, projection, depth, batch, source."""
+    return {"checkpoint_sha256": file_sha256(Path(checkpoint)),
+            "camera": np.round(camera.matrix(np.float64), 9).tolist(), "projected": project, "bits": bits,
+            "batch": batch, "source": str(Path(src).resolve()), "source_format": source_format(src, fmt)}
+
+
+def check_resume(out: Path, settings: dict) -> None:
+    """Record ``settings`` for a new output; refuse to resume an output made with other settings.
+
+    Raises:
+        InputError: ``out`` holds frames translated with other settings (the message names the first
+            difference) or without recorded settings.
+    """
+    path = out / ".translate" / SETTINGS
+    if path.is_file():
+        old = json.loads(path.read_text())
+        diff = next((k for k in settings if old.get(k) != settings[k]), None)
+        if diff is not None:
+            what = ("another checkpoint" if diff == "checkpoint_sha256" else
+                    f"{diff} {old.get(diff)!r}, now {settings[diff]!r}")
+            raise InputError(f"{out}: translated with other settings ({what}); resuming would mix them in one set. "
+                             "Translate into a new folder, or --overwrite to start over")
+        return
+    if any((out / ".translate" / "records").glob("*.json")):
+        raise InputError(f"{out}: holds translated frames without recorded settings; --overwrite to start over")
+    write_text(path, json.dumps(settings, indent=1) + "\n")
+
+
+def clear_output(out: Path) -> None:
+    """Remove what ``translate`` writes into ``out`` (images, labels, YOLO export, records, manifest)."""
+    import shutil
+
+    for name in ("images", "labels", "yolo", ".translate"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    (out / "manifest.json").unlink(missing_ok=True)
 
 
 def translate_dataset(src: str | Path, out: str | Path, model: Translator, checkpoint: str | Path,
@@ -166,12 +238,16 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         fmt: source layout, or "auto".
         project: project every output onto the admissible set (always on for 'project' checkpoints).
         batch: frames per forward pass; bits: PNG depth (8 or 16).
-        shard: (i, n): translate frames i, i+n, ...
+        shard: (i, n): translate batches i, i+n, ... of the whole frame list.
         workers: decode/encode threads; progress: show a progress bar.
         merge: write labels, YOLO export and manifest at the end (off for all shards but the last).
 
     Returns:
         Counts of written, already present and unreadable frames.
+
+    Raises:
+        InputError: ``out`` holds frames translated with other settings (see :func:`check_resume`), or a
+            bad shard.
     """
     src, out = Path(src), Path(out)
     idx, n_shards = shard
@@ -179,12 +255,12 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
     job = _Job(out, model, camera.matrix(np.float64), project or model.admissible, bits,
                out / ".translate" / "records")
+    check_resume(out, run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch))
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
-    frames = [f for i, f in enumerate(source_frames(src, fmt, skip)) if i % n_shards == idx]
-    todo = [f for f in frames if not job.done(f)]
-    summary.skipped_existing = len(frames) - len(todo)
-    _translate_frames(job, todo, batch=batch, workers=workers, progress=progress, summary=summary)
+    mine = batches(list(source_frames(src, fmt, skip)), batch)[idx::n_shards]
+    summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
+    _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
     if merge:
         merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
@@ -200,13 +276,15 @@ def source_format(src: str | Path, fmt: str) -> str:
 def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path, fmt: str = "auto",
                     project: bool = False, batch: int = 4, bits: int = 16, shard: tuple[int, int] = (0, 1),
                     device: str | None = None, workers: int = 4, compile_model: bool = False,
-                    calibration: str | None = None, progress: bool = True) -> TranslateSummary | None:
+                    calibration: str | None = None, progress: bool = True,
+                    overwrite: bool = False) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
     rank is done. Arguments as :func:`translate_dataset`; ``compile_model`` wraps the generator in
     torch.compile; ``calibration`` (a camera file or built-in name) translates for another camera than
-    the checkpoint's (Stokes-head checkpoints).
+    the checkpoint's (Stokes-head checkpoints); ``overwrite`` removes a previous translation in ``out``
+    first.
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
@@ -218,6 +296,10 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                                          load_camera(calibration) if calibration else None)
     if compile_model:
         model.g = torch.compile(model.g)
+    if overwrite and ctx.main:
+        clear_output(Path(out))
+    if ctx.world > 1:
+        barrier()  # nobody writes before rank 0 has cleared
     if ctx.world > 1:  # torchrun: one shard per rank, rank 0 merges after everyone is done
         shard = (ctx.rank, ctx.world)
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
@@ -226,7 +308,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
-                                   [u for s in every for u in s.unreadable], summary.out)
+                                   list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out)
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -237,7 +319,10 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
 
 def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str | Path, *, project: bool,
                   bits: int, summary: TranslateSummary, source_format: str = "bdd100k") -> Path:
-    """Labels (BDD100K det_20 per split, YOLO export), and the manifest, from every shard's records."""
+    """Labels (BDD100K det_20 per split, YOLO export), and the manifest, from every shard's records; the
+    temporary files of a killed earlier run are removed (every writer is done when the merge runs)."""
+    remove_stale_temporaries(out / "images")
+    remove_stale_temporaries(out / ".translate")
     records = [json.loads(p.read_text()) for p in sorted((out / ".translate" / "records").glob("*.json"))]
     writer = PolarSetWriter(out, camera, bits=bits, created_by="polaraug translate", extra={
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),

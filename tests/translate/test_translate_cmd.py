@@ -145,3 +145,92 @@ def test_stokes_head_translates_for_another_camera_and_intensities_head_refuses(
     res = runner.invoke(app, ["translate", str(tmp_path / "src"), str(tmp_path / "x"), "--checkpoint",
                               str(tmp_path / "i.pt"), "--calibration", "shifted_dofp"])
     assert res.exit_code == 2 and "Stokes-head" in res.output and not (tmp_path / "x").exists()
+
+
+def test_resume_with_other_settings_is_refused_and_overwrite_starts_over(setup, tmp_path):
+    out = tmp_path / "out"
+    assert _run(setup, out).exit_code == 0
+    before = _digest(out)
+    other = TranslatorConfig(mode="none", ngf=8, n_blocks=1, ndf=8, n_layers=2, crop=32)
+    save_checkpoint(ConstrainedCycleGAN(other, camera_matrix()), tmp_path / "other.pt", step=0, epoch=0,
+                    camera_name="ideal")
+    args = ["translate", str(setup / "bdd"), str(out), "--checkpoint", str(tmp_path / "other.pt"), "--batch", "1"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "another checkpoint" in res.output and "--overwrite" in res.output
+    assert _digest(out) == before  # nothing of the finished set was touched
+    res = _run(setup, out, "--bits", "8")
+    assert res.exit_code == 2 and "bits 16, now 8" in res.output
+
+    res = runner.invoke(app, [*args, "--overwrite"])
+    assert res.exit_code == 0 and "translated 6 frames" in res.output and "0 already there" in res.output
+    prov = read_polarset(out).manifest["provenance"]
+    assert prov["constraint_mode"] == "none"
+    assert prov["checkpoint_sha256"] == hashlib.sha256((tmp_path / "other.pt").read_bytes()).hexdigest()
+
+
+def test_batches_are_fixed_by_the_frame_list_and_size():
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    from polaraug.data.frame import Frame
+    from polaraug.translate.dataset import batches
+
+    with tempfile.TemporaryDirectory() as d:
+        sizes = [(8, 6)] * 5 + [(10, 6)] * 2 + [(8, 6)]
+        frames = []
+        for i, size in enumerate(sizes):
+            path = Path(d) / f"{i}.png"
+            Image.new("RGB", size).save(path)
+            frames.append(Frame(path.name, path))
+        frames.insert(3, Frame("missing.png", Path(d) / "missing.png"))  # unreadable: a batch of its own
+        names = [[f.name for f in g] for g in batches(frames, 2)]
+    assert names == [["0.png", "1.png"], ["2.png"], ["missing.png"], ["3.png", "4.png"], ["5.png", "6.png"],
+                     ["7.png"]]
+
+
+def test_manual_shards_write_what_one_process_writes(setup, tmp_path):
+    single = tmp_path / "single"
+    assert _run(setup, single, "--batch", "2").exit_code == 0
+    shards = tmp_path / "shards"
+    for i in (1, 0):
+        res = _run(setup, shards, "--batch", "2", "--shard", f"{i}/2")
+        assert res.exit_code == 0, res.output
+    assert _digest(shards) == _digest(single)
+    assert len(read_polarset(shards).manifest["provenance"]["frames"]) == 6
+
+
+def test_a_killed_translation_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path):
+    """A real SIGKILL part-way (not deleted files): the rerun finishes the same batches with the same numbers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    generate(SynthConfig(n=48, width=96, height=64, seed=4, mode="rgb", val_fraction=0.0), tmp_path / "src",
+             workers=1, progress=False)
+    cfg = TranslatorConfig(mode="relax", ngf=16, n_blocks=4, ndf=8, n_layers=2, crop=32)
+    save_checkpoint(ConstrainedCycleGAN(cfg, camera_matrix()), tmp_path / "c.pt", step=0, epoch=0, camera_name="ideal")
+
+    def argv(out):
+        return [sys.executable, "-m", "polaraug", "translate", str(tmp_path / "src"), str(out), "--checkpoint",
+                str(tmp_path / "c.pt"), "--batch", "3", "--workers", "1"]
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    full = tmp_path / "full"
+    subprocess.run(argv(full), check=True, capture_output=True, env=env, timeout=300)
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen(argv(cut), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    records = cut / ".translate" / "records"
+    deadline = time.monotonic() + 120
+    while len(list(records.glob("*.json"))) < 4 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list(records.glob("*.json")))
+    assert 0 < done < 48, f"the kill landed outside the run ({done} of 48 frames done)"
+    res = subprocess.run(argv(cut), capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert _digest(cut) == _digest(full)
