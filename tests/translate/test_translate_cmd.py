@@ -234,3 +234,44 @@ def test_a_killed_translation_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_p
     res = subprocess.run(argv(cut), capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert _digest(cut) == _digest(full)
+
+
+@pytest.mark.parametrize("layout", ["kitti", "folder"])
+def test_shards_match_one_process_for_kitti_and_folders_of_mixed_sizes(setup, tmp_path, layout):
+    import shutil
+
+    import numpy as np
+
+    from polaraug.io.images import read_image, write_image
+
+    if layout == "kitti":
+        generate(SynthConfig(n=5, width=60, height=44, seed=9, mode="rgb", rgb_layout="kitti"), tmp_path / "src",
+                 workers=1, progress=False)
+        images = sorted((tmp_path / "src").rglob("image_2/*.png"))
+    else:
+        (tmp_path / "src").mkdir()
+        for p in sorted((setup / "bdd").rglob("*.jpg")):
+            shutil.copy(p, tmp_path / "src" / p.name)
+        images = sorted((tmp_path / "src").glob("*.jpg"))
+    for p in images[1::2]:  # every other frame another size: batches break at each change
+        img = read_image(p)
+        write_image(p.with_suffix(".png"), np.ascontiguousarray(img[:36, :52]))
+        if p.suffix != ".png":
+            p.unlink()
+
+    def run(out, *extra):
+        res = runner.invoke(app, ["translate", str(tmp_path / "src"), str(out), "--checkpoint", str(setup / "c.pt"),
+                                  "--batch", "2", "--workers", "1", *extra])
+        assert res.exit_code == 0, res.output
+
+    run(tmp_path / "single")
+    for i in (0, 1, 2):
+        run(tmp_path / "shards", "--shard", f"{i}/3")
+    single, shards = tmp_path / "single", tmp_path / "shards"
+    assert _digest(shards) == _digest(single)
+    sizes = {read_image(p).shape[:2] for p in (single / "images").rglob("*.png")}
+    assert sizes == {(44, 60), (36, 52)}
+    if layout == "kitti":
+        kitti = sorted(p.relative_to(single) for p in (single / "labels").rglob("*.txt"))
+        assert kitti and kitti == sorted(p.relative_to(shards) for p in (shards / "labels").rglob("*.txt"))
+        assert all((single / k).read_text() == (shards / k).read_text() for k in kitti)
