@@ -143,3 +143,72 @@ def test_dark_pixels_are_not_dead_unless_every_channel_is_zero(clean_set):
     img[1, 1] = [0, 0, 0, 0]  # dead
     flagged = flagged_pixels(img, cam)
     assert not flagged[0, 0] and flagged[1, 1] and flagged.sum() == 1
+
+
+def _stack(root):
+    """{relative frame key: (H, W, 4) stored image} of a polaraug, four-channel or angle-folders set."""
+    angles = root / "0"
+    if angles.is_dir():
+        return {p.name: np.stack([read_image(root / a / p.name) for a in ("0", "45", "90", "135")], axis=-1)
+                for p in sorted(angles.glob("*.png"))}
+    return {str(p.relative_to(root)): read_image(p) for p in sorted(root.rglob("*.png")) if "yolo" not in p.parts}
+
+
+@pytest.mark.parametrize(("layout", "synth_args"), [
+    ("polaraug", []),                                        # 16-bit, ideal camera
+    ("polaraug", ["--bits", "8"]),                           # 8-bit
+    ("polaraug", ["--domain", "shifted", "--no-dofp"]),      # 12-bit in 16-bit PNGs, non-ideal camera
+    ("angle-folders", []),
+    ("four-channel", []),
+])
+def test_fix_changes_only_the_inadmissible_pixels_and_reports_them(tmp_path, layout, synth_args):
+    res = runner.invoke(app, ["synth", str(tmp_path / "synth"), "-n", "3", "--size", "40x32", "--mode", "polar",
+                              "--val", "0", "--workers", "1", *synth_args])
+    assert res.exit_code == 0, res.output
+    ps = read_polarset(tmp_path / "synth")
+    top = 2 ** ps.manifest["bit_depth"] - 1
+    frames = sorted((tmp_path / "synth" / "images").rglob("*.png"))
+    root = tmp_path / "set"
+    extra = []
+    if layout == "polaraug":
+        shutil.copytree(tmp_path / "synth", root)
+        targets = sorted((root / "images").rglob("*.png"))[:2]
+    else:
+        extra = ["--calibration", "ideal"]
+        for p in frames:
+            img = read_image(p)
+            if layout == "four-channel":
+                write_image(root / p.name, img)
+            else:
+                for k, a in enumerate(("0", "45", "90", "135")):
+                    write_image(root / a / p.name, np.ascontiguousarray(img[..., k]))
+        targets = sorted(root.glob("*.png") if layout == "four-channel" else (root / "0").glob("*.png"))[:2]
+    before = _stack(root)
+    for p in targets:  # plant a 3x3 block with DoLP √2 into two frames
+        if layout == "angle-folders":
+            for a, v in (("0", top), ("45", top), ("90", 0), ("135", 0)):
+                img = read_image(root / a / p.name)
+                img[4:7, 4:7] = v
+                write_image(root / a / p.name, img)
+        else:
+            img = read_image(p)
+            img[4:7, 4:7] = [top, top, 0, 0]
+            write_image(p, img)
+    planted = _stack(root)
+    res = runner.invoke(app, ["validate", str(root), "--fix", "--out", str(tmp_path / "fixed"), "--max-inadmissible",
+                              "0", "--workers", "1", "--json", str(tmp_path / "r.json"), *extra])
+    assert res.exit_code == 0, res.output
+    assert "fixed 2 frames (18 pixels changed" in res.output
+    repair = json.loads((tmp_path / "r.json").read_text())["repair"]
+    assert repair["changed_pixels"] == 18 and sorted(repair["changed_pixels_per_frame"].values()) == [9, 9]
+    after = _stack(tmp_path / "fixed")
+    assert set(after) == set(before)
+    block = np.zeros(after[next(iter(after))].shape[:2], bool)
+    block[4:7, 4:7] = True
+    for key, img in after.items():
+        changed = (img != planted[key]).any(axis=-1)
+        was_planted = (planted[key] != before[key]).any()
+        if was_planted:
+            assert np.array_equal(changed, block), key  # every planted pixel repaired, nothing else touched
+        else:
+            assert not changed.any(), key

@@ -18,7 +18,7 @@ from polaraug.cameras import Camera
 from polaraug.data.polarset import PolarImage, stored_frame, write_frame
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.capture import capture_from_array
-from polaraug.physics import DEFAULT_TOLERANCE, repair_intensities
+from polaraug.physics import DEFAULT_TOLERANCE, analyze, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
 from .stats import FrameReport, SetReport, flagged_pixels
@@ -28,24 +28,29 @@ Fixer = Callable[[PolarImage, Camera, list[Path]], int]
 Selector = Callable[[FrameReport], bool]
 
 
-def fix_frame(frame: PolarImage, camera: Camera, dest: list[Path]) -> int:
-    """Project a frame's pixels onto the cone, y <- A Π_C(A† y) (scaling, never clipping, pixels past the
-    range), and write it.
+def fix_frame(frame: PolarImage, camera: Camera, dest: list[Path], tol: float = DEFAULT_TOLERANCE) -> int:
+    """Project a frame's inadmissible pixels onto the cone, y <- A Π_C(A† y) (scaling, never clipping, pixels
+    past the range), and write it. Every other pixel keeps its stored value bit for bit.
 
     Args:
         frame: a frame with (H, W, 4) integer images.
         camera: the set's camera.
         dest: where to write the frame's files (same count as ``frame.paths``).
+        tol: admissibility tolerance in [0, 1] units, as the validation that selected the frame.
 
     Returns:
-        The number of pixels changed.
+        The number of pixels changed (the frame is not rewritten when it is 0).
     """
     raw = stored_frame(frame, "--fix")
     bits = camera.bit_depth or 8 * raw.dtype.itemsize
     a = camera.matrix(np.float64)
-    cap = capture_from_array(raw, camera, path=frame.paths[0])
-    fixed = quantize_admissible(repair_intensities(cap.intensities, a), a, bits).astype(raw.dtype)
-    changed = int(np.count_nonzero((fixed != raw).reshape(raw.shape[0], raw.shape[1], -1).any(axis=-1)))
+    y = capture_from_array(raw, camera, path=frame.paths[0]).intensities
+    bad = ~(np.asarray(analyze(y, camera.matrix(), tol=tol).violation) <= tol)  # (H, W): validate's own test
+    if not bad.any():
+        return 0
+    fixed = raw.copy()
+    fixed[bad] = quantize_admissible(repair_intensities(y[bad], a), a, bits).astype(raw.dtype)
+    changed = int(np.count_nonzero((fixed != raw).any(axis=-1)))
     write_frame(dest, fixed)
     return changed
 
@@ -141,7 +146,10 @@ def repairer(method: str, camera: Camera, *, checkpoint: str | Path | None = Non
         InputError: a checkpoint of an RGB model or of another camera.
     """
     if method == "project":
-        return Repairer(None, None)
+        def project(frame: PolarImage, camera: Camera, dest: list[Path]) -> int:
+            return fix_frame(frame, camera, dest, DEFAULT_TOLERANCE if tol is None else tol)
+
+        return Repairer(project, None)
     if method != "reconstruct":
         raise ConfigError(f"--repair must be project or reconstruct, got {method!r}")
     if checkpoint is None:

@@ -86,7 +86,11 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         opened = open_set(target, camera, layout)
         report = validate_frames(target, *opened, tol=tolerance, workers=workers)
     if json_out:
-        write_text(json_out, json.dumps(report.to_dict(), indent=1) + "\n")
+        doc = report.to_dict()
+        if changed is not None:  # what the repair did, per frame: the report is of the repaired set
+            doc["repair"] = {"method": method, "frames": len(changed), "changed_pixels": sum(changed.values()),
+                             "changed_pixels_per_frame": changed}
+        write_text(json_out, json.dumps(doc, indent=1) + "\n")
     if plots:
         write_plots(report, opened.frames, opened.camera, plots)
     failures = check_thresholds(report, limits)
