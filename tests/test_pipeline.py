@@ -184,3 +184,73 @@ def test_the_pipeline_package_does_not_import_the_cli():
             "sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _gate_pipeline(tmp_path, folder: Path) -> Path:
+    """A validate stage on an external set and a cheap stage after it."""
+    doc = {"stages": {"check": {"type": "validate", "with": {"folder": str(folder), "workers": 1}},
+                      "after": {"type": "synth", "with": {"n": 1, "size": "16x16", "workers": 1},
+                                "after": ["check"]}}}
+    path = tmp_path / "gate.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def _external_set(path: Path) -> Path:
+    from polaraug.synth.generate import SynthConfig, generate
+
+    generate(SynthConfig(n=2, width=24, height=16, seed=1, mode="polar", val_fraction=0.0), path, workers=1,
+             progress=False)
+    return path
+
+
+def _touch_one_image(folder: Path) -> None:
+    import os
+
+    img = next((folder / "images").rglob("*.png"))
+    st = img.stat()
+    os.utime(img, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
+@pytest.mark.parametrize("sibling", [False, True])
+def test_a_changed_external_input_reruns_its_stage_and_downstream(tmp_path, sibling):
+    """Including a folder beside the work folder whose path starts with the work folder's (/x/w2 vs /x/w)."""
+    work = tmp_path / "w"
+    ext = _external_set(tmp_path / ("w2" if sibling else "ext"))
+    pipeline = _gate_pipeline(tmp_path, ext)
+
+    def run() -> dict[str, str]:
+        res = CliRunner().invoke(app, ["run", str(pipeline), "--out", str(work), "--quiet"])
+        assert res.exit_code == 0, res.output
+        return _statuses(res.output)
+
+    assert set(run().values()) == {"running"}
+    assert set(run().values()) == {"cached"}
+    _touch_one_image(ext)  # e.g. the set was re-generated in place
+    assert run() == {"check": "running", "after": "running"}
+
+
+def test_list_and_named_inputs_are_fingerprinted(tmp_path):
+    from polaraug.pipeline.runner import external_inputs
+
+    p = load_pipeline(_gate_pipeline(tmp_path, tmp_path / "none"), workdir=tmp_path / "w")
+    a, b = _external_set(tmp_path / "a"), _external_set(tmp_path / "b")
+    (tmp_path / "w" / "stage").mkdir(parents=True)
+    opts = {"synthetic": [f"one={a}", f"two={b}"], "real_train": str(tmp_path / "w" / "stage"), "n": 3}
+    before = external_inputs(p, opts)
+    assert set(before) == {str(a.resolve()), str(b.resolve())}  # the work folder's own stage is not external
+    _touch_one_image(b)
+    after = external_inputs(p, opts)
+    assert after[str(a.resolve())] == before[str(a.resolve())] and after[str(b.resolve())] != before[str(b.resolve())]
+
+
+def test_an_interrupted_stage_resumes_in_its_folder(tmp_path):
+    work = tmp_path / "w"
+    pipeline = _gate_pipeline(tmp_path, _external_set(tmp_path / "ext"))
+    assert CliRunner().invoke(app, ["run", str(pipeline), "--out", str(work), "--quiet"]).exit_code == 0
+    (work / "after" / ".stage.json").unlink()  # as if killed before it finished
+    (work / "after" / "partial.txt").write_text("work of the interrupted run")
+    res = CliRunner().invoke(app, ["run", str(pipeline), "--out", str(work), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert _statuses(res.output) == {"check": "cached", "after": "running"}
+    assert (work / "after" / "partial.txt").is_file()  # resumed in place, not cleared

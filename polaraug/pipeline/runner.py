@@ -66,11 +66,34 @@ def stage_options(p: Pipeline, stage: Stage) -> dict[str, Any]:
     return opts
 
 
-def stage_key(p: Pipeline, stage: Stage, opts: dict[str, Any], keys: dict[str, str]) -> str:
+def _named_paths(value: Any) -> list[Path]:
+    """Every path a stage option may name: the value itself, each item of a list, and the PATH of a
+    ``NAME=PATH`` value (eval-detection's ``--synthetic``)."""
+    out = []
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, str) and v:
+            out.append(Path(v))
+            if "=" in v:
+                out.append(Path(v.split("=", 1)[1]))
+    return out
+
+
+def external_inputs(p: Pipeline, opts: dict[str, Any]) -> dict[str, Any]:
+    """{resolved path: fingerprint} of every existing file or folder the options name outside the work folder
+    (inside it are other stages' outputs, covered by their keys). Compared as paths, not strings: a sibling
+    ``/x/w2`` of the work folder ``/x/w`` is external."""
+    work = Path(p.workdir).resolve()
     external = {}
-    for v in opts.values():
-        if isinstance(v, str) and v and not v.startswith(str(p.workdir)) and Path(v).exists():
-            external[str(Path(v).resolve())] = fingerprint(v)
+    for value in opts.values():
+        for path in _named_paths(value):
+            if path.exists() and not path.resolve().is_relative_to(work):
+                external[str(path.resolve())] = fingerprint(path)
+    return external
+
+
+def stage_key(p: Pipeline, stage: Stage, opts: dict[str, Any], keys: dict[str, str]) -> str:
+    """The hash that decides whether a finished stage is still valid (see the module docstring)."""
+    external = external_inputs(p, opts)
     from polaraug import __version__
 
     doc = {"polaraug": __version__, "type": stage.type, "options": opts, "upstream": {n: keys[n] for n in stage.needs},
