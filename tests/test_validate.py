@@ -212,3 +212,22 @@ def test_fix_changes_only_the_inadmissible_pixels_and_reports_them(tmp_path, lay
             assert np.array_equal(changed, block), key  # every planted pixel repaired, nothing else touched
         else:
             assert not changed.any(), key
+
+
+def test_unreadable_frames_fail_unless_skipped_and_a_set_without_readable_frames_is_an_error(clean_set, tmp_path):
+    root = tmp_path / "set"
+    shutil.copytree(clean_set, root)
+    frames = sorted((root / "images").rglob("*.png"))
+    frames[0].write_bytes(b"\x89PNG broken")
+    res = runner.invoke(app, ["validate", str(root), "--workers", "1"])
+    assert res.exit_code == 1 and "max-unreadable: 1 > 0" in res.output and "--skip-bad" in res.output
+    res = runner.invoke(app, ["validate", str(root), "--workers", "1", "--skip-bad"])
+    assert res.exit_code == 0 and "done" in res.output
+    res = runner.invoke(app, ["validate", str(root), "--workers", "1", "--max-unreadable", "1"])
+    assert res.exit_code == 0 and "PASS" in res.output
+
+    for p in frames:
+        p.write_bytes(b"\x89PNG broken")
+    for extra in ([], ["--skip-bad"]):
+        res = runner.invoke(app, ["validate", str(root), "--workers", "1", *extra])
+        assert res.exit_code == 2 and "no readable frame (6 unreadable" in res.output, res.output

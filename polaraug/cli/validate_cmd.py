@@ -23,7 +23,8 @@ def validate(
     max_residual: Annotated[float | None, typer.Option(help="Fail above this residual RMS ([0, 1] units).")] = None,
     max_dolp_above_1: Annotated[float | None, typer.Option(help="Fail above this fraction of DoLP > 1.")] = None,
     max_saturated: Annotated[float | None, typer.Option(help="Fail above this saturated pixel fraction.")] = None,
-    max_unreadable: Annotated[int | None, typer.Option(help="Fail with more unreadable frames.")] = None,
+    max_unreadable: Annotated[int | None, typer.Option(help="Fail with more unreadable frames (default 0, "
+                                                            "none with --skip-bad).")] = None,
     tolerance: Annotated[float, typer.Option(help="Admissibility tolerance in [0, 1] units.")] = 1e-6,
     fix: Annotated[bool, typer.Option("--fix", help="Repair frames with inadmissible pixels (atomic writes); "
                                                    "the same as --repair project.")] = False,
@@ -35,6 +36,9 @@ def validate(
     out: Annotated[Path | None, typer.Option(help="With --fix/--repair: write a repaired copy here instead of in "
                                                   "place.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Report unreadable frames and check the rest "
+                                                              "(without it, an unreadable frame fails the run).")]
+    = False,
 ) -> None:
     """Check a polarimetric set: calibration residual, admissibility, DoLP/AoLP, saturation. Exit 1 when a
     threshold is exceeded."""
@@ -45,11 +49,13 @@ def validate(
     with user_errors():
         result = run_validation(folder, calibration=calibration, layout=layout, tolerance=tolerance, workers=workers,
                                 limits=limits, fix=fix, repair=repair, checkpoint=checkpoint, out=out,
-                                json_out=json_out, plots=plots, log=typer.echo)
+                                json_out=json_out, plots=plots, log=typer.echo, skip_bad=skip_bad)
     for line in result.report.lines():
         typer.echo(line)
     if result.failures:
         for f in result.failures:
             typer.secho(f"FAIL {f}", err=True, fg=typer.colors.RED)
+            if f.startswith("max-unreadable") and max_unreadable is None:
+                typer.secho("     (--skip-bad checks the readable frames and reports the others)", err=True)
         raise typer.Exit(1)
     typer.echo(result.verdict)

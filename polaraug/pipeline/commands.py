@@ -180,6 +180,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--checkpoint"),
         opt("--out"),
         opt("--workers"),
+        switch("--skip-bad"),
     ),
               # json and plots go into the stage folder; a repair writes a copy there too ("repaired/"): fixing
               # in place would rewrite the upstream stage's output behind its cache key

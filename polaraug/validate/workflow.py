@@ -45,7 +45,7 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
                    limits: Mapping[str, float | None] | None = None, fix: bool = False, repair: str | None = None,
                    checkpoint: str | Path | None = None, out: str | Path | None = None,
                    json_out: str | Path | None = None, plots: str | Path | None = None, progress: bool = True,
-                   log: Callable[[str], None] | None = None) -> ValidationRun:
+                   log: Callable[[str], None] | None = None, skip_bad: bool = False) -> ValidationRun:
     """Check a polarimetric set (what ``polaraug validate`` does, without printing the report).
 
     Args:
@@ -64,17 +64,25 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         plots: folder for histograms and the worst frames' maps.
         progress: show a progress bar for the first pass.
         log: receives a line about the repair as soon as it is done.
+        skip_bad: unreadable frames are reported and skipped; without it any unreadable frame fails the run
+            (``max_unreadable`` defaults to 0), unless ``limits`` sets another limit.
 
     Returns:
         The run: the report of the repaired set when repaired, else of ``folder``.
 
     Raises:
-        InputError: bad options, sets, checkpoints or files (ConfigError for option values).
+        InputError: bad options, sets, checkpoints or files (ConfigError for option values), or a set of
+            which no frame can be read.
     """
     limits = dict(limits or {})
+    if not skip_bad and limits.get("max_unreadable") is None:
+        limits["max_unreadable"] = 0
     camera = resolve_camera(calibration) if calibration else None  # explicit camera, else per set
     opened = open_set(folder, camera, layout)  # scanned once, used by every step
     report = validate_frames(folder, *opened, tol=tolerance, workers=workers, progress=progress)
+    if report.frames and all(f.error is not None for f in report.frames):
+        raise InputError(f"{folder}: no readable frame ({len(report.frames)} unreadable; first: "
+                         f"{report.frames[0].error})")
     method = repair_method(fix, repair)
     changed = None
     if method is not None:
