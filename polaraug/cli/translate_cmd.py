@@ -49,3 +49,5 @@ def translate(
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:
             typer.echo(f"  skipped: {line}")
+        for reason, count in sorted(summary.dropped_boxes.items()):
+            typer.echo(f"  dropped {count} label(s), frames kept: {reason}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from .errors import DatasetError
+from .errors import BoxDropped, DatasetError
 
 BOX_SLACK = 1.0  # pixels a box may overhang the image (annotation rounding) before it is an error
 
@@ -35,7 +35,8 @@ def checked_box(coords: tuple, width: int | None, height: int | None,
         The clipped box as floats.
 
     Raises:
-        DatasetError: non-numeric, non-finite, inverted, out-of-image or empty boxes.
+        DatasetError: non-numeric, non-finite, inverted or out-of-image boxes; BoxDropped (a DatasetError)
+            for a box with no area inside the image, which a reader may drop alone.
     """
     try:
         x1, y1, x2, y2 = (float(v) for v in coords)
@@ -51,5 +52,5 @@ def checked_box(coords: tuple, width: int | None, height: int | None,
         x1, x2 = min(max(x1, 0.0), float(width)), min(max(x2, 0.0), float(width))
         y1, y2 = min(max(y1, 0.0), float(height)), min(max(y2, 0.0), float(height))
     if x2 <= x1 or y2 <= y1:
-        raise DatasetError(source, f"{what}: box {coords} has no area inside the image", line)
+        raise BoxDropped(source, "box with no area inside the image", line)
     return x1, y1, x2, y2

@@ -17,14 +17,24 @@ class DatasetError(InputError):
         super().__init__(f"{where}: {message}")
 
 
+class BoxDropped(DatasetError):
+    """One label a reader leaves out while keeping its frame (a class it does not know, a box with no area
+    inside the image, as converted datasets have at image borders). ``reason`` is the kind, for counts."""
+
+
 @dataclass
 class SkipReport:
-    """What a ``skip_bad`` run passed over: one entry per skipped frame or label."""
+    """What a ``skip_bad`` run passed over: one entry per skipped frame or label, and the count of boxes
+    dropped from frames that were kept, by reason."""
 
     skipped: list[str] = field(default_factory=list)
+    dropped_boxes: dict[str, int] = field(default_factory=dict)
 
     def add(self, error: Exception) -> None:
         self.skipped.append(str(error))
+
+    def drop(self, reason: str) -> None:
+        self.dropped_boxes[reason] = self.dropped_boxes.get(reason, 0) + 1
 
     def __len__(self) -> int:
         return len(self.skipped)

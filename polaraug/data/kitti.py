@@ -3,6 +3,11 @@
 Each label line has 15 fields (type, truncated, occluded, alpha, left, top, right, bottom, 3 dimensions,
 3 location, rotation_y); a 16th (score) is tolerated. DontCare lines become class-less ignore regions, Misc
 is dropped. Image sizes vary (about 1242x375) and are read from each PNG header.
+
+Converted datasets bend the format: type names are matched case-insensitively (``PEDESTRIAN``), and a box
+of a type KITTI does not have or with no area inside the image (objects outside the frame) is dropped alone
+and counted in the skip report (``dropped_boxes``), never the whole frame. Malformed lines still fail
+their frame.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from polaraug.io.images import ImageReadError, image_size
 
 from . import classes
 from ._checks import checked_box
-from .errors import DatasetError, SkipReport, handle
+from .errors import BoxDropped, DatasetError, SkipReport, handle
 from .frame import Box, Frame
 
 SPLIT_DIRS = {"train": "training", "test": "testing"}
+_TYPES = {name.lower(): name for name in (*classes.KITTI, *classes.KITTI_DROPPED)}  # case-insensitive lookup
 
 
 def read_kitti(root: str | Path, split: str = "train", skip_bad: SkipReport | None = None) -> Iterator[Frame]:
@@ -31,14 +37,15 @@ def read_kitti(root: str | Path, split: str = "train", skip_bad: SkipReport | No
         raise DatasetError(images, "no PNG images")
     if split != "test" and not labels.is_dir():
         raise DatasetError(labels, "no such folder: the training split needs label_2 (use split='test' for none)")
+    dropped = skip_bad if skip_bad is not None else SkipReport()
     for path in paths:
         try:
-            yield _frame(path, labels / f"{path.stem}.txt", split, labelled=split != "test")
+            yield _frame(path, labels / f"{path.stem}.txt", split, labelled=split != "test", dropped=dropped)
         except (DatasetError, ImageReadError) as e:
             handle(e, skip_bad)
 
 
-def _frame(image: Path, label_file: Path, split: str, labelled: bool) -> Frame:
+def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: SkipReport) -> Frame:
     width, height = image_size(image)
     boxes: list[Box] = []
     if labelled:
@@ -50,22 +57,30 @@ def _frame(image: Path, label_file: Path, split: str, labelled: bool) -> Frame:
             raise DatasetError(label_file, f"cannot read: {e}") from None
         for n, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                box = parse_label_line(line, width, height, label_file, n)
+                try:
+                    box = parse_label_line(line, width, height, label_file, n)
+                except BoxDropped as e:
+                    dropped.drop(e.reason)
+                    continue
                 if box is not None:
                     boxes.append(box)
     return Frame(image.name, image, boxes, width, height, split)
 
 
 def parse_label_line(line: str, width: int, height: int, source: Path, n: int) -> Box | None:
-    """One label_2 line -> Box (None for dropped types such as Misc)."""
+    """One label_2 line -> Box (None for dropped types such as Misc).
+
+    Raises:
+        DatasetError: a malformed line; BoxDropped: a type KITTI does not have, or a box with no area.
+    """
     fields = line.split()
     if len(fields) not in (15, 16):
         raise DatasetError(source, f"expected 15 fields (16 with a score), got {len(fields)}", n)
-    kind = fields[0]
+    kind = _TYPES.get(fields[0].lower())
+    if kind is None:
+        raise BoxDropped(source, f"unknown KITTI object type {fields[0]!r}", n)
     if kind in classes.KITTI_DROPPED:
         return None
-    if kind not in classes.KITTI:
-        raise DatasetError(source, f"unknown KITTI object type {kind!r}", n)
     try:
         trunc, occ = float(fields[1]), int(float(fields[2]))
         coords = tuple(float(v) for v in fields[4:8])

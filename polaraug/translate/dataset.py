@@ -63,6 +63,7 @@ class TranslateSummary:
     skipped_existing: int = 0
     unreadable: list[str] = field(default_factory=list)
     out: str = ""
+    dropped_boxes: dict[str, int] = field(default_factory=dict)  # labels left out of kept frames, by reason
 
 
 def _record(frame: Frame, width: int, height: int, status: str) -> dict:
@@ -262,6 +263,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
+    summary.dropped_boxes = dict(skip.dropped_boxes)
     if merge:
         merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
                       source_format=source_format(src, fmt))
@@ -308,7 +310,8 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
-                                   list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out)
+                                   list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out,
+                                   summary.dropped_boxes)  # every rank reads every label: counts are equal
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -327,7 +330,8 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
     writer = PolarSetWriter(out, camera, bits=bits, created_by="polaraug translate", extra={
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),
         "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
-        "frames": {r["stem"]: r["status"] for r in records}, "unreadable": summary.unreadable})
+        "frames": {r["stem"]: r["status"] for r in records}, "unreadable": summary.unreadable,
+        "dropped_boxes": summary.dropped_boxes})
     splits: dict[str, list[Frame]] = {}
     for r in records:
         boxes = [Box(x1, y1, x2, y2, cls, ignore=ig, occluded=oc, truncated=tr)

@@ -21,7 +21,6 @@ def test_reads_boxes_classes_sizes_and_dontcare(tmp_path):
         ("Car 0.00 0 -1.58 587.01 173.33 614.12", "expected 15 fields"),
         ("Car 0.00 0 -1.58 614.12 173.33 587.01 200.12 1.65 1.67 3.64 -0.65 1.71 46.70 -1.59", "x2 < x1"),
         ("Car 0.00 0 -1.58 587.01 173.33 1400.0 200.12 1.65 1.67 3.64 -0.65 1.71 46.70 -1.59", "outside"),
-        ("Boat 0.00 0 -1.58 1 1 2 2 1.65 1.67 3.64 -0.65 1.71 46.70 -1.59", "unknown KITTI object type"),
         ("Car x 0 -1.58 1 1 2 2 1.65 1.67 3.64 -0.65 1.71 46.70 -1.59", "non-numeric"),
     ],
 )
@@ -34,6 +33,24 @@ def test_bad_lines_name_file_and_line(tmp_path, line, message):
     report = SkipReport()
     assert [f.name for f in read_kitti(root, skip_bad=report)] == ["000000.png"]
     assert len(report) == 1
+
+
+def test_converted_sets_keep_their_frames_dropping_unknown_types_and_empty_boxes_alone(tmp_path):
+    """What third-party KITTI conversions look like: upper-case types, non-KITTI types, zero-width boxes."""
+    lines = ["PEDESTRIAN 0 0 -2.38 0 96.0 0 294.0 1.91 0.6 0.65 -7.82 1.27 9.78 -3.06",  # x1 = x2 = 0
+             "PEDESTRIAN 0 0 1.37 430.0 264.0 447.0 300.0 1.88 0.77 0.65 10.85 0.86 51.73 1.58",
+             "ON_ROAD_OBSTACLE 0 0 1.6 265.0 270.0 289.0 289.0 1.62 2.14 4.08 3.93 1.25 89.13 1.65",
+             "car 0.00 0 -1.58 587.01 173.33 614.12 200.12 1.65 1.67 3.64 -0.65 1.71 46.70 -1.59",
+             "Boat 0.00 0 -1.58 1 1 2 2 1.65 1.67 3.64 -0.65 1.71 46.70 -1.59"]
+    root = make_kitti(tmp_path, {"000000": lines, "000001": lines[1:2]})
+    strict = list(read_kitti(root))  # no frame is lost, even without a skip report
+    assert [len(f.boxes) for f in strict] == [2, 1]
+    report = SkipReport()
+    frames = list(read_kitti(root, skip_bad=report))
+    assert [(b.cls, b.x1) for b in frames[0].boxes] == [("pedestrian", 430.0), ("car", 587.01)]
+    assert len(report) == 0 and report.dropped_boxes == {
+        "box with no area inside the image": 1, "unknown KITTI object type 'ON_ROAD_OBSTACLE'": 1,
+        "unknown KITTI object type 'Boat'": 1}
 
 
 def test_truncated_image_is_reported(tmp_path):
