@@ -231,3 +231,45 @@ def test_unreadable_frames_fail_unless_skipped_and_a_set_without_readable_frames
     for extra in ([], ["--skip-bad"]):
         res = runner.invoke(app, ["validate", str(root), "--workers", "1", *extra])
         assert res.exit_code == 2 and "no readable frame (6 unreadable" in res.output, res.output
+
+
+def test_a_per_angle_repair_is_all_or_nothing(tmp_path, monkeypatch):
+    """A crash part-way through a per-angle frame's four writes never leaves a mixed frame."""
+    import os
+
+    from polaraug.data import polarset
+    from polaraug.data.polarset import finish_interrupted_writes, write_frame
+
+    dest = [tmp_path / a / "f.png" for a in ("0", "45", "90", "135")]
+    old = np.full((4, 5, 4), 7, np.uint16)
+    new = np.full((4, 5, 4), 9, np.uint16)
+    write_frame(dest, old)
+
+    def stack():
+        return np.stack([read_image(p) for p in dest], axis=-1)
+
+    calls = []
+
+    def crash_after_first(src, dst):
+        calls.append(dst)
+        if len(calls) > 1:
+            raise KeyboardInterrupt("power cut")
+        os.replace(src, dst)
+
+    monkeypatch.setattr(polarset, "_commit_rename", crash_after_first)  # crash after the commit point
+    with pytest.raises(KeyboardInterrupt):
+        write_frame(dest, new)
+    monkeypatch.undo()
+    assert (stack() == 9).any() and (stack() == 7).any()  # mixed on disk until the roll-forward
+    assert finish_interrupted_writes(tmp_path) == 1
+    assert (stack() == 9).all() and not list(tmp_path.rglob(".*"))
+
+    def crash_in_journal(*_a, **_k):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(polarset, "write_text", crash_in_journal)  # crash before the commit point
+    with pytest.raises(KeyboardInterrupt):
+        write_frame(dest, old)
+    monkeypatch.undo()
+    assert finish_interrupted_writes(tmp_path) == 0
+    assert (stack() == 9).all() and not list(tmp_path.rglob(".*"))  # the frame as it was, temporaries gone

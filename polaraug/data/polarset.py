@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import platform
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -244,8 +245,16 @@ def stored_frame(frame: PolarImage, what: str) -> np.ndarray:
     return raw
 
 
+COMMIT_SUFFIX = ".polaraug-commit.json"  # journal of a per-angle frame being replaced
+
+
 def write_frame(dest: list[Path], img: np.ndarray) -> None:
-    """Write a frame atomically in its layout.
+    """Write a frame atomically in its layout, all files or none.
+
+    A per-angle frame is four files: they are written to temporary files first, then a journal listing the
+    renames is written (the commit point), the renames are done and the journal removed. A crash before the
+    journal leaves the old frame whole (the temporaries are removed by :func:`finish_interrupted_writes`);
+    a crash after it is rolled forward by the same function. Readers of a set call it first.
 
     Args:
         dest: one path (a 4-channel file) or four (per-angle files, in ``ANGLES`` order), e.g. the frame's
@@ -254,6 +263,36 @@ def write_frame(dest: list[Path], img: np.ndarray) -> None:
     """
     if len(dest) == 1:
         write_image(dest[0], img)
-    else:
-        for i, p in enumerate(dest):
-            write_image(p, np.ascontiguousarray(img[..., i]))
+        return
+    pending = []
+    for i, p in enumerate(dest):
+        tmp = p.with_name(f".{p.stem}.polaraug-new{p.suffix}")
+        write_image(tmp, np.ascontiguousarray(img[..., i]))
+        pending.append([str(tmp), str(p)])
+    journal = Path(os.path.commonpath([str(p.parent) for p in dest])) / f".{dest[0].stem}{COMMIT_SUFFIX}"
+    write_text(journal, json.dumps(pending) + "\n")
+    _roll_forward(journal)
+
+
+def _commit_rename(tmp: str, final: str) -> None:
+    os.replace(tmp, final)
+
+
+def _roll_forward(journal: Path) -> None:
+    for tmp, final in json.loads(journal.read_text()):
+        if Path(tmp).exists():
+            _commit_rename(tmp, final)
+    journal.unlink()
+
+
+def finish_interrupted_writes(root: str | Path) -> int:
+    """Complete the per-angle frame writes a crash interrupted under ``root``: committed ones (a journal
+    exists) are rolled forward, uncommitted temporaries removed. Returns the number of frames completed."""
+    root = Path(root)
+    done = 0
+    for journal in root.rglob(f".*{COMMIT_SUFFIX}"):
+        _roll_forward(journal)
+        done += 1
+    for tmp in root.rglob(".*.polaraug-new.*"):
+        tmp.unlink(missing_ok=True)
+    return done

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from polaraug.cameras import Camera
 from polaraug.cameras.resolve import resolve_camera
+from polaraug.data.polarset import finish_interrupted_writes
 from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.physics import DEFAULT_TOLERANCE
@@ -74,6 +75,9 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         InputError: bad options, sets, checkpoints or files (ConfigError for option values), or a set of
             which no frame can be read.
     """
+    for root in (folder, out):  # a repair a crash interrupted: each frame whole, old or new
+        if root is not None and Path(root).is_dir():
+            finish_interrupted_writes(root)
     limits = dict(limits or {})
     if not skip_bad and limits.get("max_unreadable") is None:
         limits["max_unreadable"] = 0
