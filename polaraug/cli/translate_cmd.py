@@ -11,10 +11,10 @@ from ._errors import user_errors
 
 
 def translate(
-    src: Annotated[Path, typer.Argument(help="BDD100K root, KITTI root or a folder of images.")],
+    src: Annotated[Path, typer.Argument(help="BDD100K, KITTI, COCO or YOLO root, or a folder of images.")],
     out: Annotated[Path, typer.Argument(help="Output polarimetric set (polaraug layout).")],
     checkpoint: Annotated[Path, typer.Option(help="Translator checkpoint (from polaraug train).")],
-    fmt: Annotated[str, typer.Option("--format", help="auto, bdd100k, kitti, folder.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="auto, bdd100k, kitti, coco, yolo, folder.")] = "auto",
     project: Annotated[bool, typer.Option("--project", help="Project every output onto the admissible cone "
                                                             "(always on for 'project' checkpoints).")] = False,
     batch: Annotated[int, typer.Option(help="Frames per forward pass (frames of equal size).")] = 4,
@@ -28,6 +28,9 @@ def translate(
     calibration: Annotated[str | None, typer.Option(help="Translate for this camera (file or built-in name) "
                                                          "instead of the checkpoint's; Stokes-head checkpoints "
                                                          "only (y = A s holds for any camera).")] = None,
+    class_map: Annotated[Path | None, typer.Option(help="YAML 'source class: canonical class|ignore|drop' "
+                                                        "(case-insensitive), applied before the reader's own "
+                                                        "table.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Remove a previous translation in OUT and start "
                                                                 "over (a resume with other settings is refused).")]
     = False,
@@ -43,7 +46,7 @@ def translate(
             raise InputError(f"--shard must look like 0/4, got {shard!r}") from None
         summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
-                                  calibration=calibration, overwrite=overwrite)
+                                  calibration=calibration, overwrite=overwrite, class_map=class_map)
     if summary is not None:  # under torchrun, rank 0 reports
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")

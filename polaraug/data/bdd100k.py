@@ -20,6 +20,7 @@ from typing import Any
 
 from . import classes
 from ._checks import checked_box, safe_image_path
+from .classmap import ClassMap
 from .errors import DatasetError, SkipReport, handle
 from .frame import Box, Frame
 from .jsonstream import iter_json_array
@@ -45,7 +46,8 @@ def find_labels(root: Path, split: str) -> Path | None:
 
 def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path | None = None,
                  skip_bad: SkipReport | None = None, image_size: tuple[int, int] = IMAGE_SIZE,
-                 images: str | Path | None = None, check_images: bool = True) -> Iterator[Frame]:
+                 images: str | Path | None = None, check_images: bool = True,
+                 class_map: ClassMap | None = None) -> Iterator[Frame]:
     """Yield the frames of one split. ``labels`` overrides the label file/folder and ``images`` the image
     folder; the test split (no labels) yields every image with no boxes. A frame's ``size`` entry
     (Scalabel) overrides ``image_size``. With ``skip_bad`` bad frames are recorded there and skipped.
@@ -59,6 +61,7 @@ def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path |
         image_size: (width, height) of frames without a ``size`` entry.
         images: the image folder instead of ``root/images/100k/SPLIT``.
         check_images: check that every labelled image exists.
+        class_map: renames categories before BDD100K's own table (see ``classmap.py``).
 
     Returns:
         An iterator over the split's frames.
@@ -82,7 +85,8 @@ def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path |
         try:
             if isinstance(record, DatasetError):
                 raise record
-            frame = _frame(record, images, source or src, split, image_size, check_image=check_images)
+            frame = _frame(record, images, source or src, split, image_size, check_image=check_images,
+                           class_map=class_map)
         except DatasetError as e:
             handle(e, skip_bad)
             continue
@@ -144,7 +148,7 @@ def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, in
 
 
 def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int], *,
-           check_image: bool = True) -> Frame:
+           check_image: bool = True, class_map: ClassMap | None = None) -> Frame:
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
         raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")
     if not isinstance(record.get("labels") or [], list) or not isinstance(record.get("attributes") or {}, dict):
@@ -160,9 +164,12 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
         box2d = label.get("box2d") if isinstance(label, dict) else None
         if box2d is None:
             continue  # poly2d-only (drivable area, lanes) or other non-box labels
-        mapped = classes.BDD100K.get(str(label.get("category", "")))
-        if mapped is None:
-            continue  # not a detection category
+        category = str(label.get("category", ""))
+        mapped = class_map.lookup(category) if class_map is not None else False
+        if mapped is False:
+            mapped = classes.BDD100K.get(category, False)
+        if mapped is False or mapped is None:
+            continue  # not a detection category, or mapped to drop
         cls, ignore = mapped
         try:
             coords = (box2d["x1"], box2d["y1"], box2d["x2"] + 1, box2d["y2"] + 1)

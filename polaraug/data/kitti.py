@@ -19,6 +19,7 @@ from polaraug.io.images import ImageReadError, image_size
 
 from . import classes
 from ._checks import checked_box
+from .classmap import ClassMap
 from .errors import BoxDropped, DatasetError, SkipReport, handle
 from .frame import Box, Frame
 
@@ -26,8 +27,10 @@ SPLIT_DIRS = {"train": "training", "test": "testing"}
 _TYPES = {name.lower(): name for name in (*classes.KITTI, *classes.KITTI_DROPPED)}  # case-insensitive lookup
 
 
-def read_kitti(root: str | Path, split: str = "train", skip_bad: SkipReport | None = None) -> Iterator[Frame]:
-    """Yield the frames of ``training`` (split "train") or ``testing`` (split "test", no labels)."""
+def read_kitti(root: str | Path, split: str = "train", skip_bad: SkipReport | None = None,
+               class_map: ClassMap | None = None) -> Iterator[Frame]:
+    """Yield the frames of ``training`` (split "train") or ``testing`` (split "test", no labels); a class map
+    renames types before KITTI's own table."""
     base = Path(root) / SPLIT_DIRS.get(split, split)
     images, labels = base / "image_2", base / "label_2"
     if not images.is_dir():
@@ -40,12 +43,14 @@ def read_kitti(root: str | Path, split: str = "train", skip_bad: SkipReport | No
     dropped = skip_bad if skip_bad is not None else SkipReport()
     for path in paths:
         try:
-            yield _frame(path, labels / f"{path.stem}.txt", split, labelled=split != "test", dropped=dropped)
+            yield _frame(path, labels / f"{path.stem}.txt", split, labelled=split != "test", dropped=dropped,
+                         class_map=class_map)
         except (DatasetError, ImageReadError) as e:
             handle(e, skip_bad)
 
 
-def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: SkipReport) -> Frame:
+def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: SkipReport,
+           class_map: ClassMap | None = None) -> Frame:
     width, height = image_size(image)
     boxes: list[Box] = []
     if labelled:
@@ -58,7 +63,7 @@ def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: S
         for n, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    box = parse_label_line(line, width, height, label_file, n)
+                    box = parse_label_line(line, width, height, label_file, n, class_map)
                 except BoxDropped as e:
                     dropped.drop(e.reason)
                     continue
@@ -67,7 +72,8 @@ def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: S
     return Frame(image.name, image, boxes, width, height, split)
 
 
-def parse_label_line(line: str, width: int, height: int, source: Path, n: int) -> Box | None:
+def parse_label_line(line: str, width: int, height: int, source: Path, n: int,
+                     class_map: ClassMap | None = None) -> Box | None:
     """One label_2 line -> Box (None for dropped types such as Misc).
 
     Raises:
@@ -76,17 +82,18 @@ def parse_label_line(line: str, width: int, height: int, source: Path, n: int) -
     fields = line.split()
     if len(fields) not in (15, 16):
         raise DatasetError(source, f"expected 15 fields (16 with a score), got {len(fields)}", n)
+    mapped = class_map.lookup(fields[0]) if class_map is not None else False
     kind = _TYPES.get(fields[0].lower())
-    if kind is None:
-        raise BoxDropped(source, f"unknown KITTI object type {fields[0]!r}", n)
-    if kind in classes.KITTI_DROPPED:
+    if mapped is None or (mapped is False and kind in classes.KITTI_DROPPED):
         return None
+    if mapped is False and kind is None:
+        raise BoxDropped(source, f"unknown KITTI object type {fields[0]!r}", n)
     try:
         trunc, occ = float(fields[1]), int(float(fields[2]))
         coords = tuple(float(v) for v in fields[4:8])
     except ValueError:
         raise DatasetError(source, f"non-numeric field in {line.strip()!r}", n) from None
-    cls, ignore = classes.KITTI[kind]
-    x1, y1, x2, y2 = checked_box(coords, width, height, source, f"{kind} box", line=n)  # type: ignore[arg-type]
+    cls, ignore = mapped if mapped is not False else classes.KITTI[kind]
+    x1, y1, x2, y2 = checked_box(coords, width, height, source, f"{fields[0]} box", line=n)  # type: ignore[arg-type]
     return Box(x1, y1, x2, y2, cls, ignore=ignore, occluded=occ >= 1, truncated=trunc > 0,
-               attributes={"kitti_type": kind, "kitti_truncation": trunc, "kitti_occlusion": occ})
+               attributes={"kitti_type": kind or fields[0], "kitti_truncation": trunc, "kitti_occlusion": occ})

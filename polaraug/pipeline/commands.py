@@ -161,6 +161,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--workers", 4),
         switch("--compile"),
         opt("--calibration"),
+        opt("--class-map"),
         switch("--overwrite"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (

@@ -1,8 +1,9 @@
 """Dataset translation (``polaraug translate``): a whole RGB dataset -> a polarimetric set in polaraug's
 layout, labels carried.
 
-- Source layouts: BDD100K (images/100k + labels), KITTI (training/image_2 + label_2), or a plain folder
-  of images (no labels); ``fmt`` overrides the detection.
+- Source layouts: BDD100K (images/100k + labels), KITTI (training/image_2 + label_2), COCO
+  (instances*.json), YOLO (data.yaml + labels/), or a plain folder of images (no labels); ``fmt`` overrides
+  the detection; a class map renames the source's classes.
 - Full resolution: reflect padding to the network's multiple and crop back; never a resize.
 - Frames are decoded by a thread pool while the model runs, then encoded and written atomically by
   another; consecutive frames of equal size are batched.
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera, camera_from_dict, load_camera
+from polaraug.data.classmap import ClassMap
 from polaraug.data.errors import SkipReport
 from polaraug.data.export import export_yolo, write_kitti_labels
 from polaraug.data.frame import Box, Frame
@@ -227,7 +229,7 @@ def clear_output(out: Path) -> None:
 def translate_dataset(src: str | Path, out: str | Path, model: Translator, checkpoint: str | Path,
                       camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4, bits: int = 16,
                       shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
-                      merge: bool = True) -> TranslateSummary:
+                      merge: bool = True, class_map: ClassMap | None = None) -> TranslateSummary:
     """Translate every frame of ``src`` into ``out`` (see the module docstring).
 
     Args:
@@ -242,6 +244,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         shard: (i, n): translate batches i, i+n, ... of the whole frame list.
         workers: decode/encode threads; progress: show a progress bar.
         merge: write labels, YOLO export and manifest at the end (off for all shards but the last).
+        class_map: renames the source's classes (``--class-map``).
 
     Returns:
         Counts of written, already present and unreadable frames.
@@ -256,10 +259,11 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
     job = _Job(out, model, camera.matrix(np.float64), project or model.admissible, bits,
                out / ".translate" / "records")
-    check_resume(out, run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch))
+    check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch),
+                       "class_map": class_map.table if class_map else None})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
-    mine = batches(list(source_frames(src, fmt, skip)), batch)[idx::n_shards]
+    mine = batches(list(source_frames(src, fmt, skip, class_map)), batch)[idx::n_shards]
     summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
@@ -279,20 +283,21 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                     project: bool = False, batch: int = 4, bits: int = 16, shard: tuple[int, int] = (0, 1),
                     device: str | None = None, workers: int = 4, compile_model: bool = False,
                     calibration: str | None = None, progress: bool = True,
-                    overwrite: bool = False) -> TranslateSummary | None:
+                    overwrite: bool = False, class_map: str | Path | None = None) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
     rank is done. Arguments as :func:`translate_dataset`; ``compile_model`` wraps the generator in
     torch.compile; ``calibration`` (a camera file or built-in name) translates for another camera than
     the checkpoint's (Stokes-head checkpoints); ``overwrite`` removes a previous translation in ``out``
-    first.
+    first; ``class_map`` is a class map file (``polaraug.data.classmap``).
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
     """
     if bits not in (8, 16):
         raise InputError(f"--bits must be 8 or 16, got {bits}")
+    cmap = ClassMap.load(class_map) if class_map else None  # bad map files fail before any work
     ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
     model, camera = load_for_translation(checkpoint, str(ctx.device),
                                          load_camera(calibration) if calibration else None)
@@ -306,7 +311,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
         shard = (ctx.rank, ctx.world)
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
                                 bits=bits, shard=shard, workers=workers, progress=progress and ctx.main,
-                                merge=ctx.world == 1)
+                                merge=ctx.world == 1, class_map=cmap)
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),

@@ -275,3 +275,18 @@ def test_shards_match_one_process_for_kitti_and_folders_of_mixed_sizes(setup, tm
         kitti = sorted(p.relative_to(single) for p in (single / "labels").rglob("*.txt"))
         assert kitti and kitti == sorted(p.relative_to(shards) for p in (shards / "labels").rglob("*.txt"))
         assert all((single / k).read_text() == (shards / k).read_text() for k in kitti)
+
+
+def test_translate_a_coco_source_with_a_class_map(setup, tmp_path):
+    from tests.data.test_coco_yolo import _coco
+
+    src = _coco(tmp_path / "coco")
+    (tmp_path / "map.yaml").write_text("zebra: truck\n")
+    res = runner.invoke(app, ["translate", str(src), str(tmp_path / "out"), "--checkpoint", str(setup / "c.pt"),
+                              "--class-map", str(tmp_path / "map.yaml"), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "translated 2 frames" in res.output and "dropped 1 label(s), frames kept: box with no area" in res.output
+    ps = read_polarset(tmp_path / "out")
+    a = next(f for f in ps.frames("val") if f.stem == "a")
+    assert [(b.cls, b.ignore) for b in a.boxes] == [("car", False), ("pedestrian", True), ("truck", False)]
+    assert ps.manifest["provenance"]["dropped_boxes"] == {"box with no area inside the image": 1}

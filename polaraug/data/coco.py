@@ -1,0 +1,128 @@
+"""COCO detection sources: ``instances*.json`` (``images``, ``annotations``, ``categories``) and their images.
+
+Two layouts are found by :func:`coco_splits`:
+
+- COCO's own: ``annotations/instances_<split>.json`` with images in ``<split>/`` or ``images/<split>/``
+  (``train2017`` -> split ``train``);
+- Roboflow's export: ``<split>/_annotations.coco.json`` with the images beside it.
+
+Boxes are ``bbox = [x, y, width, height]`` in pixels; ``iscrowd`` boxes become ignore regions. Category names
+go through the class map, then the canonical names and their synonyms (``person`` -> pedestrian); others
+are dropped and counted, as are boxes with no area inside the image.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from ._checks import checked_box, safe_image_path
+from .classmap import ClassMap, generic_fallback
+from .errors import BoxDropped, DatasetError, SkipReport, handle
+from .frame import Box, Frame
+
+
+def split_name(stem: str) -> str:
+    """``instances_train2017`` / ``train`` -> train (val, test alike); other names are kept."""
+    s = stem.lower()
+    for name in ("train", "val", "test"):
+        if name in s:
+            return name
+    return stem
+
+
+def coco_splits(root: Path) -> list[tuple[str, Path, Path]]:
+    """(split, annotation file, image folder) of every COCO split under ``root``."""
+    out = []
+    for ann in sorted((root / "annotations").glob("instances*.json")):
+        tag = ann.stem.removeprefix("instances_").removeprefix("instances")
+        folder = next((f for f in (root / tag, root / "images" / tag, root / "images") if tag and f.is_dir()),
+                      root / "images")
+        out.append((split_name(tag or "train"), ann, folder))
+    for ann in sorted(root.glob("*/_annotations.coco.json")):
+        out.append((split_name(ann.parent.name), ann, ann.parent))
+    return out
+
+
+def read_coco(root: str | Path, class_map: ClassMap | None = None,
+              skip_bad: SkipReport | None = None) -> Iterator[Frame]:
+    """Frames of every split of a COCO source (see the module docstring).
+
+    Raises:
+        DatasetError: no annotation file, or a malformed one (the message names the file).
+    """
+    root = Path(root)
+    splits = coco_splits(root)
+    if not splits:
+        raise DatasetError(root, "no COCO annotations (annotations/instances_*.json or */_annotations.coco.json)")
+    report = skip_bad if skip_bad is not None else SkipReport()
+    for split, ann, images in splits:
+        yield from _read_split(ann, images, split, class_map or ClassMap(), report, skip_bad)
+
+
+def _load(ann: Path) -> dict:
+    try:
+        doc = json.loads(ann.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DatasetError(ann, f"cannot read COCO annotations: {e}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
+        raise DatasetError(ann, "not COCO detection annotations: no 'images' list")
+    return doc
+
+
+def _read_split(ann: Path, images: Path, split: str, class_map: ClassMap, dropped: SkipReport,
+                skip_bad: SkipReport | None) -> Iterator[Frame]:
+    doc = _load(ann)
+    names = {c.get("id"): str(c.get("name", "")) for c in doc.get("categories") or [] if isinstance(c, dict)}
+    per_image: dict = {}
+    for a in doc.get("annotations") or []:
+        if isinstance(a, dict):
+            per_image.setdefault(a.get("image_id"), []).append(a)
+    fallback = generic_fallback()
+    for img in doc["images"]:
+        try:
+            yield _frame(img, per_image.get(img.get("id") if isinstance(img, dict) else None, []), names, images,
+                         ann, split, class_map, fallback, dropped)
+        except DatasetError as e:
+            handle(e, skip_bad)
+
+
+def _frame(img, anns: list[dict], names: dict, images: Path, ann: Path, split: str, class_map: ClassMap,
+           fallback: dict, dropped: SkipReport) -> Frame:
+    if not isinstance(img, dict) or not isinstance(img.get("file_name"), str):
+        raise DatasetError(ann, f"image entry without a 'file_name': {str(img)[:80]}")
+    name = img["file_name"]
+    path = safe_image_path(images, name, ann)
+    if not path.is_file():
+        raise DatasetError(ann, f"image {name!r}: {path} does not exist")
+    width, height = img.get("width"), img.get("height")
+    if not isinstance(width, int) or not isinstance(height, int):
+        from polaraug.io.images import image_size
+
+        width, height = image_size(path)
+    boxes = []
+    for a in anns:
+        label = names.get(a.get("category_id"), f"category {a.get('category_id')}")
+        mapped = class_map.resolve(label, fallback)
+        if mapped is False:
+            dropped.drop(f"unknown class {label!r}")
+            continue
+        if mapped is None:
+            continue  # mapped to drop
+        bbox = a.get("bbox")
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            raise DatasetError(ann, f"image {name!r}, annotation {a.get('id')}: bbox must be [x, y, w, h]")
+        try:
+            x, y, w, h = (float(v) for v in bbox)
+            x1, y1, x2, y2 = checked_box((x, y, x + w, y + h), width, height, ann,
+                                         f"image {name!r}, annotation {a.get('id')}")
+        except BoxDropped as e:
+            dropped.drop(e.reason)
+            continue
+        except (TypeError, ValueError):
+            raise DatasetError(ann, f"image {name!r}, annotation {a.get('id')}: non-numeric bbox {bbox}") from None
+        cls, ignore = mapped
+        boxes.append(Box(x1, y1, x2, y2, cls, ignore=ignore or bool(a.get("iscrowd")),
+                         attributes={"source_class": label}))
+    return Frame(name, path, boxes, width, height, split)
