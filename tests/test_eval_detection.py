@@ -173,6 +173,7 @@ def test_console_never_prints_a_relative_gain_over_a_weak_baseline(tmp_path):
     results = _results([0.20, 0.22, 0.24], [0.24, 0.25, 0.29])
     report = write_report(results, tmp_path).read_text()
     assert "| real+syn | 8 | 0.260 ± 0.026 |" in report and "+0.040 [" in report
+    assert "| mAP50 per weather − real | clear |" in report and "| AP50 per class − real | car |" in report
     assert (tmp_path / "report_map50.png").is_file() and (tmp_path / "report_weather.png").is_file()
 
 

@@ -172,6 +172,19 @@ def report_lines(results: dict) -> list[str]:
     return lines
 
 
+def difference_lines(results: dict, key: str, title: str) -> list[str]:
+    """A Markdown table of the paired differences to real per weather (``by_weather_map50``) or per class
+    (``per_class_ap50``): one row per compared arm, ``mean [95 % interval]`` per column."""
+    rows = {n: a["vs_real"][key] for n, a in results["arms"].items() if "vs_real" in a}
+    cols = sorted({c for r in rows.values() for c in r})
+    if not rows or not cols:
+        return []
+    lines = [f"| {title} − real | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 1)]
+    lines += ["| " + " | ".join([name, *[_ci(r[c]) if c in r else "–" for c in cols]]) + " |"
+              for name, r in rows.items()]
+    return lines
+
+
 def summary_lines(results: dict) -> list[str]:
     """One console line per compared arm: its gain over real with the interval, never a relative gain over a
     baseline too weak to carry one; the control comparisons after."""
@@ -221,7 +234,9 @@ def write_report(results: dict, out: Path) -> Path:
              f"{_budget_text(s)}, {s['imgsz']} px, batch {s['batch']}, seeds {s['seeds']}, classes "
              f"{s['classes'] or 'all'}. mean ± std over seeds; intervals are 95 % Student-t intervals of the "
              "per-seed difference to `real` (seeds paired).", "", *report_lines(results), "",
-             *[f"- {line}" for line in summary_lines(results)], "", *_plateau(arms, curves), ""]
+             *[f"- {line}" for line in summary_lines(results)], "", *_plateau(arms, curves), "",
+             *difference_lines(results, "by_weather_map50", "mAP50 per weather"), "",
+             *difference_lines(results, "per_class_ap50", "AP50 per class"), ""]
     if "rgb" in arms:
         lines += ["The `rgb` arm is a reference on its own test set (the same scenes in RGB when the sets are "
                   "paired), with ultralytics' default augmentation; it is not compared with `real`.", ""]
