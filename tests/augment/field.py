@@ -32,6 +32,22 @@ def radial_field(size: int = 96, a: np.ndarray = IDEAL) -> np.ndarray:
     return intensities_from_stokes(s, a).astype(np.float32)
 
 
+def radial_field_with_unpolarized_centre(size: int, a: np.ndarray = IDEAL) -> np.ndarray:
+    """The radial field with DoLP 0 in a disc of radius 6 about the centre, where AoLP is undefined,
+    rising linearly to DoLP 1 (fully polarized) from radius 36 on: (size, size, 4) float32 of camera ``a``."""
+    aolp, r = geometry(size)
+    dolp = np.clip((r - 6) / 30, 0, 1)
+    s0 = np.full_like(r, 0.8)
+    s = np.stack([s0, s0 * dolp * np.cos(2 * aolp), s0 * dolp * np.sin(2 * aolp)], axis=-1)
+    return intensities_from_stokes(s, a).astype(np.float32)
+
+
+def abs_aolp_error(aolp: np.ndarray, size: int) -> np.ndarray:
+    """|AoLP - radial direction| per pixel (size, size), circular with period π, radians in [0, π/2]."""
+    expected, _ = geometry(size)
+    return np.abs(np.mod(aolp - expected + math.pi / 2, math.pi) - math.pi / 2)
+
+
 def annulus(size: int, inner: float = 12.0, outer_frac: float = 0.4, centre=None) -> np.ndarray:
     """Pixels where the check applies: away from the singular centre and from borders and corners."""
     _, r = geometry(size, centre)

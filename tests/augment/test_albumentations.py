@@ -9,7 +9,15 @@ from polaraug.augment import albu as P
 from polaraug.data.encodings import encode, to_dtype
 from polaraug.physics import aolp, dolp, inadmissible_fraction, intensities_from_stokes, stokes_from_intensities
 from polaraug.physics.quantize import check_quantized, quantize_admissible
-from tests.augment.field import IDEAL, annulus, aolp_error_deg, geometry, radial_field
+from tests.augment.field import (
+    IDEAL,
+    abs_aolp_error,
+    annulus,
+    aolp_error_deg,
+    geometry,
+    radial_field,
+    radial_field_with_unpolarized_centre,
+)
 
 SIZE = 96
 EXACT = [P.PolarHorizontalFlip(p=1), P.PolarVerticalFlip(p=1), P.PolarRandomRotate90(p=1), P.PolarTranspose(p=1),
@@ -71,7 +79,66 @@ def test_integer_images_stay_admissible(dtype, transform):
     out = A.Compose([transform], seed=3)(image=img)["image"]
     assert out.dtype == dtype and check_quantized(out, IDEAL) == 0
     _, ao, _ = _maps(out)
-    assert np.median(aolp_error_deg(ao, SIZE, annulus(SIZE))) < 1.0
+    err = aolp_error_deg(ao, SIZE, annulus(SIZE))
+    if transform in EXACT:
+        # Exact (a channel permutation): no pixel may be worse than the input's worst quantisation error
+        # (the annulus maps onto itself); every pixel is checked, see also test_exact_transforms_*.
+        _, ao_in, _ = _maps(img)
+        assert err.max() <= aolp_error_deg(ao_in, SIZE, annulus(SIZE)).max() + 1e-9
+    else:
+        assert np.median(err) < 1.0  # interpolated integer data: only typical pixels are within 1°
+
+
+def _per_pixel_aolp_mismatch(transform, img, seed):
+    """Apply ``transform`` to ``img``; return (applied params, max over pixels of
+    | |AoLP error after| - |AoLP error before, at the pixel's source| | in radians, max DoLP change).
+
+    The field maps onto itself under the square's symmetries about its centre, so an exact transform
+    carries each pixel's AoLP error (against the field's geometry) along: its size at the destination
+    equals its size at the source (a mirror flips its sign). The source of every output pixel comes from
+    moving an index mask with the same transform (masks get geometry only)."""
+    idx = np.arange(SIZE * SIZE, dtype=np.int32).reshape(SIZE, SIZE)
+    res = A.Compose([transform], seed=seed, save_applied_params=True)(image=img, mask=idx)
+    src = res["mask"].ravel()
+    assert np.array_equal(np.sort(src), idx.ravel())  # a permutation of the pixels
+    _, ao_in, do_in = _maps(img)
+    _, ao_out, do_out = _maps(res["image"])
+    err_in = abs_aolp_error(ao_in, SIZE).ravel()[src]
+    err_out = abs_aolp_error(ao_out, SIZE).ravel()
+    # Skip only unpolarized pixels (DoLP = 0, the centre disc): their AoLP is undefined, so any value is
+    # right there. Every other pixel counts, fully polarized ones included.
+    defined = do_in.ravel()[src] > 1e-6
+    assert defined.mean() > 0.98  # only the centre disc is skipped
+    params = res["applied_transforms"][0][1]
+    return params, np.abs(err_out - err_in)[defined].max(), np.abs(do_out.ravel() - do_in.ravel()[src]).max()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.uint16])
+@pytest.mark.parametrize("transform", EXACT, ids=lambda t: type(t).__name__)
+def test_exact_transforms_get_every_pixel_aolp_right(transform, dtype):
+    """Flips, quarter turns, transpose, D4: every pixel (not the median), every group element."""
+    y = radial_field_with_unpolarized_centre(SIZE)
+    img = y if dtype == np.float32 else quantize_admissible(y, IDEAL, 8 if dtype == np.uint8 else 16)
+    seen = set()
+    for seed in range(40):
+        params, aolp_mismatch, dolp_change = _per_pixel_aolp_mismatch(transform, img, seed)
+        assert aolp_mismatch < 1e-9 and dolp_change < 1e-9
+        seen.add(str(params.get("group_element", params.get("factor"))))
+    if isinstance(transform, P.PolarD4):
+        assert seen == {"e", "r90", "r180", "r270", "h", "v", "t", "hvt"}
+    if isinstance(transform, P.PolarRandomRotate90):
+        assert seen == {"0", "1", "2", "3"}
+    if dtype == np.float32:  # float data: also absolutely right, to float32 rounding (1e-4°)
+        out = A.Compose([transform], seed=0)(image=img)["image"]
+        ao, do = _maps(out)[1:]
+        keep = do > 1e-6  # AoLP of unpolarized pixels is undefined
+        assert aolp_error_deg(ao, SIZE, keep).max() < 1e-3
+
+
+def test_the_per_pixel_check_catches_a_plain_flip():
+    img = radial_field_with_unpolarized_centre(SIZE)
+    _, aolp_mismatch, dolp_change = _per_pixel_aolp_mismatch(A.HorizontalFlip(p=1), img, 0)
+    assert aolp_mismatch > 1.0 and dolp_change < 1e-9  # radians: a plain flip leaves AoLP unmirrored
 
 
 @pytest.mark.parametrize("fmt", ["pascal_voc", "yolo"])

@@ -9,8 +9,15 @@ from polaraug.augment import kornia_aug as PK
 from polaraug.augment.functional import polarize, polarize_torch
 from polaraug.augment.pose import Pose
 from polaraug.data.encodings import encode
-from polaraug.physics import aolp, stokes_from_intensities
-from tests.augment.field import IDEAL, annulus, aolp_error_deg, radial_field
+from polaraug.physics import aolp, dolp, stokes_from_intensities
+from tests.augment.field import (
+    IDEAL,
+    abs_aolp_error,
+    annulus,
+    aolp_error_deg,
+    radial_field,
+    radial_field_with_unpolarized_centre,
+)
 
 SIZE = 96
 
@@ -36,6 +43,31 @@ def test_kornia_batches_follow_the_geometry(aug):
         scale = float(np.sqrt(abs(np.linalg.det(m[:2, :2]))))
         mask = annulus(SIZE, outer_frac=0.4 * min(scale, 1.0), centre=centre)
         assert aolp_error_deg(ao, SIZE, mask, centre).max() < 1.0
+
+
+@pytest.mark.parametrize("aug", [PK.PolarRandomHorizontalFlip(p=1.0), PK.PolarRandomVerticalFlip(p=1.0)],
+                         ids=lambda a: type(a).__name__)
+def test_kornia_flips_get_every_pixel_aolp_right(aug):
+    """Flips are exact: every pixel's AoLP error against the field (which a flip maps onto itself) is the
+    error of its source pixel (the test above allows 1° on an annulus, as for interpolating warps)."""
+    img = radial_field_with_unpolarized_centre(SIZE)
+    t = torch.from_numpy(img).permute(2, 0, 1)[None].double()
+    out = aug(t)
+    m = aug.transform_matrix[0].double().numpy()
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    src = np.linalg.solve(m, np.stack([xx.ravel(), yy.ravel(), np.ones(xx.size)]))  # destination -> source
+    sx, sy = np.rint(src[0]).astype(int), np.rint(src[1]).astype(int)
+    assert np.allclose(src[:2], [sx, sy]) and np.unique(sy * SIZE + sx).size == SIZE * SIZE
+    s_in = stokes_from_intensities(img.astype(np.float64), IDEAL)
+    s_out = stokes_from_intensities(out[0].permute(1, 2, 0).numpy(), IDEAL)
+    err_in = abs_aolp_error(aolp(s_in), SIZE)[sy, sx]
+    err_out = abs_aolp_error(aolp(s_out), SIZE).ravel()
+    dolp_in = dolp(s_in)[sy, sx]
+    np.testing.assert_allclose(dolp(s_out).ravel(), dolp_in, atol=1e-12)
+    defined = dolp_in > 1e-6  # unpolarized pixels (the centre disc) have no AoLP: any value is right there
+    assert defined.mean() > 0.98
+    assert np.abs(err_out - err_in)[defined].max() < 1e-9
+    assert np.degrees(err_out[defined]).max() < 1e-3  # and absolutely right, to the input's float32 rounding
 
 
 def _image_and_mask(box: tuple[slice, slice]):

@@ -8,9 +8,9 @@ import pytest
 from polaraug.data.export import export_yolo
 from polaraug.data.frame import Box, Frame
 from polaraug.io.images import write_image
-from polaraug.physics import aolp, stokes_from_intensities
+from polaraug.physics import aolp, dolp, stokes_from_intensities
 from polaraug.physics.quantize import quantize_admissible
-from tests.augment.field import IDEAL, annulus, aolp_error_deg, radial_field
+from tests.augment.field import IDEAL, abs_aolp_error, annulus, aolp_error_deg, radial_field
 
 SIZE = 64
 
@@ -58,6 +58,26 @@ def test_rewritten_pipeline_mirrors_and_rotates_polarization(yolo_set):
     for _ in range(3):
         err = aolp_error_deg(_aolp_of_item(fixed[0]), SIZE, annulus(SIZE, inner=8, outer_frac=0.3))
         assert np.median(err) < 3.0  # 8-bit data, bilinear warp, letterbox: a few degrees at most
+
+
+def test_rewritten_flip_gets_every_pixel_aolp_right(yolo_set):
+    """A flip alone is exact (a channel permutation of 8-bit data): check every pixel, not the median."""
+    from polaraug.augment.yolo import polarize_pipeline
+
+    ds = _dataset(yolo_set, fliplr=1.0)
+    ds.transforms, _ = polarize_pipeline(ds.transforms, "intensities")
+    frame = quantize_admissible(radial_field(SIZE), IDEAL, 8).astype(np.float64) / 255  # the exported frame
+    s_in = stokes_from_intensities(frame, IDEAL)
+    ao_out = _aolp_of_item(ds[0])
+    # The radial field maps onto itself under the flip, so each pixel's AoLP error against it is carried
+    # along (sign flipped by the mirror): equal in size to that of its source pixel, the mirror image.
+    err_in = abs_aolp_error(aolp(s_in), SIZE)[:, ::-1]
+    err_out = abs_aolp_error(ao_out, SIZE)
+    defined = dolp(s_in)[:, ::-1] > 1e-6  # unpolarized pixels have no AoLP (this field has none: DoLP >= 0.2)
+    assert defined.all()
+    assert np.abs(err_out - err_in)[defined].max() < 1e-9
+    naive = _dataset(yolo_set, fliplr=1.0)
+    assert np.abs(abs_aolp_error(_aolp_of_item(naive[0]), SIZE) - err_in).max() > 1.0  # the check can fail
 
 
 def test_polar_trainer_class_rewrites_training_datasets(yolo_set):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -14,8 +14,23 @@ from polaraug.physics import (
     stokes_from_intensities,
 )
 from tests.conftest import IDEAL, cameras, random_stokes
+from tests.physics.edges import EDGE_STOKES, FULLY_POLARIZED
 
-stokes_batches = arrays(np.float64, (16, 3), elements=st.floats(-10, 10))
+
+@st.composite
+def _stokes_batches(draw) -> np.ndarray:
+    """(16, 3) Stokes in [-10, 10]³ with some rows replaced by edge cases: s0 = 0, DoLP = 1 exactly,
+    unpolarized (uniform floats never land on the cone's surface or apex)."""
+    s = draw(arrays(np.float64, (16, 3), elements=st.floats(-10, 10)))
+    rows = draw(st.lists(st.integers(0, len(EDGE_STOKES) - 1), max_size=8))
+    for i, r in enumerate(rows):
+        s[2 * i] = EDGE_STOKES[r]
+    return s
+
+
+stokes_batches = _stokes_batches()
+# Every edge row at once, plus the polar cone's edge and points projected onto the s0 = 0 plane.
+ALL_EDGES = np.concatenate([EDGE_STOKES, [[-1.0, 1.0, 0.0], [-5.0, 3.0, 4.0], [0.0, 3.0, 4.0], [0.0, 0.0, 1e-7]]])
 
 
 def _norm(s):
@@ -23,6 +38,7 @@ def _norm(s):
 
 
 @given(stokes_batches)
+@example(ALL_EDGES)
 def test_projection_is_admissible_and_idempotent(s):
     p = project_to_cone(s)
     assert np.all(_norm(p) <= p[:, 0] + 1e-12)
@@ -30,12 +46,29 @@ def test_projection_is_admissible_and_idempotent(s):
 
 
 @given(stokes_batches)
+@example(ALL_EDGES)
 def test_admissible_points_are_kept(s):
     inside = _norm(s) <= s[:, 0]
     np.testing.assert_array_equal(project_to_cone(s)[inside], s[inside])
+    assert np.all(admissibility_violation(s)[inside] == 0)
+
+
+def test_the_cone_surface_and_apex_are_kept_bit_for_bit():
+    """DoLP = 1 exactly (the surface) and s = 0 (the apex, a dark pixel) are admissible: no change, and
+    violation exactly 0; a hair outside the surface is moved onto it."""
+    edge = np.concatenate([FULLY_POLARIZED, [[0.0, 0.0, 0.0]]])
+    np.testing.assert_array_equal(project_to_cone(edge), edge)
+    np.testing.assert_array_equal(admissibility_violation(edge), 0.0)
+    assert inadmissible_fraction(edge, tol=0.0) == 0.0
+    out = edge * [1.0 - 2**-40, 1.0, 1.0]  # s0 a little too small
+    assert inadmissible_fraction(out, tol=0.0) == (len(edge) - 1) / len(edge)
+    p = project_to_cone(out)
+    np.testing.assert_allclose(_norm(p), p[:, 0], rtol=1e-15)
+    np.testing.assert_allclose(p, edge, rtol=1e-12, atol=1e-300)
 
 
 @given(stokes_batches, st.integers(0, 2**32 - 1))
+@example(ALL_EDGES, 0)
 def test_projection_is_the_nearest_admissible_point(s, seed):
     p = project_to_cone(s)
     d_proj = np.linalg.norm(s - p, axis=1)
@@ -44,6 +77,26 @@ def test_projection_is_the_nearest_admissible_point(s, seed):
     assert np.all(d_proj <= d_any + 1e-9)
     # The residual is orthogonal to the projection (Moreau decomposition for a closed convex cone).
     np.testing.assert_allclose(np.sum((s - p) * p, axis=1), 0, atol=1e-9)
+
+
+@given(stokes_batches, st.lists(st.integers(0, 15), min_size=1, max_size=4), st.integers(0, 2))
+def test_nan_stays_nan_and_counts_as_inadmissible(s, rows, col):
+    """Documented: NaN counts as inadmissible. Undocumented, physically required: projection and repair
+    must not turn an unknown pixel into an admissible value (NaN in, NaN out), nor touch the other pixels."""
+    clean = project_to_cone(s)
+    s = s.copy()
+    s[rows, col] = np.nan
+    bad = np.zeros(len(s), bool)
+    bad[rows] = True
+    p = project_to_cone(s)
+    assert np.all(np.isnan(p[bad]))
+    np.testing.assert_array_equal(p[~bad], clean[~bad])
+    expected = (np.count_nonzero(bad) + np.count_nonzero(~bad & (_norm(s) - s[:, 0] > 1e-6))) / len(s)
+    assert inadmissible_fraction(s) == pytest.approx(expected)
+    y = intensities_from_stokes(np.where(bad[:, None], 0.3, s), IDEAL)
+    y[bad, col] = np.nan
+    fixed = repair_intensities(y, IDEAL)
+    assert np.all(np.isnan(fixed[bad]).any(axis=1)) and not np.isnan(fixed[~bad]).any()
 
 
 def test_the_three_branches():

@@ -3,8 +3,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from polaraug.physics import (
     analyze,
@@ -16,6 +17,7 @@ from polaraug.physics import (
     stokes_from_intensities,
 )
 from tests.conftest import IDEAL, cameras, random_stokes
+from tests.physics.edges import EDGE_STOKES, FULLY_POLARIZED, INF, circular_error, edge_cameras, with_edge_rows
 
 
 @given(cameras(), st.integers(0, 2**32 - 1))
@@ -24,6 +26,62 @@ def test_stokes_round_trip_and_zero_residual(a, seed):
     y = intensities_from_stokes(s, a)
     np.testing.assert_allclose(stokes_from_intensities(y, a), s, atol=1e-10)
     np.testing.assert_allclose(calibration_residual(y, a), 0, atol=1e-12)
+
+
+@given(edge_cameras(), st.integers(0, 2**32 - 1))
+@example(camera_matrix(extinction_ratios=[INF] * 4, dtype=np.float64), 0)
+@example(camera_matrix(extinction_ratios=[1.0] * 4, dtype=np.float64), 0)  # no polarizer: rank 1
+@example(camera_matrix(extinction_ratios=[1.0, 1.0, 1.0, 80.0], dtype=np.float64), 0)  # rank 2
+@example(camera_matrix(extinction_ratios=[1.0 + 1e-3] * 4, dtype=np.float64), 0)  # almost no polarizer
+def test_stokes_round_trip_at_the_extinction_ratio_edges(a, seed):
+    """Dark, fully polarized and unpolarized light, cameras from ideal to polarizer-free. Intensities the
+    camera recorded are always explained exactly (A A† y = y, zero residual); s itself comes back when A
+    has full rank, to the accuracy cond(A) allows; without polarizers only s0 can, and DoLP reads 0."""
+    s = with_edge_rows(random_stokes(np.random.default_rng(seed), (20,)))
+    y = intensities_from_stokes(s, a)
+    s_hat = stokes_from_intensities(y, a)
+    sv = np.linalg.svd(a, compute_uv=False)
+    cond = sv[0] / sv[sv > 1e-15 * sv[0]][-1]  # on the range of A (rank-deficient cameras too)
+    tol = 1e-14 * cond * np.abs(y).max()  # backward-stable solvers: error ~ eps · cond · |y|
+    np.testing.assert_allclose(intensities_from_stokes(s_hat, a), y, atol=tol)
+    np.testing.assert_allclose(calibration_residual(y, a), 0, atol=tol)
+    dark = len(FULLY_POLARIZED) - len(EDGE_STOKES)  # index of the s0 = 0 row
+    np.testing.assert_array_equal(s_hat[dark], 0.0)  # no light: exactly zero, whatever the camera
+    if np.linalg.matrix_rank(a) == 3 and cond < 10:  # every real camera
+        np.testing.assert_allclose(s_hat, s, atol=1e-13)
+        rows = slice(len(s) - len(EDGE_STOKES), len(s) - len(EDGE_STOKES) + len(FULLY_POLARIZED))
+        np.testing.assert_allclose(dolp(s_hat[rows]), 1.0, atol=1e-12)
+    if np.linalg.matrix_rank(a) == 1:  # no polarizer anywhere: nothing to tell polarization by
+        np.testing.assert_allclose(s_hat[:, 1:], 0, atol=1e-12)
+        assert np.all(dolp(s_hat) <= 1e-12)
+
+
+finite_or_special = st.one_of(st.floats(1e-100, 10), st.floats(-10, -1e-100),
+                              st.sampled_from([0.0, -0.0, math.nan, 1.0, -1.0]))
+
+
+@given(arrays(np.float64, (24, 3), elements=finite_or_special))
+@example(np.concatenate([EDGE_STOKES, [[math.nan, 0.0, 0.0], [1.0, math.nan, 0.0], [0.0, math.nan, 0.0],
+                                       [-1.0, 0.3, math.nan], [1.0, 0.0, math.nan], [-2.0, 1.0, 0.0],
+                                       [0.0, 0.3, 0.4], [1.0, 2.0, 0.0], [math.nan] * 3, [-0.0, 0.0, 0.0],
+                                       [1.0, -1.0, -0.0], [3.0, -3.0, 1e-30]]]))
+def test_dolp_and_aolp_match_their_closed_forms_at_the_edges(s):
+    """DoLP = √(s1² + s2²) / s0, 0 where s0 <= 0 (even if s1 or s2 is NaN), NaN for NaN s0 or for NaN s1/s2
+    with s0 > 0; AoLP = ½ atan2(s2, s1) in [0, π), NaN where s1 or s2 is NaN (checked only where the
+    light is polarized: the direction of (0, 0) is undefined). DoLP = 1 rows give exactly 1."""
+    s0, s1, s2 = s.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref_dolp = np.where(s0 <= 0, 0.0, np.hypot(s1, s2) / s0)
+    np.testing.assert_allclose(dolp(s), ref_dolp, rtol=1e-12, atol=0)  # NaN positions must agree too
+    a = aolp(s)
+    nan = np.isnan(s1) | np.isnan(s2)
+    assert np.array_equal(np.isnan(a), nan)
+    assert np.all((a[~nan] >= 0) & (a[~nan] < math.pi))
+    polarized = ~nan & (np.hypot(s1, s2) > 0)
+    ref_aolp = np.mod(0.5 * np.arctan2(s2, s1), math.pi)
+    assert np.all(circular_error(a, ref_aolp)[polarized] <= 1e-12)
+    exact = np.all(np.isin(s, FULLY_POLARIZED), axis=1) & (s0 > 0) & (np.hypot(s1, s2) == s0)
+    assert np.all(dolp(s)[exact] == 1.0)
 
 
 def test_ideal_residual_is_the_redundancy(rng):
