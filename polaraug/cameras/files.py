@@ -10,6 +10,8 @@ channel I0, I45, I90, I135, and for DoFP sensors the 2x2 super-pixel pattern and
     extinction_ratios: [300, 300, 300, 300]   # .inf for an ideal polarizer
     dofp_pattern: [[90, 45], [135, 0]]        # optional: raw mosaics only
     bit_depth: 8                              # optional: raw samples / (2**bit_depth - 1)
+    colour_dofp_pattern: [[R90, R45, G90, G45], [R135, R0, G135, G0],   # optional: raw colour mosaics
+                          [G90, G45, B90, B45], [G135, G0, B135, B0]]   # (4x4 of colour + angle)
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import yaml
 from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.physics import camera_matrix, pattern_channels
+from polaraug.physics.colour import pattern_cells
 
 SCHEMA = "polaraug-camera/1"
 MAX_CONDITION = 1e4  # A is ~2.4 for an ideal camera; beyond this Stokes estimates are mostly noise
 REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
-OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source")
+OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source", "colour_dofp_pattern")
 
 
 class CalibrationFileError(InputError):
@@ -49,6 +52,7 @@ class Camera:
     extinction_ratios: tuple[float, ...] = (math.inf,) * 4
     dofp_pattern: tuple[tuple[int, int], tuple[int, int]] | None = None
     bit_depth: int | None = None
+    colour_dofp_pattern: tuple[tuple[str, ...], ...] | None = None  # 4x4 cells like "R90"
     description: str = ""
     source: str = ""
     path: Path | None = field(default=None, compare=False)
@@ -69,6 +73,8 @@ class Camera:
             d["dofp_pattern"] = [list(r) for r in self.dofp_pattern]
         if self.bit_depth is not None:
             d["bit_depth"] = self.bit_depth
+        if self.colour_dofp_pattern is not None:
+            d["colour_dofp_pattern"] = [list(r) for r in self.colour_dofp_pattern]
         if self.source:
             d["source"] = self.source
         return d
@@ -132,6 +138,13 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
         except (ValueError, TypeError, KeyError) as e:
             raise _fail(where, "dofp_pattern", f"is invalid: {e}") from None
         pattern = tuple(tuple(int(a) for a in row) for row in pattern)
+    colour = data.get("colour_dofp_pattern")
+    if colour is not None:
+        try:
+            pattern_cells(colour)
+        except (ValueError, TypeError) as e:
+            raise _fail(where, "colour_dofp_pattern", f"is invalid: {e}") from None
+        colour = tuple(tuple(str(c) for c in row) for row in colour)
     bit_depth = data.get("bit_depth")
     if bit_depth is not None and (not isinstance(bit_depth, int) or isinstance(bit_depth, bool)
                                   or not 1 <= bit_depth <= 32):
@@ -141,7 +154,7 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
             raise _fail(where, name, f"must be a string, got {data[name]!r}")
     cam = Camera(
         name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
-        bit_depth=bit_depth, description=data.get("description", ""), source=data.get("source", ""),
+        bit_depth=bit_depth, colour_dofp_pattern=colour, description=data.get("description", ""), source=data.get("source", ""),
     )
     cond = np.linalg.cond(cam.matrix(np.float64))
     if not cond < MAX_CONDITION:

@@ -6,6 +6,7 @@ import typer
 
 from . import (
     calibrate_cmd,
+    colour_cmd,
     detect_cmd,
     eval_cmd,
     export_cmd,
@@ -33,6 +34,7 @@ app.command("translate")(translate_cmd.translate)
 app.command("validate")(validate_cmd.validate)
 app.command("export-yolo")(export_cmd.export_yolo)
 app.command("eval-detection")(detect_cmd.eval_detection)
+app.command("colour-pairs")(colour_cmd.colour_pairs)
 app.command("run")(run_cmd.run)
 app.command("demo")(run_cmd.demo)
 app.add_typer(calibrate_cmd.app, name="calibrate")
