@@ -154,7 +154,8 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
             raise _fail(where, name, f"must be a string, got {data[name]!r}")
     cam = Camera(
         name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
-        bit_depth=bit_depth, colour_dofp_pattern=colour, description=data.get("description", ""), source=data.get("source", ""),
+        bit_depth=bit_depth, colour_dofp_pattern=colour, description=data.get("description", ""),
+        source=data.get("source", ""),
     )
     cond = np.linalg.cond(cam.matrix(np.float64))
     if not cond < MAX_CONDITION:
