@@ -114,3 +114,53 @@ def calibrate_gains(files: Sequence[str | os.PathLike], base: Camera, name: str)
 def default_name(out: str | os.PathLike, name: str | None) -> str:
     """The new camera's name: ``name``, else the output file's stem."""
     return name or Path(out).stem
+
+
+def gain_diagnostics(images: Sequence[np.ndarray], valid: np.ndarray, camera: Camera) -> dict:
+    """What a gain estimate changes, over the valid pixels of the captures read with ``camera``: calibration
+    residual RMS, median (I0 + I90) / (I45 + I135) of the gain-corrected intensities (1 for an ideal camera
+    under any light), median DoLP, and the DoLP-weighted AoLP concentration (1: one AoLP everywhere, the
+    signature of a gain artifact) and mean."""
+    from polaraug.physics import analyze, calibration_residual
+
+    a = camera.matrix(np.float64)
+    y = np.concatenate([img[valid] for img in images]).astype(np.float32)
+    yc = y / np.asarray(camera.gains, np.float32)
+    m = analyze(y, a)
+    dl, ao = np.asarray(m.dolp, np.float64), np.asarray(m.aolp, np.float64)
+    z = (dl * np.exp(2j * ao)).sum() / max(dl.sum(), 1e-12)
+    r = np.asarray(calibration_residual(y, a), np.float64)
+    return {"residual_rms": float(np.sqrt((r**2).sum(-1).mean())),
+            "redundancy_ratio": float(np.median((yc[:, 0] + yc[:, 2]) / np.maximum(yc[:, 1] + yc[:, 3], 1e-12))),
+            "dolp_median": float(np.median(dl)), "aolp_concentration": float(abs(z)),
+            "aolp_mean_deg": float(np.degrees(np.angle(z) / 2) % 180)}
+
+
+def calibrate_unpolarized(files: Sequence[str | os.PathLike], base: Camera, name: str, *,
+                          flat_field: bool) -> tuple[Camera, dict, dict]:
+    """Per-channel gains from captures of unpolarized light.
+
+    Args:
+        files: captures (raw mosaics or 4-channel images).
+        base: starting camera; angles, extinction ratios, pattern and bit depth are kept, its gains
+            corrected.
+        name: the new camera's name.
+        flat_field: the captures show a uniform unpolarized target (ratio of sums); otherwise ordinary
+            scenes assumed *mostly weakly polarized* (median ratio, robust to a polarized minority).
+
+    Returns:
+        (new camera, diagnostics before, diagnostics after) as :func:`gain_diagnostics`.
+    """
+    from .estimate import gains_from_unpolarized
+
+    images, valid = valid_pixels(files, base)
+    a = base.matrix(np.float64)
+    c = gains_from_unpolarized(np.concatenate([img[valid] for img in images]), a, robust=not flat_field)
+    how = "flat-field captures of an unpolarized target" if flat_field else \
+        "ordinary captures, assuming most of each scene is weakly polarized"
+    cam = Camera(**{
+        **base.__dict__, "name": name, "gains": tuple(float(g) for g in np.asarray(base.gains) * c), "path": None,
+        "description": f"gains from {len(files)} {how}, starting from {base.name}",
+        "source": "polaraug calibrate " + ("flatfield" if flat_field else "weak"),
+    })
+    return cam, gain_diagnostics(images, valid, base), gain_diagnostics(images, valid, cam)

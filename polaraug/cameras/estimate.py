@@ -118,3 +118,35 @@ def gains_from_redundancy(y: np.ndarray) -> GainFit:
     after = float(np.sqrt(np.mean((m / gains).sum(axis=1) ** 2)))
     return GainFit(gains, conditioning, before, after)
 
+
+
+def gains_from_unpolarized(y: np.ndarray, a: np.ndarray, *, robust: bool) -> np.ndarray:
+    """Per-channel gain factors from pixels of (mostly) unpolarized light.
+
+    Unpolarized light of total intensity s0 gives ``y_k = c_k A[k, 0] s0`` with c_k the channel's unknown
+    gain factor. Each pixel's s0 is estimated from all four channels, so every pixel votes for the ratio
+    ``y_k / (A[k, 0] s0)``; the factors are normalised to mean 1.
+
+    Args:
+        y: (N, 4) valid pixel intensities (any units), N >= 16.
+        a: (4, 3) the camera matrix the factors correct (its gains stay in A[k, 0]).
+        robust: take the median ratio (scenes that are only *mostly* unpolarized) instead of the ratio of
+            sums (a flat field: every pixel unpolarized, the sums average the noise best).
+
+    Returns:
+        (4,) factors c to multiply the camera's gains with.
+
+    Raises:
+        ValueError: ``y`` is not (N >= 16, 4); InputError: no usable pixel (s0 <= 0 everywhere).
+    """
+    y = np.asarray(y, np.float64)
+    if y.ndim != 2 or y.shape[1] != 4 or y.shape[0] < 16:
+        raise ValueError(f"need at least 16 pixels of 4 channels, got shape {y.shape}")
+    a0 = np.asarray(a, np.float64)[:, 0]
+    per = y / a0  # each channel's own estimate of s0 (up to its gain factor)
+    s0 = per.mean(axis=1, keepdims=True)
+    ok = s0[:, 0] > 0
+    if not ok.any():
+        raise InputError("no pixel with light in it: cannot estimate gains")
+    c = np.median(per[ok] / s0[ok], axis=0) if robust else per[ok].sum(axis=0) / s0[ok].sum()
+    return c / c.mean()

@@ -60,6 +60,50 @@ def gains(
     typer.echo(f"conditioning {fit.conditioning:.3g}; wrote {out}")
 
 
+def _unpolarized(files: list[Path], out: Path, camera: str, name: str | None, flat_field: bool) -> None:
+    from polaraug.cameras import load_camera, save_camera
+    from polaraug.cameras.calibrate import calibrate_unpolarized, default_name
+
+    with user_errors():
+        cam, before, after = calibrate_unpolarized(files, load_camera(camera), default_name(out, name),
+                                                   flat_field=flat_field)
+        save_camera(cam, out)
+    if not flat_field:
+        typer.echo("assumption: most of each scene is weakly polarized (gains are the median channel ratios; "
+                   "a scene dominated by one strong polarization biases them)")
+    typer.echo("gains (I0, I45, I90, I135): " + ", ".join(f"{g:.4f}" for g in cam.gains))
+    typer.echo(f"{'':<28}{'before':>10}{'after':>10}")
+    for key, label in (("residual_rms", "residual RMS"), ("redundancy_ratio", "median (I0+I90)/(I45+I135)"),
+                       ("dolp_median", "median DoLP"), ("aolp_concentration", "AoLP concentration (0..1)"),
+                       ("aolp_mean_deg", "mean AoLP (deg)")):
+        typer.echo(f"{label:<28}{before[key]:10.4g}{after[key]:10.4g}")
+    typer.echo(f"wrote {out}")
+
+
+@app.command("flatfield")
+def flatfield(
+    files: Annotated[list[Path], typer.Argument(help="Captures of a uniform unpolarized target (e.g. a diffuser "
+                                                     "or integrating sphere).")],
+    out: OutOpt,
+    camera: CameraOpt = "ideal",
+    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+) -> None:
+    """Per-channel gains from flat-field captures of unpolarized light (angles and ERs kept from --camera)."""
+    _unpolarized(files, out, camera, name, flat_field=True)
+
+
+@app.command("weak")
+def weak(
+    files: Annotated[list[Path], typer.Argument(help="Ordinary captures, most of each scene weakly polarized.")],
+    out: OutOpt,
+    camera: CameraOpt = "ideal",
+    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+) -> None:
+    """For archives without calibration captures: per-channel gains assuming most of each scene is weakly
+    polarized; prints the assumption and how the residual and AoLP statistics moved."""
+    _unpolarized(files, out, camera, name, flat_field=False)
+
+
 @app.command("list")
 def list_cameras() -> None:
     """List the built-in camera files."""
