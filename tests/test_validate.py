@@ -132,6 +132,26 @@ def test_repair_reconstruct_rebuilds_flagged_pixels_and_keeps_the_rest(clean_set
     assert np.array_equal(rebuilt[~flagged], img[~flagged])  # every known pixel kept exactly
     assert not np.array_equal(rebuilt[5:9, 5:9], img[5:9, 5:9]) and rebuilt[20, 30].any()
     assert check_quantized(rebuilt, cam.matrix(np.float64)) == 0
+    # A model of another camera is refused before any frame is touched.
+    before = planted.read_bytes()
+    (tmp_path / "other.yaml").write_text("name: other\nangles_deg: [0, 45, 90, 135]\ngains: [1.1, 1, 1, 1]\n"
+                                         "extinction_ratios: [.inf, .inf, .inf, .inf]\n")
+    res = runner.invoke(app, ["validate", str(root), "--repair", "reconstruct", "--checkpoint", str(ckpt),
+                              "--calibration", str(tmp_path / "other.yaml"), "--workers", "1"])
+    assert res.exit_code == 2 and "trained for another camera" in res.output and planted.read_bytes() == before
+
+
+def test_raw_dofp_sets_are_not_repaired(tmp_path):
+    from polaraug.physics import mosaic
+
+    raw = tmp_path / "raw"
+    y = np.full((8, 8, 4), 0.3)
+    y[..., 0] = 0.9  # inadmissible everywhere: a repair would be wanted
+    write_image(raw / "m.png", np.round(mosaic(y, [[90, 45], [135, 0]]) * 255).astype(np.uint8))
+    before = (raw / "m.png").read_bytes()
+    res = runner.invoke(app, ["validate", str(raw), "--calibration", "sony_imx250mzr", "--fix", "--workers", "1"])
+    assert res.exit_code == 2 and "raw DoFP mosaics cannot be repaired" in res.output
+    assert (raw / "m.png").read_bytes() == before
 
 
 def test_dark_pixels_are_not_dead_unless_every_channel_is_zero(clean_set):
