@@ -69,26 +69,31 @@ def plot_arms(results: dict, path: Path) -> Path:
     return path
 
 
-def plot_weather(arms: dict, path: Path) -> Path | None:
-    """Per-weather mAP50 bars (mean ± std) of every arm scored per weather."""
-    weathers = sorted({w for a in arms.values() for w in a["by_weather_map50"]})
-    if not weathers:
+def _grouped_bars(arms: dict, key: str, path: Path, ylabel: str, *, rotate: bool = False) -> Path | None:
+    """Bars of every arm's ``key`` (e.g. ``by_weather_map50``) per group, mean ± std over seeds."""
+    groups = sorted({g for a in arms.values() for g in a[key]})
+    if not groups:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(weathers) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) + 2), 3.6))
     width = 0.8 / len(arms)
     for k, (name, arm) in enumerate(arms.items()):
-        bw = arm["by_weather_map50"]
-        x = [i + (k - (len(arms) - 1) / 2) * width for i in range(len(weathers))]
-        ax.bar(x, [bw[w]["mean"] if w in bw else 0 for w in weathers], width,
-               yerr=[bw[w]["std"] if w in bw else 0 for w in weathers], label=name)
-    ax.set_xticks(range(len(weathers)), weathers)
-    ax.set_ylabel("mAP50 (mean ± std over seeds)")
+        v = arm[key]
+        x = [i + (k - (len(arms) - 1) / 2) * width for i in range(len(groups))]
+        ax.bar(x, [v[g]["mean"] if g in v else 0 for g in groups], width,
+               yerr=[v[g]["std"] if g in v else 0 for g in groups], label=name)
+    ax.set_xticks(range(len(groups)), groups, rotation=30 if rotate else 0, ha="right" if rotate else "center")
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_weather(arms: dict, path: Path) -> Path | None:
+    """Per-weather mAP50 bars (mean ± std) of every arm scored per weather."""
+    return _grouped_bars(arms, "by_weather_map50", path, "mAP50 (mean ± std over seeds)")
 
 
 def plot_sweep(arms: dict, path: Path) -> Path | None:
@@ -134,23 +139,9 @@ def plot_curves(curves: dict[str, list[list[float]]], path: Path) -> Path | None
     return path
 
 
-def plot_per_class(arms: dict, path: Path) -> Path:
-    plt = _plt()
-    classes = sorted({c for a in arms.values() for c in a["per_class_ap50"]})
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(classes) + 2), 3.5))
-    width = 0.8 / len(arms)
-    for k, (name, arm) in enumerate(arms.items()):
-        pc = arm["per_class_ap50"]
-        x = [i + (k - (len(arms) - 1) / 2) * width for i in range(len(classes))]
-        ax.bar(x, [pc[c]["mean"] if c in pc else 0 for c in classes], width,
-               yerr=[pc[c]["std"] if c in pc else 0 for c in classes], label=name)
-    ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
-    ax.set_ylabel("AP50 (mean ± std over seeds)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+def plot_per_class(arms: dict, path: Path) -> Path | None:
+    """Per-class AP50 bars (mean ± std) of every arm."""
+    return _grouped_bars(arms, "per_class_ap50", path, "AP50 (mean ± std over seeds)", rotate=True)
 
 
 def report_lines(results: dict) -> list[str]:
