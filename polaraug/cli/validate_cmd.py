@@ -11,10 +11,12 @@ from ._errors import user_errors
 
 
 def validate(
-    folder: Annotated[Path, typer.Argument(help="Polarimetric set: polaraug layout, per-angle, 4-channel, DoFP.")],
+    folder: Annotated[Path, typer.Argument(help="Polarimetric set: polaraug layout, per-angle (mono or RGB), "
+                                                "4-channel, DoFP.")],
     calibration: Annotated[str | None, typer.Option(help="Camera file (default: the set's manifest, else ideal; "
                                                          "required for raw DoFP).")] = None,
-    layout: Annotated[str, typer.Option(help="auto, polaraug, angle-folders, angle-suffix, four-channel, dofp.")]
+    layout: Annotated[str, typer.Option(help="auto, polaraug, angle-folders, angle-suffix, colour-angle-suffix, "
+                                             "four-channel, dofp.")]
     = "auto",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report (per frame) as JSON.")] = None,
     plots: Annotated[Path | None, typer.Option(help="Folder for histograms and the worst frames' maps.")] = None,

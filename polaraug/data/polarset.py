@@ -9,7 +9,9 @@ polaraug layout (what ``synth`` and ``translate`` write, what ``validate`` and t
 
 Also read (``open_polarimetric``): a folder of 4-channel images; per-angle files ``{stem}_{0,45,90,135}.png``
 or sub-folders ``0/ 45/ 90/ 135/``; raw DoFP mosaics (single-channel images) with a camera that has a
-``dofp_pattern`` (demosaiced on read).
+``dofp_pattern`` (demosaiced on read). Per-angle RGB files (a colour polarization camera's
+``{stem}_{0,45,90,135}.png``) are the ``colour-angle-suffix`` layout: each frame is read as four frames,
+one per colour and one for the luminance mix (``physics.colour``), named ``STEM [R]`` ... ``STEM [luminance]``.
 """
 
 from __future__ import annotations
@@ -140,18 +142,24 @@ def read_polarset(root: str | Path) -> PolarSet:
     return PolarSet(root, camera, m["bit_depth"], dict(m.get("splits") or {}), m)
 
 
-LAYOUTS = ("auto", "polaraug", "angle-folders", "angle-suffix", "four-channel", "dofp")
+LAYOUTS = ("auto", "polaraug", "angle-folders", "angle-suffix", "colour-angle-suffix", "four-channel", "dofp")
+COLOUR_PARTS = ("R", "G", "B", "luminance")
 
 
 @dataclass(frozen=True)
 class PolarImage:
-    """One polarimetric frame in any layout: one file (4-channel or raw DoFP) or four per-angle files."""
+    """One polarimetric frame in any layout: one file (4-channel or raw DoFP) or four per-angle files;
+    ``colour`` picks one part of per-angle RGB files (an index into COLOUR_PARTS)."""
 
     name: str
     paths: tuple[Path, ...]
+    colour: int | None = None
 
     def read(self) -> np.ndarray:
-        """The frame as stored: (H, W, 4) from 4-channel or per-angle files, (H, W) for a raw mosaic."""
+        """The frame as stored: (H, W, 4) from 4-channel or per-angle files, (H, W) for a raw mosaic; for
+        a colour part, that colour's planes as stored, or the luminance mix as float32 in [0, 1]."""
+        if self.colour is not None:
+            return self._read_colour()
         if len(self.paths) == 1:
             return read_image(self.paths[0])
         planes = [read_image(p) for p in self.paths]
@@ -160,6 +168,19 @@ class PolarImage:
                 raise ImageReadError(f"{p}: per-angle images must be single-channel and alike, got "
                                      f"{plane.shape} {plane.dtype} vs {planes[0].shape} {planes[0].dtype}")
         return np.stack(planes, axis=-1)
+
+    def _read_colour(self) -> np.ndarray:
+        from polaraug.physics.colour import LUMINANCE
+
+        planes = [read_image(p) for p in self.paths]
+        for p, plane in zip(self.paths, planes, strict=True):
+            if plane.ndim != 3 or plane.shape[2] != 3 or plane.shape != planes[0].shape:
+                raise ImageReadError(f"{p}: per-angle colour images must be RGB and alike, got {plane.shape}")
+        y = np.stack(planes, axis=-1)  # (H, W, 3 colours, 4 angles)
+        if self.colour < 3:
+            return np.ascontiguousarray(y[:, :, self.colour])
+        top = np.float32(np.iinfo(y.dtype).max if y.dtype.kind in "ui" else 1.0)
+        return np.einsum("hwca,c->hwa", y.astype(np.float32) / top, np.asarray(LUMINANCE, np.float32))
 
 
 def _images(folder: Path) -> list[Path]:
@@ -210,12 +231,16 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     # A NAME_0 file with any NAME_45/90/135 sibling is a per-angle group; a lone "scene_0.png" is not.
     groups = {p: g for p, g in groups.items() if any(q.is_file() for q in g[1:])}
     complete = {p: g for p, g in groups.items() if all(q.is_file() for q in g)}
-    if layout == "angle-suffix" or (layout == "auto" and groups):
+    if layout in ("angle-suffix", "colour-angle-suffix") or (layout == "auto" and groups):
         for p in groups:
             if p not in complete:
                 raise DatasetError(p, f"per-angle files of {p.stem[:-2]!r} incomplete: need _0, _45, _90, _135")
         if not complete:
             raise DatasetError(root, "no per-angle files NAME_0, NAME_45, NAME_90, NAME_135")
+        first = read_image(next(iter(complete)))
+        if layout == "colour-angle-suffix" or (layout == "auto" and first.ndim == 3 and first.shape[2] == 3):
+            return "colour-angle-suffix", [PolarImage(f"{p.stem[:-2]} [{part}]", g, k)
+                                           for p, g in complete.items() for k, part in enumerate(COLOUR_PARTS)]
         return "angle-suffix", [PolarImage(p.stem[:-2], g) for p, g in complete.items()]
     frames = [PolarImage(p.name, (p,)) for p in files]
     if layout == "auto":

@@ -168,6 +168,7 @@ class SetReport:
                f"calibration residual   rms {g['residual_rms']:.5f}, max {g['residual_max']:.5f}",
                f"DoLP                   mean {g['dolp_mean']:.4f}, > 1: {100 * g['dolp_above_1_fraction']:.4f} %",
                f"saturated / zero       {100 * g['saturated_fraction']:.3f} % / {100 * g['zero_fraction']:.3f} %"]
+        out += self._colour_lines()
         worst = [f for f in self.worst() if f.inadmissible_fraction > 0]
         if worst:
             out.append("worst frames           " + ", ".join(f"{f.name} ({100 * f.inadmissible_fraction:.3f} %)"
@@ -175,6 +176,21 @@ class SetReport:
         for f in self.frames:
             if f.error:
                 out.append(f"unreadable             {f.error}")
+        return out
+
+    def _colour_lines(self) -> list[str]:
+        """For colour sets (frames named ``STEM [R]`` ... ``STEM [luminance]``): one line per part."""
+        parts: dict[str, list[FrameReport]] = {}
+        for f in self.frames:
+            if f.error is None and f.name.endswith("]") and " [" in f.name:
+                parts.setdefault(f.name.rsplit(" [", 1)[1][:-1], []).append(f)
+        out = []
+        for part, frames in parts.items():
+            px = sum(f.pixels for f in frames) or 1
+            mean = {k: sum(getattr(f, k) * f.pixels for f in frames) / px
+                    for k in ("dolp_mean", "inadmissible_fraction", "residual_rms")}
+            out.append(f"  {part:<20} DoLP mean {mean['dolp_mean']:.4f}, inadmissible "
+                       f"{100 * mean['inadmissible_fraction']:.4f} %, residual rms {mean['residual_rms']:.5f}")
         return out
 
     def to_dict(self) -> dict:

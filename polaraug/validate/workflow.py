@@ -126,6 +126,9 @@ def repair_set(folder: str | Path, opened: OpenedSet, report: SetReport, request
     Raises:
         InputError: a raw DoFP set, or a checkpoint that does not fit (ConfigError: bad method, no checkpoint).
     """
+    if opened.layout == "colour-angle-suffix":
+        raise InputError(f"{folder}: colour polarization sets are checked, not repaired (a repair would have to "
+                         "rewrite the colours jointly)")
     if opened.layout == "dofp":
         raise InputError(f"{folder}: raw DoFP mosaics cannot be repaired (re-demosaicing mixes repaired "
                          "neighbours); demosaic the set first")

@@ -111,3 +111,24 @@ def test_colour_pairs_writes_a_paired_set_that_trains(tmp_path):
                                    "--paired", str(tmp_path / "pairs"), "--out", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+
+
+def test_validate_reads_colour_sets_per_colour_and_refuses_to_repair_them(tmp_path):
+    a = camera_matrix(dtype=np.float64)
+    _captures(tmp_path, a, "angles")
+    res = CliRunner().invoke(app, ["validate", str(tmp_path), "--workers", "1", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert "colour-angle-suffix, 8 frames" in res.output
+    import json
+
+    frames = {f["name"]: f for f in json.loads((tmp_path / "r.json").read_text())["frames"]}
+    assert set(frames) == {f"{n} [{p}]" for n in ("f1", "f2") for p in ("R", "G", "B", "luminance")}
+    for part in ("R", "G", "B"):  # R: DoLP 0.6 on the left, 0 on the right; B the other way; G 0.3 both
+        assert abs(frames[f"f1 [{part}]"]["dolp_mean"] - 0.3) < 1e-3, part
+        assert frames[f"f1 [{part}]"]["inadmissible_fraction"] == 0
+    w = np.array([0.299, 0.587, 0.114])
+    lum = [np.hypot(*(w @ s)[1:]) / (w @ s)[0] for s in (S, S[[2, 1, 0]])]
+    assert abs(frames["f1 [luminance]"]["dolp_mean"] - np.mean(lum)) < 1e-3
+    assert "  luminance            DoLP mean" in res.output
+    res = CliRunner().invoke(app, ["validate", str(tmp_path), "--fix", "--workers", "1"])
+    assert res.exit_code == 2 and "checked, not repaired" in res.output
