@@ -11,7 +11,8 @@ from ._errors import user_errors
 
 
 def inspect(
-    file: Annotated[Path | None, typer.Argument(help="Capture: raw DoFP mosaic (H, W) or 4-channel image.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="Capture: raw DoFP mosaic (H, W), 4-channel image, or NAME_0 "
+                                                     "of per-angle RGB images (colour).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for maps, pictures and summary.json.")] = Path(
         "inspect_out"
     ),
@@ -31,6 +32,13 @@ def inspect(
 
     with user_errors():
         summary = inspect_file(file, out, calibration=calibration, demosaic=demosaic, fmt=fmt, example=example)
+    if isinstance(summary, dict):  # a colour capture: one summary per colour and for the luminance
+        for part, s in summary.items():
+            typer.echo(f"[{part}]")
+            for line in s.lines()[1:]:
+                typer.echo(f"  {line}")
+        typer.echo(f"wrote {out}/{{{','.join(summary)}}}/: s0 s1 s2 dolp aolp .{fmt}, PNG pictures, summary.json")
+        return
     for line in summary.lines():
         typer.echo(line)
     typer.echo(f"wrote {out}/: s0 s1 s2 dolp aolp .{fmt}, PNG pictures, summary.json")

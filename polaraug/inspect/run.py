@@ -9,6 +9,7 @@ from polaraug.cameras.resolve import resolve_camera
 from polaraug.errors import ConfigError
 from polaraug.physics import DEFAULT_TOLERANCE
 
+from .colour import colour_frame_of, inspect_colour
 from .example import write_example
 from .report import InspectSummary, inspect_capture
 
@@ -17,7 +18,7 @@ EXAMPLE_CAMERA = "sony_imx250mzr"
 
 def inspect_file(file: str | os.PathLike | None, out: str | os.PathLike, *, calibration: str | None = None,
                  demosaic: str = "bilinear", fmt: str = "tiff", example: bool = False,
-                 tol: float = DEFAULT_TOLERANCE) -> InspectSummary:
+                 tol: float = DEFAULT_TOLERANCE) -> InspectSummary | dict[str, InspectSummary]:
     """Inspect one capture (or the built-in example): maps, pictures and summary.json into ``out``.
 
     Args:
@@ -30,7 +31,8 @@ def inspect_file(file: str | os.PathLike | None, out: str | os.PathLike, *, cali
         tol: admissibility tolerance in [0, 1] units.
 
     Returns:
-        The summary.
+        The summary; for a colour capture (``NAME_0`` of per-angle RGB images, or a raw mosaic with a colour
+        camera) {R, G, B, luminance: summary}, each part's maps in ``out/PART``.
 
     Raises:
         ConfigError: both or neither of ``file`` and ``example``.
@@ -42,5 +44,8 @@ def inspect_file(file: str | os.PathLike | None, out: str | os.PathLike, *, cali
     camera = resolve_camera(calibration, default=EXAMPLE_CAMERA if example else "ideal")
     if example:
         file = write_example(out, camera)
+    colour = None if example else colour_frame_of(Path(file), camera)
+    if colour is not None:
+        return inspect_colour(colour, camera, out, fmt, tol)
     cap = read_capture(Path(file), camera, demosaic)
     return inspect_capture(cap, camera, out, fmt, tol)

@@ -132,3 +132,27 @@ def test_validate_reads_colour_sets_per_colour_and_refuses_to_repair_them(tmp_pa
     assert "  luminance            DoLP mean" in res.output
     res = CliRunner().invoke(app, ["validate", str(tmp_path), "--fix", "--workers", "1"])
     assert res.exit_code == 2 and "checked, not repaired" in res.output
+
+
+@pytest.mark.parametrize("kind", ["angles", "raw"])
+def test_inspect_writes_maps_per_colour_and_for_the_luminance(tmp_path, kind):
+    cam = "ideal" if kind == "angles" else "sony_imx250myr"
+    _captures(tmp_path / "cap", load_camera(cam).matrix(np.float64), kind)
+    file = tmp_path / "cap" / ("f1_0.png" if kind == "angles" else "f1.png")
+    res = CliRunner().invoke(app, ["inspect", str(file), "--calibration", cam, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    import json
+
+    expected = {"R": 0.3, "G": 0.3, "B": 0.3}  # half 0.6 and half 0 for R and B; 0.3 for G
+    if kind == "raw":  # demosaicing blurs the edge between the halves: expect the demosaiced planes' DoLP
+        from polaraug.physics import dolp
+
+        planes = demosaic_colour(read_image(file).astype(np.float64) / 65535, MYR).reshape(24, 32, 3, 4)
+        s = stokes_from_intensities(planes, load_camera(cam).matrix(np.float64))
+        expected = {c: float(np.mean(dolp(s[..., k, :]))) for k, c in enumerate("RGB")}
+        assert all(abs(v - 0.3) < 0.05 for v in expected.values())
+    for part, value in expected.items():
+        summary = json.loads((tmp_path / "o" / part / "summary.json").read_text())
+        assert abs(summary["mean_dolp"] - value) < 1e-3, part
+        assert (tmp_path / "o" / part / "dolp.tiff").is_file()
+    assert "[luminance]" in res.output
