@@ -164,3 +164,44 @@ def calibrate_unpolarized(files: Sequence[str | os.PathLike], base: Camera, name
         "source": "polaraug calibrate " + ("flatfield" if flat_field else "weak"),
     })
     return cam, gain_diagnostics(images, valid, base), gain_diagnostics(images, valid, cam)
+
+
+def flat_field_map(files: Sequence[str | os.PathLike], camera: Camera) -> tuple[np.ndarray, int]:
+    """Per-pixel gains from flat-field captures: each pixel's mean over the captures divided by the mean of
+    its channel (a DoFP pattern position for raw mosaics, a plane for 4-channel images), so the map keeps
+    the per-channel gains out (they stay in the camera's ``gains``) and holds vignetting and pixel response.
+
+    Args:
+        files: captures of a uniform unpolarized target, all the same size.
+        camera: their camera (bit depth; the DoFP pattern for raw mosaics).
+
+    Returns:
+        (map (H, W) for raw mosaics or (H, W, 4), pixels left at 1 because they were saturated or black).
+
+    Raises:
+        InputError: captures of different shapes, or of a shape that is neither (H, W) nor (H, W, 4).
+    """
+    from polaraug.io.images import read_image
+    from polaraug.physics import full_scale, to_float
+
+    raws = [read_image(f) for f in files]
+    if len({r.shape for r in raws}) != 1 or raws[0].ndim not in (2, 3) or (raws[0].ndim == 3 and raws[0].shape[2] != 4):
+        raise InputError(f"flat-field captures must share one shape, (H, W) or (H, W, 4); got "
+                         f"{sorted({r.shape for r in raws})}")
+    top = full_scale(raws[0].dtype, camera.bit_depth) if raws[0].dtype.kind in "ui" else 1.0
+    bad = np.zeros(raws[0].shape, bool)
+    for r in raws:
+        bad |= (r >= top) | (r <= 0)
+    mean = np.mean([to_float(r, camera.bit_depth) for r in raws], axis=0).astype(np.float64)
+    g = np.ones_like(mean)
+    if mean.ndim == 2:  # raw mosaic: normalise each of the four pattern positions
+        for i in range(2):
+            for j in range(2):
+                sl = np.s_[i::2, j::2]
+                ok = ~bad[sl]
+                g[sl] = np.where(ok, mean[sl] / mean[sl][ok].mean(), 1.0)
+    else:
+        for k in range(4):
+            ok = ~bad[..., k]
+            g[..., k] = np.where(ok, mean[..., k] / mean[..., k][ok].mean(), 1.0)
+    return g.astype(np.float32), int(bad.sum())

@@ -12,10 +12,12 @@ channel I0, I45, I90, I135, and for DoFP sensors the 2x2 super-pixel pattern and
     bit_depth: 8                              # optional: raw samples / (2**bit_depth - 1)
     colour_dofp_pattern: [[R90, R45, G90, G45], [R135, R0, G135, G0],   # optional: raw colour mosaics
                           [G90, G45, B90, B45], [G135, G0, B135, B0]]   # (4x4 of colour + angle)
+    gain_map: mine.gainmap.npy                # optional: per-pixel gains (flat field), beside the file
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from polaraug.physics.colour import pattern_cells
 SCHEMA = "polaraug-camera/1"
 MAX_CONDITION = 1e4  # A is ~2.4 for an ideal camera; beyond this Stokes estimates are mostly noise
 REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
-OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source", "colour_dofp_pattern")
+OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source", "colour_dofp_pattern", "gain_map")
 
 
 class CalibrationFileError(InputError):
@@ -53,9 +55,26 @@ class Camera:
     dofp_pattern: tuple[tuple[int, int], tuple[int, int]] | None = None
     bit_depth: int | None = None
     colour_dofp_pattern: tuple[tuple[str, ...], ...] | None = None  # 4x4 cells like "R90"
+    gain_map: str | None = None  # per-pixel gains (.npy): (H, W) for raw mosaics, (H, W, 4) for 4 channels
     description: str = ""
     source: str = ""
     path: Path | None = field(default=None, compare=False)
+
+    def gain_map_path(self) -> Path | None:
+        """The gain map file; a relative name is relative to the camera file."""
+        if self.gain_map is None:
+            return None
+        path = Path(self.gain_map)
+        if not path.is_absolute() and self.path is not None:
+            path = Path(self.path).parent / path
+        return path.resolve()
+
+    def pixel_gains(self) -> np.ndarray | None:
+        """The per-pixel gain map (float32), or None."""
+        path = self.gain_map_path()
+        if path is None:
+            return None
+        return _load_gain_map(str(path), path.stat().st_mtime_ns if path.exists() else 0)
 
     def matrix(self, dtype: type = np.float32) -> np.ndarray:
         """Calibration matrix A (4, 3) of this camera (CONVENTIONS.md formula)."""
@@ -75,9 +94,24 @@ class Camera:
             d["bit_depth"] = self.bit_depth
         if self.colour_dofp_pattern is not None:
             d["colour_dofp_pattern"] = [list(r) for r in self.colour_dofp_pattern]
+        if self.gain_map is not None:  # absolute: the dict may land elsewhere (a set's manifest)
+            d["gain_map"] = str(self.gain_map_path())
         if self.source:
             d["source"] = self.source
         return d
+
+
+@functools.lru_cache(maxsize=4)
+def _load_gain_map(path: str, mtime_ns: int) -> np.ndarray:
+    """A gain map file, loaded once per (path, modification time)."""
+    try:
+        g = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise CalibrationFileError(f"{path}: cannot read the gain map: {e}") from None
+    if g.ndim not in (2, 3) or (g.ndim == 3 and g.shape[2] != 4) or not np.isfinite(g).all() or (g <= 0).any():
+        raise CalibrationFileError(f"{path}: a gain map is (H, W) or (H, W, 4) of positive finite numbers, "
+                                   f"got shape {g.shape}")
+    return g.astype(np.float32)
 
 
 def _fail(where: str, name: str, msg: str) -> CalibrationFileError:
@@ -138,6 +172,9 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
         except (ValueError, TypeError, KeyError) as e:
             raise _fail(where, "dofp_pattern", f"is invalid: {e}") from None
         pattern = tuple(tuple(int(a) for a in row) for row in pattern)
+    gain_map = data.get("gain_map")
+    if gain_map is not None and not isinstance(gain_map, str):
+        raise _fail(where, "gain_map", f"must be a file name, got {gain_map!r}")
     colour = data.get("colour_dofp_pattern")
     if colour is not None:
         try:
@@ -154,7 +191,7 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
             raise _fail(where, name, f"must be a string, got {data[name]!r}")
     cam = Camera(
         name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
-        bit_depth=bit_depth, colour_dofp_pattern=colour, description=data.get("description", ""),
+        bit_depth=bit_depth, colour_dofp_pattern=colour, gain_map=gain_map, description=data.get("description", ""),
         source=data.get("source", ""),
     )
     cond = np.linalg.cond(cam.matrix(np.float64))
@@ -195,7 +232,10 @@ def load_camera(spec: str | os.PathLike) -> Camera:
 
 def save_camera(cam: Camera, path: str | os.PathLike) -> Path:
     """Validate ``cam`` and write it as YAML atomically: a reader never sees a partial or invalid file."""
-    camera_from_dict(cam.to_dict(), f"{path} (about to be written)")
+    d = cam.to_dict()
+    camera_from_dict(d, f"{path} (about to be written)")
+    if cam.gain_map is not None and cam.gain_map_path().parent == Path(path).resolve().parent:
+        d["gain_map"] = cam.gain_map_path().name  # beside the file: keep the pair movable
     text = "# polaraug camera calibration file; see README.md, 'Calibration files'\n"
-    text += yaml.safe_dump(cam.to_dict(), sort_keys=False, default_flow_style=None)
+    text += yaml.safe_dump(d, sort_keys=False, default_flow_style=None)
     return write_text(path, text)

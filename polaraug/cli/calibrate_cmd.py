@@ -60,13 +60,26 @@ def gains(
     typer.echo(f"conditioning {fit.conditioning:.3g}; wrote {out}")
 
 
-def _unpolarized(files: list[Path], out: Path, camera: str, name: str | None, flat_field: bool) -> None:
+def _unpolarized(files: list[Path], out: Path, camera: str, name: str | None, flat_field: bool,
+                 per_pixel: bool = False) -> None:
+    import dataclasses
+
     from polaraug.cameras import load_camera, save_camera
-    from polaraug.cameras.calibrate import calibrate_unpolarized, default_name
+    from polaraug.cameras.calibrate import calibrate_unpolarized, default_name, flat_field_map
+    from polaraug.io.atomic import atomic_path
 
     with user_errors():
-        cam, before, after = calibrate_unpolarized(files, load_camera(camera), default_name(out, name),
-                                                   flat_field=flat_field)
+        base = load_camera(camera)
+        if per_pixel:
+            gain_map, skipped = flat_field_map(files, base)
+            map_path = out.with_name(f"{out.stem}.gainmap.npy")
+            with atomic_path(map_path) as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, gain_map)
+            base = dataclasses.replace(base, gain_map=str(map_path.resolve()))
+            typer.echo(f"gain map {map_path} {gain_map.shape}: min {gain_map.min():.4f}, max {gain_map.max():.4f} "
+                       f"({skipped} saturated or black samples left at 1)")
+        cam, before, after = calibrate_unpolarized(files, base, default_name(out, name), flat_field=flat_field)
         save_camera(cam, out)
     if not flat_field:
         typer.echo("assumption: most of each scene is weakly polarized (gains are the median channel ratios; "
@@ -87,9 +100,12 @@ def flatfield(
     out: OutOpt,
     camera: CameraOpt = "ideal",
     name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+    per_pixel: Annotated[bool, typer.Option("--per-pixel", help="Also write a per-pixel gain map (vignetting, "
+                                                                "pixel response) beside OUT, applied on read.")]
+    = False,
 ) -> None:
     """Per-channel gains from flat-field captures of unpolarized light (angles and ERs kept from --camera)."""
-    _unpolarized(files, out, camera, name, flat_field=True)
+    _unpolarized(files, out, camera, name, flat_field=True, per_pixel=per_pixel)
 
 
 @app.command("weak")

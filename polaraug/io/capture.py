@@ -39,9 +39,21 @@ def _top(img: np.ndarray, bit_depth: int | None, path: Path) -> float:
     return top
 
 
+def _flat_field(y: np.ndarray, camera: Camera, path: Path) -> np.ndarray:
+    """``y`` divided by the camera's per-pixel gain map (``y`` itself without one)."""
+    g = camera.pixel_gains()
+    if g is None:
+        return y
+    if g.shape != y.shape:
+        raise ImageReadError(f"{path}: shape {y.shape} does not match the gain map of camera '{camera.name}' "
+                             f"{g.shape}")
+    return (y / g).astype(np.float32)
+
+
 def capture_from_array(img: np.ndarray, camera: Camera, method: str = "bilinear",
                        path: str | os.PathLike = "<array>") -> Capture:
-    """Interpret ``img`` (H, W) raw mosaic or (H, W, 4) intensities as a capture of ``camera``."""
+    """Interpret ``img`` (H, W) raw mosaic or (H, W, 4) intensities as a capture of ``camera`` (divided by
+    its per-pixel gain map when it has one: a flat-field correction on read)."""
     path = Path(path)
     top = _top(img, camera.bit_depth, path)
     if img.ndim == 2:
@@ -53,7 +65,7 @@ def capture_from_array(img: np.ndarray, camera: Camera, method: str = "bilinear"
         if method == "superpixel" and (img.shape[0] % 2 or img.shape[1] % 2):
             raise ImageReadError(f"{path}: superpixel demosaicing needs even sizes, got {img.shape}")
         sat_raw = (img >= top).astype(np.uint8)
-        y = demosaic(to_float(img, camera.bit_depth), camera.dofp_pattern, method)
+        y = demosaic(_flat_field(to_float(img, camera.bit_depth), camera, path), camera.dofp_pattern, method)
         if method == "superpixel":
             sat = sat_raw.reshape(img.shape[0] // 2, 2, img.shape[1] // 2, 2).max(axis=(1, 3)) > 0
         else:  # an interpolated pixel is tainted if any sample of its 3x3 neighbourhood saturated
@@ -61,7 +73,7 @@ def capture_from_array(img: np.ndarray, camera: Camera, method: str = "bilinear"
         return Capture(np.ascontiguousarray(y, dtype=np.float32), sat, "dofp", path)
     if img.ndim == 3 and img.shape[2] == 4:
         sat = (img >= top).any(axis=2)
-        y = to_float(img, camera.bit_depth).astype(np.float32, copy=False)
+        y = _flat_field(to_float(img, camera.bit_depth).astype(np.float32, copy=False), camera, path)
         return Capture(y, sat, "four-channel", path)
     raise ImageReadError(
         f"{path}: shape {img.shape} is neither a raw DoFP mosaic (H, W) nor four polarizer channels (H, W, 4)"
