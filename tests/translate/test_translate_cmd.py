@@ -99,16 +99,24 @@ def test_translate_under_torchrun_shards_and_merges(setup, tmp_path):
     import subprocess
     import sys
 
+    src = tmp_path / "bdd"
+    shutil.copytree(setup / "bdd", src)
+    victim = sorted((src / "images" / "100k" / "train").glob("*.jpg"))[-1]
+    victim.write_bytes(victim.read_bytes()[:100])  # unreadable: whichever rank holds it must report it
     torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
     res = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "polaraug", "translate",
-                          str(setup / "bdd"), str(tmp_path / "out"), "--checkpoint", str(setup / "c.pt"),
-                          "--batch", "1", "--workers", "1"], capture_output=True, text=True, timeout=300,
+                          str(src), str(tmp_path / "out"), "--checkpoint", str(setup / "c.pt"),
+                          "--batch", "2", "--workers", "1"], capture_output=True, text=True, timeout=300,
                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     single = tmp_path / "single"
-    assert _run(setup, single).exit_code == 0
+    res = runner.invoke(app, ["translate", str(src), str(single), "--checkpoint", str(setup / "c.pt"), "--batch",
+                              "2", "--workers", "1"])
+    assert res.exit_code == 0, res.output
     assert _digest(tmp_path / "out") == _digest(single)  # shards merged into the same set
-    assert len(read_polarset(tmp_path / "out").manifest["provenance"]["frames"]) == 6
+    prov = read_polarset(tmp_path / "out").manifest["provenance"]
+    assert len(prov["frames"]) == 5
+    assert len(prov["unreadable"]) == 1 and victim.name in prov["unreadable"][0]
 
 
 def test_stokes_head_translates_for_another_camera_and_intensities_head_refuses(tmp_path):
