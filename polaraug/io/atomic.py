@@ -47,16 +47,26 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+def remove_stale_temporaries(folder: str | os.PathLike, *, only_done: bool = False) -> int:
     """Delete the temporary files ``atomic_path`` leaves under ``folder`` when its process is killed
-    (``.NAME.XXXX.tmp.SUFFIX``). Only call it when no writer is running there.
+    (``.NAME.XXXX.tmp.SUFFIX``).
+
+    Args:
+        folder: where to look (recursively).
+        only_done: delete only temporaries whose target file exists (a finished write: the temporary is a
+            leftover), so that writers still running there are never disturbed; otherwise delete all (only
+            when no writer runs there).
 
     Returns:
         The number of files removed.
     """
     removed = 0
     for p in Path(folder).rglob(".*.tmp*"):
-        if p.is_file() and ".tmp" in p.name:
-            p.unlink(missing_ok=True)
-            removed += 1
+        if not (p.is_file() and ".tmp" in p.name):
+            continue
+        stem = p.name[1:].rsplit(".", 3)[0]  # ".NAME.XXXX.tmp.SUFFIX" -> NAME
+        if only_done and not (p.parent / f"{stem}{p.suffix}").exists():
+            continue
+        p.unlink(missing_ok=True)
+        removed += 1
     return removed

@@ -107,8 +107,12 @@ class _Job:
     def image_path(self, frame: Frame) -> Path:
         return self.out / "images" / frame.split / f"{frame.flat_stem}.png"
 
+    def record_path(self, frame: Frame) -> Path:
+        # by split too: KITTI's training/ and testing/ (and YOLO's train/val lists) share file names
+        return self.records / frame.split / f"{frame.flat_stem}.json"
+
     def done(self, frame: Frame) -> bool:
-        return self.image_path(frame).is_file() and (self.records / f"{frame.flat_stem}.json").is_file()
+        return self.image_path(frame).is_file() and self.record_path(frame).is_file()
 
     def decode(self, frame: Frame) -> tuple[Frame, np.ndarray | Exception]:
         """The frame's RGB image (H, W, 3), or the error that makes it unreadable."""
@@ -123,7 +127,7 @@ class _Job:
     def encode(self, frame: Frame, y: np.ndarray) -> None:
         """Quantise and write intensities (H, W, 4) in [0, 1], then the record."""
         write_image(self.image_path(frame), quantize_output(y, self.a, project=self.project, bits=self.bits))
-        write_text(self.records / f"{frame.flat_stem}.json", json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
+        write_text(self.record_path(frame), json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
 
 def batches(frames: list[Frame], batch: int) -> list[list[Frame]]:
@@ -162,7 +166,7 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
     bar = tqdm(total=sum(len(g) for g in todo), disable=not progress, unit="frame", desc="translate")
     with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:
         pending = []
-        decoded = readers.map(job.decode, [f for g in todo for f in g])
+        decoded = _prefetched(readers, job.decode, [f for g in todo for f in g], ahead=max(32, 4 * workers))
         for group in todo:
             ok: list[tuple[Frame, np.ndarray]] = []
             for _ in group:
@@ -184,13 +188,33 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
     bar.close()
 
 
+def _prefetched(pool: ThreadPoolExecutor, fn, items: list, ahead: int):
+    """``pool.map(fn, items)`` in order, but never more than ``ahead`` items decoded and waiting (map alone
+    decodes a whole dataset ahead of a slow model)."""
+    from collections import deque
+
+    queue: deque = deque()
+    it = iter(items)
+    for item in it:
+        queue.append(pool.submit(fn, item))
+        if len(queue) >= ahead:
+            break
+    while queue:
+        result = queue.popleft().result()
+        nxt = next(it, None)
+        if nxt is not None:
+            queue.append(pool.submit(fn, nxt))
+        yield result
+
+
 SETTINGS = "settings.json"
 
 
 def run_settings(src: str | Path, fmt: str, checkpoint: str | Path, camera: Camera, *, project: bool, bits: int,
-                 batch: int) -> dict:
-    """What decides a translated set's bytes: checkpoint (by hash), camera, projection, depth, batch, source."""
-    return {"checkpoint_sha256": file_sha256(Path(checkpoint)),
+                 batch: int, device: str = "cpu") -> dict:
+    """What decides a translated set's bytes: checkpoint (by hash), camera, projection, depth, batch, source,
+    and the device type (bf16 on CUDA and float32 on the CPU round differently)."""
+    return {"checkpoint_sha256": file_sha256(Path(checkpoint)), "device": device,
             "camera": np.round(camera.matrix(np.float64), 9).tolist(), "projected": project, "bits": bits,
             "batch": batch, "source": str(Path(src).resolve()), "source_format": source_format(src, fmt)}
 
@@ -212,9 +236,13 @@ def check_resume(out: Path, settings: dict) -> None:
             raise InputError(f"{out}: translated with other settings ({what}); resuming would mix them in one set. "
                              "Translate into a new folder, or --overwrite to start over")
         return
-    if any((out / ".translate" / "records").glob("*.json")):
+    if any((out / ".translate" / "records").rglob("*.json")):
         raise InputError(f"{out}: holds translated frames without recorded settings; --overwrite to start over")
     write_text(path, json.dumps(settings, indent=1) + "\n")
+
+
+def _shard_unreadable(out: Path) -> list[str]:
+    return [u for p in sorted((out / ".translate" / "unreadable").glob("*.json")) for u in json.loads(p.read_text())]
 
 
 def clear_output(out: Path) -> None:
@@ -259,7 +287,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
     job = _Job(out, model, camera.matrix(np.float64), project or model.admissible, bits,
                out / ".translate" / "records")
-    check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch),
+    check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch,
+                                      device=next(model.parameters()).device.type),
                        "class_map": class_map.table if class_map else None})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
@@ -268,6 +297,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
     summary.dropped_boxes = dict(skip.dropped_boxes)
+    # every shard's unreadable frames, for whichever process merges (manual --shard runs each merge)
+    write_text(out / ".translate" / "unreadable" / f"{idx}_of_{n_shards}.json", json.dumps(summary.unreadable))
     if merge:
         merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
                       source_format=source_format(src, fmt))
@@ -327,15 +358,17 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
 
 def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str | Path, *, project: bool,
                   bits: int, summary: TranslateSummary, source_format: str = "bdd100k") -> Path:
-    """Labels (BDD100K det_20 per split, YOLO export), and the manifest, from every shard's records; the
-    temporary files of a killed earlier run are removed (every writer is done when the merge runs)."""
-    remove_stale_temporaries(out / "images")
-    remove_stale_temporaries(out / ".translate")
-    records = [json.loads(p.read_text()) for p in sorted((out / ".translate" / "records").glob("*.json"))]
+    """Labels (BDD100K det_20 per split, YOLO export), and the manifest, from every shard's records and
+    unreadable lists; the temporaries a killed earlier run left behind files that exist are removed (those
+    of a shard still writing are not: their files do not exist yet)."""
+    remove_stale_temporaries(out / "images", only_done=True)
+    remove_stale_temporaries(out / ".translate", only_done=True)
+    records = [json.loads(p.read_text()) for p in sorted((out / ".translate" / "records").glob("*/*.json"))]
+    unreadable = sorted({*summary.unreadable, *_shard_unreadable(out)})  # frame order, whoever found them
     writer = PolarSetWriter(out, camera, bits=bits, created_by="polaraug translate", extra={
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),
         "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
-        "frames": {r["stem"]: r["status"] for r in records}, "unreadable": summary.unreadable,
+        "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
         "dropped_boxes": summary.dropped_boxes})
     splits: dict[str, list[Frame]] = {}
     for r in records:

@@ -67,7 +67,7 @@ def test_interrupted_run_resumes_to_identical_files(setup, tmp_path):
     assert _run(setup, full).exit_code == 0
     part = tmp_path / "part"
     assert _run(setup, part).exit_code == 0
-    victims = sorted((part / ".translate" / "records").glob("*.json"))[:3]  # as if killed part-way
+    victims = sorted((part / ".translate" / "records").rglob("*.json"))[:3]  # as if killed part-way
     for rec in victims:
         stem = json.loads(rec.read_text())["stem"]
         next((part / "images").rglob(f"{stem}.png")).unlink()
@@ -233,11 +233,11 @@ def test_a_killed_translation_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_p
     proc = subprocess.Popen(argv(cut), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     records = cut / ".translate" / "records"
     deadline = time.monotonic() + 120
-    while len(list(records.glob("*.json"))) < 4 and time.monotonic() < deadline and proc.poll() is None:
+    while len(list(records.rglob("*.json"))) < 4 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = len(list(records.glob("*.json")))
+    done = len(list(records.rglob("*.json")))
     assert 0 < done < 48, f"the kill landed outside the run ({done} of 48 frames done)"
     res = subprocess.run(argv(cut), capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -298,3 +298,40 @@ def test_translate_a_coco_source_with_a_class_map(setup, tmp_path):
     a = next(f for f in ps.frames("val") if f.stem == "a")
     assert [(b.cls, b.ignore) for b in a.boxes] == [("car", False), ("pedestrian", True), ("truck", False)]
     assert ps.manifest["provenance"]["dropped_boxes"] == {"box with no area inside the image": 1}
+
+
+def test_frames_of_the_same_name_in_two_splits_keep_their_own_labels(setup, tmp_path):
+    """KITTI's training/ and testing/ both hold 000000.png: neither may overwrite the other's record."""
+    from tests.data.fixtures import make_kitti
+
+    root = make_kitti(tmp_path / "k")
+    test_images = root / "testing" / "image_2"
+    test_images.mkdir(parents=True)
+    import shutil
+
+    for p in (root / "training" / "image_2").glob("*.png"):
+        shutil.copy(p, test_images / p.name)
+    res = runner.invoke(app, ["translate", str(root), str(tmp_path / "out"), "--checkpoint", str(setup / "c.pt"),
+                              "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    ps = read_polarset(tmp_path / "out")
+    assert ps.manifest["splits"] == {"train": 2, "test": 2}
+    assert sum(len(f.boxes) for f in ps.frames("train")) > 0 and all(not f.boxes for f in ps.frames("test"))
+
+
+def test_manual_shards_merge_every_shards_unreadable_frames(setup, tmp_path):
+    import shutil
+
+    src = tmp_path / "bdd"
+    shutil.copytree(setup / "bdd", src)
+    victims = sorted((src / "images" / "100k" / "train").glob("*.jpg"))[:2]
+    for v in victims:
+        v.write_bytes(v.read_bytes()[:100])
+    args = ["translate", str(src), "--checkpoint", str(setup / "c.pt"), "--batch", "1", "--workers", "1"]
+    assert runner.invoke(app, [args[0], args[1], str(tmp_path / "single"), *args[2:]]).exit_code == 0
+    for i in (0, 1):
+        assert runner.invoke(app, [args[0], args[1], str(tmp_path / "shards"), *args[2:], "--shard",
+                                   f"{i}/2"]).exit_code == 0
+    one = read_polarset(tmp_path / "single").manifest["provenance"]["unreadable"]
+    both = read_polarset(tmp_path / "shards").manifest["provenance"]["unreadable"]
+    assert len(one) == 2 and both == one
