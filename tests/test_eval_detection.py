@@ -162,6 +162,32 @@ def _results(real: list[float], arm: list[float]) -> dict:
                     _inputs(Path("/x"), synthetic={"syn": Path("/x/syn")}))
 
 
+def test_gap_closed_is_measured_against_the_oracle_of_the_same_ratio():
+    from polaraug.detect.arms import Arm, TrainingPlan
+    from polaraug.detect.evaluation import Score, _results
+
+    arms = [Arm("real", "real"), Arm("real+syn@1", "synthetic", "syn", 1.0),
+            Arm("real+oracle@1", "oracle", "oracle", 1.0), Arm("real+syn@4", "synthetic", "syn", 4.0),
+            Arm("real+oracle@4", "oracle", "oracle", 4.0)]
+    plan = TrainingPlan(arms, Path("r"), {}, {}, [], False, None, {})
+    plan.images_per_epoch = lambda arm: 8
+    base = [0.10, 0.12, 0.14]
+    gains = {"real": 0.0, "real+syn@1": 0.01, "real+oracle@1": 0.02, "real+syn@4": 0.08, "real+oracle@4": 0.10}
+    jitter = [0.0, 0.002, -0.001]
+    scores = {n: [Score(b + g + (j if g else 0), 0.0, {}) for b, j in zip(base, jitter, strict=True)]
+              for n, g in gains.items()}
+    res = _results(plan, scores, DetectionSettings(seeds=(0, 1, 2)), _inputs(Path("/x")))
+    assert res["arms"]["real+syn@4"]["gap_closed"] == pytest.approx(0.8, abs=0.02)  # 0.08 / 0.10, not / 0.02
+    assert res["arms"]["real+syn@1"]["gap_closed"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_arms_named_twice_are_refused_before_any_work(sets, tmp_path):
+    res = _run(sets, tmp_path / "o", "--ratio", "1", "--ratio", "1")
+    assert res.exit_code == 2 and "arms named twice" in res.output and not (tmp_path / "o" / "settings.json").exists()
+    res = _run(sets, tmp_path / "p", "--control", "syn", "--control", "syn")
+    assert res.exit_code == 2 and "arms named twice" in res.output
+
+
 def test_console_never_prints_a_relative_gain_over_a_weak_baseline(tmp_path):
     from polaraug.detect.report import summary_lines, write_report
 
@@ -195,6 +221,8 @@ def test_eval_detection_runs_every_encoding_and_protocol(sets, tmp_path, encodin
     channels = 4 if encoding == "intensities" else 3
     assert f"channels: {channels}" in (tmp_path / "datasets" / "synthetic_syn" / "data.yaml").read_text()
     assert "| real+syn |" in res.output and "one seed" in res.output
+    assert results["val_curves"]["real"] == [[]]  # no validation split: no curve, and the report says so
+    assert "No validation split" in (tmp_path / "report.md").read_text()
 
 
 def test_every_arm_with_validation_runs_and_reports(sets, tmp_path):

@@ -186,7 +186,7 @@ class TrainingPlan:
         return self._yaml(self.real, f"{arm.slug}_s{seed}_finetune", images(self.real))
 
 
-def _arm_names(inputs: ExperimentInputs, ratios: tuple[float, ...]) -> list[Arm]:
+def arm_list(inputs: ExperimentInputs, ratios: tuple[float, ...]) -> list[Arm]:
     """Every arm of the inputs, in report order."""
     def at(name: str, r: float) -> str:
         return f"{name}@{r:g}" if len(ratios) > 1 else name
@@ -232,7 +232,7 @@ def plan_arms(inputs: ExperimentInputs, data: Path, settings: DetectionSettings)
     if inputs.rgb_train is not None:
         rgb = export_rgb(inputs.rgb_train, data / "rgb_train", classes=cls)
         scoring[RGB] = ScoringSet.of(export_rgb(inputs.rgb_test, data / "rgb_test", classes=cls))
-    arms = _arm_names(inputs, settings.ratios)
+    arms = arm_list(inputs, settings.ratios)
     n_real = len(images(real))
     size = None
     if settings.budget == "equal-steps":

@@ -39,7 +39,7 @@ from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
 
-from .arms import REAL, RGB, Arm, ExperimentInputs, TrainingPlan, plan_arms
+from .arms import REAL, RGB, Arm, ExperimentInputs, TrainingPlan, arm_list, plan_arms
 from .datasets import all_splits_yaml, weather_yamls
 from .report import write_report
 from .stats import gap_closed, mean_std, paired_difference
@@ -195,7 +195,9 @@ def _score(run_dir: Path, test: ScoringSet, settings: DetectionSettings, validat
     box = _val(weights, test.all, settings)
     per_class = {CLASSES[int(c)]: float(box.ap50[i]) for i, c in enumerate(box.ap_class_index)}
     by_weather = {w: float(_val(weights, y, settings).map50) for w, y in test.weathers.items()}
-    return Score(float(box.map50), float(box.map), per_class, by_weather, _val_curve(run_dir))
+    # without validation ultralytics still writes the column (zeros, then a final value on training images)
+    curve = _val_curve(run_dir) if validated else []
+    return Score(float(box.map50), float(box.map), per_class, by_weather, curve)
 
 
 def _augmentation(out: Path) -> list[str]:
@@ -203,14 +205,15 @@ def _augmentation(out: Path) -> list[str]:
     return json.loads(path.read_text()) if path.is_file() else []
 
 
-def _check_settings(out: Path, settings: dict) -> None:
+def _check_settings(out: Path, settings: dict, write: bool = True) -> None:
+    """Refuse ``out`` when it was made with other settings; record them (``write``) when it is new."""
     path = out / "settings.json"
     if path.is_file():
         old = json.loads(path.read_text())
         if old != settings:
             changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
             raise InputError(f"{out}: made with other settings ({', '.join(changed)} differ); use a new --out")
-    else:
+    elif write:
         write_text(path, json.dumps(settings, indent=2) + "\n")
 
 
@@ -259,12 +262,18 @@ def eval_detection(inputs: ExperimentInputs, out: Path, *, settings: DetectionSe
     """
     out = Path(out)
     inputs.check()
+    names = [a.name for a in arm_list(inputs, settings.ratios)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"arms named twice: {repeated} (a ratio or control given twice, or a synthetic set named "
+                          "like another arm)")
     offline_ultralytics(out / ".ultralytics")
     # Inputs by path and content fingerprint: a re-translated synthetic set at the same path is a change.
-    _check_settings(out, {**settings.to_dict(),
-                          **{k: [str(Path(v).resolve()), fingerprint(v)] for k, v in inputs.paths().items()},
-                          "controls": list(inputs.controls)})
-    plan = plan_arms(inputs, out / "datasets", settings)
+    record = {**settings.to_dict(), **{k: [str(Path(v).resolve()), fingerprint(v)] for k, v in inputs.paths().items()},
+              "controls": list(inputs.controls)}
+    _check_settings(out, record, write=False)
+    plan = plan_arms(inputs, out / "datasets", settings)  # bad sets fail here, before settings are recorded
+    _check_settings(out, record)
     runs, cache = out / "runs", out / "scores"
     scores: dict[str, list[Score]] = {a.name: [] for a in plan.arms}
     jobs = [(arm, seed) for seed in settings.seeds for arm in plan.arms]
@@ -282,17 +291,17 @@ def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: Detec
              inputs: ExperimentInputs) -> dict:
     """Per-arm summaries, paired differences to ``real``, the share of the oracle gap, control comparisons."""
     arms: dict[str, dict] = {}
-    oracle = next((a.name for a in plan.arms if a.kind == "oracle"), None)
+    oracles = {a.ratio: a.name for a in plan.arms if a.kind == "oracle"}  # one per ratio of a sweep
     for arm in plan.arms:
         entry = {"kind": arm.kind, "source": arm.source, "ratio": arm.ratio,
                  "images_per_epoch": plan.images_per_epoch(arm), **summarize(scores[arm.name])}
         if arm.name != REAL and arm.test == REAL:
             entry["vs_real"] = compare(scores[REAL], scores[arm.name])
         arms[arm.name] = entry
-    if oracle:
-        for entry in arms.values():
-            if "vs_real" in entry and entry["kind"] != "oracle":
-                entry["gap_closed"] = gap_closed(entry["vs_real"]["map50"], arms[oracle]["vs_real"]["map50"])
+    for entry in arms.values():
+        oracle = oracles.get(entry["ratio"])
+        if oracle and "vs_real" in entry and entry["kind"] != "oracle":
+            entry["gap_closed"] = gap_closed(entry["vs_real"]["map50"], arms[oracle]["vs_real"]["map50"])
     controls = {a.name: {"of": a.control_of, **compare(scores[a.control_of], scores[a.name])}
                 for a in plan.arms if a.control_of}
     return {"settings": settings.to_dict(), "inputs": {k: str(v) for k, v in inputs.paths().items()},

@@ -202,6 +202,7 @@ def _budget_text(s: dict) -> str:
 
 
 def _plateau(arms: dict, curves: dict[str, list[list[float]]]) -> list[str]:
+    """The line that says whether the real arm's training reached a plateau on its validation split."""
     runs = curves.get(REAL) or []
     if not runs or not all(runs):
         return ["No validation split: the scored weights are the last epoch's, and nothing shows whether "
