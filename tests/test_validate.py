@@ -293,3 +293,60 @@ def test_a_per_angle_repair_is_all_or_nothing(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert finish_interrupted_writes(tmp_path) == 0
     assert (stack() == 9).all() and not list(tmp_path.rglob(".*"))  # the frame as it was, temporaries gone
+
+
+def test_an_interrupted_per_angle_write_is_finished_from_any_working_directory(tmp_path, monkeypatch):
+    import os
+
+    from polaraug.data import polarset
+    from polaraug.data.polarset import finish_interrupted_writes, write_frame
+
+    monkeypatch.chdir(tmp_path)
+    dest = [tmp_path / a / "f.png" for a in ("0", "45", "90", "135")]
+    rel = [p.relative_to(tmp_path) for p in dest]  # the set given as a relative path
+    write_frame(rel, np.full((3, 3, 4), 7, np.uint8))
+    calls = []
+
+    def crash_after_two(src, dst):
+        calls.append(dst)
+        if len(calls) > 2:
+            raise KeyboardInterrupt("power cut")
+        os.replace(src, dst)
+
+    monkeypatch.setattr(polarset, "_commit_rename", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        write_frame(rel, np.full((3, 3, 4), 9, np.uint8))
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path / "0")  # a later run from elsewhere
+    assert finish_interrupted_writes(tmp_path) == 1
+    assert all((read_image(p) == 9).all() for p in dest)
+
+
+def test_sets_read_through_a_gain_map_are_not_repaired_and_written_sets_drop_it(clean_set, tmp_path):
+    from polaraug.cameras import load_camera
+
+    np.save(tmp_path / "g.npy", np.ones((48, 64, 4), np.float32))
+    (tmp_path / "cam.yaml").write_text("name: flat\nangles_deg: [0, 45, 90, 135]\ngains: [1, 1, 1, 1]\n"
+                                       "extinction_ratios: [.inf, .inf, .inf, .inf]\ngain_map: g.npy\n")
+    root = tmp_path / "set"
+    shutil.copytree(clean_set, root)
+    _plant(root, n=1)
+    res = runner.invoke(app, ["validate", str(root), "--fix", "--calibration", str(tmp_path / "cam.yaml"),
+                              "--workers", "1"])
+    assert res.exit_code == 2 and "has a gain map" in res.output
+    from polaraug.data.polarset import PolarSetWriter
+
+    writer = PolarSetWriter(tmp_path / "written", load_camera(tmp_path / "cam.yaml"))
+    writer.close()
+    assert "gain_map" not in read_polarset(tmp_path / "written").manifest["camera"]
+
+
+def test_per_angle_sets_with_a_corrupt_first_file_are_still_checked(clean_set, tmp_path):
+    frames = sorted((clean_set / "images").rglob("*.png"))[:2]
+    for i, p in enumerate(frames):
+        img = read_image(p)
+        for k, a in enumerate((0, 45, 90, 135)):
+            write_image(tmp_path / "pa" / f"f{i}_{a}.png", np.ascontiguousarray(img[..., k]))
+    (tmp_path / "pa" / "f0_0.png").write_bytes(b"\x89PNG broken")
+    res = runner.invoke(app, ["validate", str(tmp_path / "pa"), "--skip-bad", "--workers", "1"])
+    assert res.exit_code == 0 and "angle-suffix" in res.output and "f0" in res.output

@@ -76,6 +76,9 @@ def read_colour_frame(frame: ColourFrame, camera: Camera) -> np.ndarray:
     raw = read_image(frame.paths[0])
     if raw.ndim != 2:
         raise ImageReadError(f"{frame.paths[0]}: a raw colour mosaic must be single-channel, got {raw.shape}")
+    if camera.gain_map is not None:
+        raise ImageReadError(f"{frame.paths[0]}: camera '{camera.name}' has a gain map; gain maps are not applied "
+                             "to colour mosaics (flat-field them per colour plane first)")
     if camera.colour_dofp_pattern is None:
         raise ImageReadError(f"{frame.paths[0]}: a raw colour mosaic needs a camera with colour_dofp_pattern "
                              f"(camera '{camera.name}' has none; e.g. --calibration sony_imx250myr)")

@@ -69,6 +69,8 @@ class PolarSetWriter:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
+        # written frames are already corrected (or rendered): a reader must not divide them by the gain map
+        self.camera = dataclasses.replace(self.camera, gain_map=None)
         self._a = self.camera.matrix(np.float64)
 
     def image_path(self, split: str, stem: str) -> Path:
@@ -179,8 +181,9 @@ class PolarImage:
         y = np.stack(planes, axis=-1)  # (H, W, 3 colours, 4 angles)
         if self.colour < 3:
             return np.ascontiguousarray(y[:, :, self.colour])
-        top = np.float32(np.iinfo(y.dtype).max if y.dtype.kind in "ui" else 1.0)
-        return np.einsum("hwca,c->hwa", y.astype(np.float32) / top, np.asarray(LUMINANCE, np.float32))
+        # in the stored units and type (weights sum to 1): the camera's bit depth applies as to the colours
+        lum = np.einsum("hwca,c->hwa", y.astype(np.float32), np.asarray(LUMINANCE, np.float32))
+        return np.round(lum).astype(y.dtype) if y.dtype.kind in "ui" else lum
 
 
 def _images(folder: Path) -> list[Path]:
@@ -237,8 +240,7 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
                 raise DatasetError(p, f"per-angle files of {p.stem[:-2]!r} incomplete: need _0, _45, _90, _135")
         if not complete:
             raise DatasetError(root, "no per-angle files NAME_0, NAME_45, NAME_90, NAME_135")
-        first = read_image(next(iter(complete)))
-        if layout == "colour-angle-suffix" or (layout == "auto" and first.ndim == 3 and first.shape[2] == 3):
+        if layout == "colour-angle-suffix" or (layout == "auto" and _looks_colour(complete)):
             return "colour-angle-suffix", [PolarImage(f"{p.stem[:-2]} [{part}]", g, k)
                                            for p, g in complete.items() for k, part in enumerate(COLOUR_PARTS)]
         return "angle-suffix", [PolarImage(p.stem[:-2], g) for p, g in complete.items()]
@@ -246,6 +248,20 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     if layout == "auto":
         layout = "dofp" if frames[0].read().ndim == 2 else "four-channel"
     return layout, frames
+
+
+def _looks_colour(groups: dict[Path, tuple[Path, ...]]) -> bool:
+    """Whether per-angle files are RGB: the first group whose first file has a readable header decides (a
+    corrupt file is reported by validation, not here)."""
+    from PIL import Image
+
+    for first in groups:
+        try:
+            with Image.open(first) as im:
+                return im.mode.startswith("RGB")
+        except Exception:  # noqa: BLE001 - PIL plugins raise anything on a bad header; try the next group
+            continue
+    return False
 
 
 def stored_frame(frame: PolarImage, what: str) -> np.ndarray:
@@ -289,12 +305,14 @@ def write_frame(dest: list[Path], img: np.ndarray) -> None:
     if len(dest) == 1:
         write_image(dest[0], img)
         return
+    base = Path(os.path.commonpath([str(Path(p).resolve().parent) for p in dest]))
     pending = []
     for i, p in enumerate(dest):
         tmp = p.with_name(f".{p.stem}.polaraug-new{p.suffix}")
         write_image(tmp, np.ascontiguousarray(img[..., i]))
-        pending.append([str(tmp), str(p)])
-    journal = Path(os.path.commonpath([str(p.parent) for p in dest])) / f".{dest[0].stem}{COMMIT_SUFFIX}"
+        # names relative to the journal's folder: a later run may start from another working directory
+        pending.append([os.path.relpath(Path(tmp).resolve(), base), os.path.relpath(Path(p).resolve(), base)])
+    journal = base / f".{dest[0].stem}{COMMIT_SUFFIX}"
     write_text(journal, json.dumps(pending) + "\n")
     _roll_forward(journal)
 
@@ -305,8 +323,8 @@ def _commit_rename(tmp: str, final: str) -> None:
 
 def _roll_forward(journal: Path) -> None:
     for tmp, final in json.loads(journal.read_text()):
-        if Path(tmp).exists():
-            _commit_rename(tmp, final)
+        if (journal.parent / tmp).exists():
+            _commit_rename(str(journal.parent / tmp), str(journal.parent / final))
     journal.unlink()
 
 

@@ -126,6 +126,9 @@ def repair_set(folder: str | Path, opened: OpenedSet, report: SetReport, request
     Raises:
         InputError: a raw DoFP set, or a checkpoint that does not fit (ConfigError: bad method, no checkpoint).
     """
+    if opened.camera.gain_map is not None:
+        raise InputError(f"{folder}: its camera '{opened.camera.name}' has a gain map: repaired values would be "
+                         "written in flat-fielded units into raw storage; repair without the gain map")
     if opened.layout == "colour-angle-suffix":
         raise InputError(f"{folder}: colour polarization sets are checked, not repaired (a repair would have to "
                          "rewrite the colours jointly)")

@@ -156,3 +156,21 @@ def test_inspect_writes_maps_per_colour_and_for_the_luminance(tmp_path, kind):
         assert abs(summary["mean_dolp"] - value) < 1e-3, part
         assert (tmp_path / "o" / part / "dolp.tiff").is_file()
     assert "[luminance]" in res.output
+
+
+def test_the_luminance_part_is_read_in_the_stored_units(tmp_path):
+    """12-bit data in 16-bit files, all colours alike: the luminance mix reads as each colour does."""
+    import json
+
+    y = _scene(camera_matrix(dtype=np.float64))[..., :4]  # one colour's intensities
+    for k, angle in enumerate((0, 45, 90, 135)):
+        plane = np.round(y[..., k] * 4095).astype(np.uint16)
+        write_image(tmp_path / "set" / f"f_{angle}.png", np.repeat(plane[..., None], 3, axis=-1))
+    (tmp_path / "cam.yaml").write_text("name: c12\nangles_deg: [0, 45, 90, 135]\ngains: [1, 1, 1, 1]\n"
+                                       "extinction_ratios: [.inf, .inf, .inf, .inf]\nbit_depth: 12\n")
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "set"), "--calibration", str(tmp_path / "cam.yaml"),
+                                   "--workers", "1", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    frames = {f["name"]: f for f in json.loads((tmp_path / "r.json").read_text())["frames"]}
+    for key in ("dolp_mean", "residual_rms", "saturated_fraction", "zero_fraction"):
+        assert frames["f [luminance]"][key] == pytest.approx(frames["f [R]"][key], abs=1e-4), key
