@@ -35,8 +35,9 @@ def checked_box(coords: tuple, width: int | None, height: int | None,
         The clipped box as floats.
 
     Raises:
-        DatasetError: non-numeric, non-finite, inverted or out-of-image boxes; BoxDropped (a DatasetError)
-            for a box with no area inside the image, which a reader may drop alone.
+        DatasetError: non-numeric, non-finite, inverted boxes, or boxes overhanging the image by more than
+            BOX_SLACK; BoxDropped (a DatasetError) for a box wholly outside the image or with no area inside
+            it, which a reader may drop alone.
     """
     try:
         x1, y1, x2, y2 = (float(v) for v in coords)
@@ -47,6 +48,8 @@ def checked_box(coords: tuple, width: int | None, height: int | None,
     if x2 < x1 or y2 < y1:
         raise DatasetError(source, f"{what}: box has x2 < x1 or y2 < y1: {coords}", line)
     if width is not None and height is not None:
+        if x2 <= 0 or y2 <= 0 or x1 >= width or y1 >= height:  # wholly outside: an object out of frame
+            raise BoxDropped(source, "box outside the image", line)
         if x1 < -BOX_SLACK or y1 < -BOX_SLACK or x2 > width + BOX_SLACK or y2 > height + BOX_SLACK:
             raise DatasetError(source, f"{what}: box {coords} lies outside the {width}x{height} image", line)
         x1, x2 = min(max(x1, 0.0), float(width)), min(max(x2, 0.0), float(width))

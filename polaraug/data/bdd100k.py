@@ -21,7 +21,7 @@ from typing import Any
 from . import classes
 from ._checks import checked_box, safe_image_path
 from .classmap import ClassMap
-from .errors import DatasetError, SkipReport, handle
+from .errors import BoxDropped, DatasetError, SkipReport, handle
 from .frame import Box, Frame
 from .jsonstream import iter_json_array
 
@@ -86,7 +86,7 @@ def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path |
             if isinstance(record, DatasetError):
                 raise record
             frame = _frame(record, images, source or src, split, image_size, check_image=check_images,
-                           class_map=class_map)
+                           class_map=class_map, dropped=skip_bad)
         except DatasetError as e:
             handle(e, skip_bad)
             continue
@@ -148,7 +148,9 @@ def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, in
 
 
 def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int, int], *,
-           check_image: bool = True, class_map: ClassMap | None = None) -> Frame:
+           check_image: bool = True, class_map: ClassMap | None = None,
+           dropped: SkipReport | None = None) -> Frame:
+    dropped = dropped if dropped is not None else SkipReport()
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
         raise DatasetError(source, f"frame entry without a 'name' string: {str(record)[:80]}")
     if not isinstance(record.get("labels") or [], list) or not isinstance(record.get("attributes") or {}, dict):
@@ -165,19 +167,24 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
         if box2d is None:
             continue  # poly2d-only (drivable area, lanes) or other non-box labels
         category = str(label.get("category", ""))
-        mapped = class_map.lookup(category) if class_map is not None else False
+        mapped = (class_map or ClassMap()).resolve(category, classes.BDD100K)  # map, then the table (any case)
         if mapped is False:
-            mapped = classes.BDD100K.get(category, False)
-        if mapped is False or mapped is None:
-            continue  # not a detection category, or mapped to drop
+            dropped.drop(f"unknown class {category!r}")
+            continue
+        if mapped is None:
+            continue  # mapped to drop
         cls, ignore = mapped
         try:
             coords = (box2d["x1"], box2d["y1"], box2d["x2"] + 1, box2d["y2"] + 1)
         except (KeyError, TypeError):
             raise DatasetError(source, f"frame {name!r}, label {label.get('id', '?')}: box2d needs numbers "
                                        f"x1, y1, x2, y2, got {box2d!r}") from None
-        x1, y1, x2, y2 = checked_box(coords, width, height, source,
-                                     f"frame {name!r}, label {label.get('id')} (box2d {box2d})")
+        try:
+            x1, y1, x2, y2 = checked_box(coords, width, height, source,
+                                         f"frame {name!r}, label {label.get('id')} (box2d {box2d})")
+        except BoxDropped as e:
+            dropped.drop(e.reason)
+            continue
         la = label.get("attributes") or {}
         boxes.append(Box(x1, y1, x2, y2, cls, ignore or _flag(la, "crowd", "Crowd"),
                          _flag(la, "occluded", "Occluded"), _flag(la, "truncated", "Truncated"),

@@ -71,19 +71,33 @@ def _load(ann: Path) -> dict:
     return doc
 
 
+def _index(doc: dict, ann: Path) -> tuple[dict, dict]:
+    """({category id: name}, {image id: annotations}); malformed entries fail naming the file."""
+    cats, anns = doc.get("categories") or [], doc.get("annotations") or []
+    if not isinstance(cats, list) or not isinstance(anns, list):
+        raise DatasetError(ann, "'categories' and 'annotations' must be lists")
+    try:
+        names = {c.get("id"): str(c.get("name", "")) for c in cats if isinstance(c, dict)}
+        per_image: dict = {}
+        for a in anns:
+            if isinstance(a, dict):
+                per_image.setdefault(a.get("image_id"), []).append(a)
+    except TypeError as e:  # a list or dict as an id
+        raise DatasetError(ann, f"malformed category or annotation id: {e}") from None
+    return names, per_image
+
+
 def _read_split(ann: Path, images: Path, split: str, class_map: ClassMap, dropped: SkipReport,
                 skip_bad: SkipReport | None) -> Iterator[Frame]:
     doc = _load(ann)
-    names = {c.get("id"): str(c.get("name", "")) for c in doc.get("categories") or [] if isinstance(c, dict)}
-    per_image: dict = {}
-    for a in doc.get("annotations") or []:
-        if isinstance(a, dict):
-            per_image.setdefault(a.get("image_id"), []).append(a)
+    names, per_image = _index(doc, ann)
     fallback = generic_fallback()
     for img in doc["images"]:
         try:
-            yield _frame(img, per_image.get(img.get("id") if isinstance(img, dict) else None, []), names, images,
-                         ann, split, class_map, fallback, dropped)
+            key = img.get("id") if isinstance(img, dict) else None
+            if not isinstance(key, (int, str, type(None))):
+                raise DatasetError(ann, f"image entry with a malformed 'id': {str(img)[:80]}")
+            yield _frame(img, per_image.get(key, []), names, images, ann, split, class_map, fallback, dropped)
         except DatasetError as e:
             handle(e, skip_bad)
 
@@ -103,7 +117,8 @@ def _frame(img, anns: list[dict], names: dict, images: Path, ann: Path, split: s
         width, height = image_size(path)
     boxes = []
     for a in anns:
-        label = names.get(a.get("category_id"), f"category {a.get('category_id')}")
+        cid = a.get("category_id")
+        label = names.get(cid, f"category {cid}") if isinstance(cid, (int, str)) else f"category {cid!r}"
         mapped = class_map.resolve(label, fallback)
         if mapped is False:
             dropped.drop(f"unknown class {label!r}")

@@ -35,8 +35,11 @@ def _names(doc: dict, path: Path) -> dict[int, str]:
     if isinstance(names, list):
         return dict(enumerate(str(n) for n in names))
     if isinstance(names, dict):
-        return {int(k): str(v) for k, v in names.items()}
-    raise DatasetError(path, "data.yaml needs 'names' (a list or an index: name mapping)")
+        try:
+            return {int(k): str(v) for k, v in names.items()}
+        except (TypeError, ValueError):
+            pass
+    raise DatasetError(path, f"data.yaml needs 'names' as a list or an index: name mapping, got {names!r}")
 
 
 def _split_images(entry, base: Path, path: Path) -> list[Path]:
@@ -45,6 +48,8 @@ def _split_images(entry, base: Path, path: Path) -> list[Path]:
     for item in entry if isinstance(entry, list) else [entry]:
         p = Path(str(item))
         p = p if p.is_absolute() else base / p
+        if not p.exists() and str(item).startswith("../"):  # Roboflow's "../train/images", as ultralytics reads it
+            p = base / str(item)[3:]
         if p.is_dir():
             out += list_images(p, "rgb", recursive=True)
         elif p.suffix == ".txt" and p.is_file():
@@ -74,7 +79,7 @@ def read_yolo(root: str | Path, class_map: ClassMap | None = None,
     Raises:
         DatasetError: no or malformed data.yaml, a missing split, a malformed label line.
     """
-    root = Path(root)
+    root = Path(root).resolve()
     path = find_data_yaml(root)
     if path is None:
         raise DatasetError(root, "no data.yaml")

@@ -89,13 +89,18 @@ def test_missing_folders_are_clear_errors(tmp_path):
         list(read_bdd100k(tmp_path, "train"))
 
 
-def test_windows_drive_names_and_boxes_without_area_are_refused(tmp_path):
-    for bad, message in (({"name": "D:\\secret.jpg"}, "escapes"),
-                         ({"name": "bad.jpg", "labels": [{"id": "9", "category": "car", "box2d": {
-                             "x1": 1280.2, "y1": 5, "x2": 1280.4, "y2": 9}}]}, "no area")):
-        root = _with_bad_frame(tmp_path / message, bad)
-        with pytest.raises(DatasetError, match=message):
-            list(read_bdd100k(root, "val"))
+def test_windows_drive_names_are_refused_and_boxes_outside_dropped_alone(tmp_path):
+    root = _with_bad_frame(tmp_path / "escapes", {"name": "D:\\secret.jpg"})
+    with pytest.raises(DatasetError, match="escapes"):
+        list(read_bdd100k(root, "val"))
+    root = _with_bad_frame(tmp_path / "outside", {"name": "bad.jpg", "labels": [
+        {"id": "9", "category": "car", "box2d": {"x1": 1280.2, "y1": 5, "x2": 1280.4, "y2": 9}},
+        {"id": "10", "category": "Car", "box2d": {"x1": 10, "y1": 5, "x2": 20, "y2": 9}},
+        {"id": "11", "category": "zebra", "box2d": {"x1": 10, "y1": 5, "x2": 20, "y2": 9}}]})
+    report = SkipReport()
+    bad = next(f for f in read_bdd100k(root, "val", skip_bad=report) if f.name == "bad.jpg")
+    assert [(b.cls, b.x1) for b in bad.boxes] == [("car", 10.0)]  # "Car": case-insensitive
+    assert len(report) == 0 and report.dropped_boxes == {"box outside the image": 1, "unknown class 'zebra'": 1}
 
 
 def test_bad_per_image_files_are_skipped_or_reported(tmp_path):

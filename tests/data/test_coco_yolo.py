@@ -2,6 +2,7 @@
 dropped alone and counted, the layouts detected."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +65,36 @@ def test_class_map_renames_ignores_and_drops_in_every_reader(tmp_path):
         ClassMap.load(bad)
 
 
+def test_malformed_coco_and_yolo_files_name_the_file(tmp_path):
+    from polaraug.data.errors import DatasetError
+
+    root = _coco(tmp_path / "c")
+    ann = root / "annotations" / "instances_val2017.json"
+    doc = json.loads(ann.read_text())
+    doc["annotations"][0]["image_id"] = [1]
+    ann.write_text(json.dumps(doc))
+    with pytest.raises(DatasetError, match="instances_val2017.json: malformed category or annotation id"):
+        list(source_frames(root))
+    y = tmp_path / "y"
+    y.mkdir()
+    (y / "data.yaml").write_text("train: images\nnames: {car: 0}\n")
+    with pytest.raises(DatasetError, match="data.yaml: data.yaml needs 'names'"):
+        list(source_frames(y))
+
+
+def test_yolo_sources_given_by_relative_path_and_roboflow_layouts(tmp_path, monkeypatch):
+    root = tmp_path / "rf"
+    root.mkdir()
+    (root / "data.yaml").write_text("train: ../train/images\nval: ../valid/images\nnames: [car]\n")
+    for split in ("train", "valid"):
+        write_jpg(root / split / "images" / "a.jpg", 40, 30)
+    (root / "train" / "labels").mkdir()
+    (root / "train" / "labels" / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    monkeypatch.chdir(tmp_path)
+    train, val = source_frames(Path("rf"))
+    assert (train.split, val.split) == ("train", "val") and [b.cls for b in train.boxes] == ["car"]
+
+
 def test_yolo_source_reads_normalised_boxes_and_names(tmp_path):
     root = tmp_path / "y"
     root.mkdir()
@@ -78,4 +109,4 @@ def test_yolo_source_reads_normalised_boxes_and_names(tmp_path):
     assert (train.split, val.split, train.name) == ("train", "val", "f.jpg")
     assert [(b.cls, b.x1, b.y1, b.x2, b.y2) for b in train.boxes] == [("car", 40.0, 15.0, 60.0, 35.0)]
     assert val.boxes == []  # no label file: no objects
-    assert report.dropped_boxes == {"unknown class 'kite'": 1, "box with no area inside the image": 1}
+    assert report.dropped_boxes == {"unknown class 'kite'": 1, "box outside the image": 1}  # x1 = x2 = width

@@ -49,7 +49,7 @@ def test_converted_sets_keep_their_frames_dropping_unknown_types_and_empty_boxes
     frames = list(read_kitti(root, skip_bad=report))
     assert [(b.cls, b.x1) for b in frames[0].boxes] == [("pedestrian", 430.0), ("car", 587.01)]
     assert len(report) == 0 and report.dropped_boxes == {
-        "box with no area inside the image": 1, "unknown KITTI object type 'ON_ROAD_OBSTACLE'": 1,
+        "box outside the image": 1, "unknown KITTI object type 'ON_ROAD_OBSTACLE'": 1,
         "unknown KITTI object type 'Boat'": 1}
 
 
