@@ -132,8 +132,8 @@ def test_exactly_representable_admissible_inputs_come_back_unchanged(bits, dtype
     np.testing.assert_array_equal(q, k)
 
 
-@pytest.mark.xfail(strict=True, reason="polaraug bug: quantize_admissible tests admissibility with "
-                   "np.linalg.pinv(A), whose ~1e-16 crumbs make exactly-on-the-cone pixels (DoLP = 1) look "
+@pytest.mark.xfail(strict=True, reason="polaraug bug: quantize_admissible tests admissibility in floats "
+                   "(q / top through A†), whose ~1e-16 rounding makes exactly-on-the-cone pixels (DoLP = 1) look "
                    "inadmissible, so it nudges pixels that check_quantized / fix_admissible call admissible")
 @pytest.mark.parametrize("bits", BITS)
 def test_exactly_representable_fully_polarized_inputs_come_back_unchanged(bits):
