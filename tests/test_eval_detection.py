@@ -181,6 +181,22 @@ def test_gap_closed_is_measured_against_the_oracle_of_the_same_ratio():
     assert res["arms"]["real+syn@1"]["gap_closed"] == pytest.approx(0.5, abs=0.05)
 
 
+def test_a_control_comparison_is_the_arm_minus_its_unpolarized_control():
+    from polaraug.detect.arms import Arm, TrainingPlan
+    from polaraug.detect.evaluation import Score, _results
+    from polaraug.detect.report import summary_lines
+
+    arms = [Arm("real", "real"), Arm("real+syn", "synthetic", "syn", 1.0),
+            Arm("real+syn-unpolarized", "unpolarized", "syn-unpolarized", 1.0, control_of="real+syn")]
+    plan = TrainingPlan(arms, Path("r"), {}, {}, [], False, None, {})
+    plan.images_per_epoch = lambda arm: 8
+    values = {"real": [0.2, 0.22, 0.24], "real+syn": [0.25, 0.28, 0.29], "real+syn-unpolarized": [0.2, 0.22, 0.25]}
+    scores = {n: [Score(v, 0.0, {}) for v in vs] for n, vs in values.items()}
+    res = _results(plan, scores, DetectionSettings(seeds=(0, 1, 2)), _inputs(Path("/x")))
+    assert res["controls"]["real+syn-unpolarized"]["map50"]["mean"] == pytest.approx(0.05)  # syn − unpolarized
+    assert any("real+syn − its control real+syn-unpolarized (mAP50): +0.050" in line for line in summary_lines(res))
+
+
 def test_arms_named_twice_are_refused_before_any_work(sets, tmp_path):
     res = _run(sets, tmp_path / "o", "--ratio", "1", "--ratio", "1")
     assert res.exit_code == 2 and "arms named twice" in res.output and not (tmp_path / "o" / "settings.json").exists()

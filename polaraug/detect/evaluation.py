@@ -302,7 +302,8 @@ def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: Detec
         oracle = oracles.get(entry["ratio"])
         if oracle and "vs_real" in entry and entry["kind"] != "oracle":
             entry["gap_closed"] = gap_closed(entry["vs_real"]["map50"], arms[oracle]["vs_real"]["map50"])
-    controls = {a.name: {"of": a.control_of, **compare(scores[a.control_of], scores[a.name])}
+    # arm − control: > 0 when the set's polarization helps beyond its intensities
+    controls = {a.name: {"of": a.control_of, **compare(scores[a.name], scores[a.control_of])}
                 for a in plan.arms if a.control_of}
     return {"settings": settings.to_dict(), "inputs": {k: str(v) for k, v in inputs.paths().items()},
             "arms": arms, "controls": controls,

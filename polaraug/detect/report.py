@@ -191,7 +191,8 @@ def summary_lines(results: dict) -> list[str]:
             lines.append(f"{name}: mAP50 {_pm(arm['map50'])}, vs real {format_gain(base, arm['vs_real']['map50'])}"
                          f" -> {verdict(arm['vs_real']['map50'])}{gap_txt}")
     for name, c in results.get("controls", {}).items():
-        lines.append(f"{c['of']} vs its control {name}: {_ci(c['map50'])} -> {verdict(c['map50'])}")
+        lines.append(f"{c['of']} − its control {name} (mAP50): {_ci(c['map50'])} -> {verdict(c['map50'])} "
+                     "(> 0: the polarization helps beyond the intensities)")
     return lines
 
 
