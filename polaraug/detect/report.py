@@ -42,6 +42,18 @@ def _plt():
     return plt
 
 
+def _save(fig, ax, path: Path, legend: bool = True) -> Path:
+    """Legend, tight layout, write ``path``, free the figure."""
+    import matplotlib.pyplot as plt
+
+    if legend:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_arms(results: dict, path: Path) -> Path:
     """Left: mAP50 per arm (each seed a dot, mean with 95 % interval). Right: paired difference to ``real``
     per arm with its 95 % interval and the zero line."""
@@ -63,10 +75,7 @@ def plot_arms(results: dict, path: Path) -> Path:
     ax.set_xlabel("mAP50 (dots: seeds; bar: 95 % interval of the mean)")
     bx.axvline(0, color="k", lw=0.8)
     bx.set_xlabel("mAP50 − real, paired by seed (95 % interval)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, legend=False)
 
 
 def _grouped_bars(arms: dict, key: str, path: Path, ylabel: str, *, rotate: bool = False) -> Path | None:
@@ -84,11 +93,7 @@ def _grouped_bars(arms: dict, key: str, path: Path, ylabel: str, *, rotate: bool
                yerr=[v[g]["std"] if g in v else 0 for g in groups], label=name)
     ax.set_xticks(range(len(groups)), groups, rotation=30 if rotate else 0, ha="right" if rotate else "center")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_weather(arms: dict, path: Path) -> Path | None:
@@ -113,11 +118,7 @@ def plot_sweep(arms: dict, path: Path) -> Path | None:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("extra frames per real frame")
     ax.set_ylabel("mAP50 (mean, 95 % interval)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_curves(curves: dict[str, list[list[float]]], path: Path) -> Path | None:
@@ -132,11 +133,7 @@ def plot_curves(curves: dict[str, list[list[float]]], path: Path) -> Path | None
         ax.plot(range(1, n + 1), [statistics.fmean(r[i] for r in runs) for i in range(n)], label=name)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation mAP50 (mean over seeds)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_per_class(arms: dict, path: Path) -> Path | None:
