@@ -17,6 +17,7 @@ CameraOpt = Annotated[
     str, typer.Option("--camera", help="Starting camera file or built-in name (gives DoFP pattern, bit depth).")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Calibration YAML to write.")]
+NameOpt = Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")]
 
 
 @app.command("polarizer")
@@ -25,7 +26,7 @@ def polarizer(
     angles: Annotated[str, typer.Option(help="Polarizer angle of each capture in degrees, comma-separated.")],
     out: OutOpt,
     camera: CameraOpt = "ideal",
-    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+    name: NameOpt = None,
 ) -> None:
     """Least-squares fit of angles, gains and extinction ratios from polarizer captures at known angles."""
     from polaraug.cameras import load_camera, save_camera
@@ -46,7 +47,7 @@ def gains(
     files: Annotated[list[Path], typer.Argument(help="Ordinary captures with polarized regions of varied AoLP.")],
     out: OutOpt,
     camera: CameraOpt = "ideal",
-    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+    name: NameOpt = None,
 ) -> None:
     """Per-channel gains from the redundancy I0 + I90 = I45 + I135 (angles and ERs kept from --camera)."""
     from polaraug.cameras import load_camera, save_camera
@@ -99,7 +100,7 @@ def flatfield(
                                                      "or integrating sphere).")],
     out: OutOpt,
     camera: CameraOpt = "ideal",
-    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+    name: NameOpt = None,
     per_pixel: Annotated[bool, typer.Option("--per-pixel", help="Also write a per-pixel gain map (vignetting, "
                                                                 "pixel response) beside OUT, applied on read.")]
     = False,
@@ -113,7 +114,7 @@ def weak(
     files: Annotated[list[Path], typer.Argument(help="Ordinary captures, most of each scene weakly polarized.")],
     out: OutOpt,
     camera: CameraOpt = "ideal",
-    name: Annotated[str | None, typer.Option(help="Name of the new camera (default: OUT's stem).")] = None,
+    name: NameOpt = None,
 ) -> None:
     """For archives without calibration captures: per-channel gains assuming most of each scene is weakly
     polarized; prints the assumption and how the residual and AoLP statistics moved."""

@@ -28,10 +28,9 @@ def colour_pairs(
     import numpy as np
 
     from polaraug.cameras import load_camera
-    from polaraug.colour import colour_report, colour_to_pairs, read_colour_frame, scan_colour
+    from polaraug.colour import colour_to_pairs
     from polaraug.errors import ConfigError
     from polaraug.io.atomic import write_text
-    from polaraug.io.images import ImageReadError
 
     with user_errors():
         try:
@@ -44,13 +43,7 @@ def colour_pairs(
             raise ConfigError(f"--bits must be 8 or 16, got {bits}")
         camera = load_camera(calibration)
         report = colour_to_pairs(src, out, camera, weights=w, bits=bits)
-        frames = {f.name: f for f in scan_colour(src)}
-        stats = {}
-        for name in sorted(frames):
-            try:
-                stats[name] = colour_report(read_colour_frame(frames[name], camera), camera.matrix(), w)
-            except (ImageReadError, OSError):
-                continue  # reported by colour_to_pairs
+        stats = report.stats
     typer.echo(f"wrote {report.written} pairs into {out} (rgb/, polar/); {len(report.unreadable)} unreadable")
     for line in report.unreadable:
         typer.echo(f"  skipped: {line}")

@@ -23,6 +23,7 @@ from polaraug.io.images import ImageReadError, write_image
 from polaraug.physics.colour import LUMINANCE, colour_s0, to_mono
 
 from .captures import read_colour_frame, scan_colour
+from .stats import colour_report
 
 
 @dataclass
@@ -31,6 +32,7 @@ class PairsReport:
 
     written: int = 0
     unreadable: list[str] = field(default_factory=list)
+    stats: dict[str, dict] = field(default_factory=dict)  # per frame: per-colour statistics (colour_report)
 
 
 def colour_to_pairs(src: str | Path, out: str | Path, camera: Camera, *, weights=LUMINANCE, bits: int = 16,
@@ -47,7 +49,8 @@ def colour_to_pairs(src: str | Path, out: str | Path, camera: Camera, *, weights
         progress: show a progress bar.
 
     Returns:
-        Frames written and unreadable frames skipped (named with their error).
+        Frames written, unreadable frames skipped (named with their error), and each frame's per-colour
+        statistics.
 
     Raises:
         DatasetError: no readable frame at all; ValueError: bad weights.
@@ -66,6 +69,7 @@ def colour_to_pairs(src: str | Path, out: str | Path, camera: Camera, *, weights
         except (ImageReadError, OSError) as e:
             report.unreadable.append(str(e))
             continue
+        report.stats[frame.name] = colour_report(y, a, w)
         mono = to_mono(y, w / w.sum())
         rgb = np.clip(colour_s0(y, a) / 2, 0, 1)
         write_image(out / "rgb" / f"{frame.name}.png", np.round(rgb * 255).astype(np.uint8))

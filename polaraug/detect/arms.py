@@ -147,29 +147,35 @@ class TrainingPlan:
     rgb: Path | None = None
     protocol: str = "mix"
 
+    def __post_init__(self) -> None:
+        # listed once: every (arm, seed) listing reuses them
+        self._real = images(self.real) if self.real.is_dir() else []
+        self._rgb = images(self.rgb) if self.rgb is not None else []
+        self._pools = {k: by_stem(p) for k, p in self.pools.items()}
+
     def extra(self, arm: Arm, seed: int) -> list[Path]:
         """The extra frames ``arm`` adds with ``seed`` (empty for real and rgb)."""
         if arm.source is None:
             return []
-        pool, names = by_stem(self.pools[arm.source]), self.names[arm.source]
-        return sample_extra(pool, names, extra_count(len(images(self.real)), len(names), arm.ratio), seed)
+        pool, names = self._pools[arm.source], self.names[arm.source]
+        return sample_extra(pool, names, extra_count(len(self._real), len(names), arm.ratio), seed)
 
     def listing(self, arm: Arm, seed: int) -> list[Path]:
         """Training images of ``arm`` with ``seed`` under mix (real + extra, or the RGB set), repeated to the
         common size under equal-steps."""
-        base = images(self.rgb) if arm.kind == RGB else images(self.real)
+        base = self._rgb if arm.kind == RGB else self._real
         return repeat_to(base + self.extra(arm, seed), self.size, seed)
 
     def images_per_epoch(self, arm: Arm) -> int:
         """Training images per epoch (pretrain-finetune: both phases together)."""
         if self.protocol == "pretrain-finetune" and arm.source is not None:
-            return len(self.pretrain_listing(arm, 0)) + len(images(self.real))
+            return len(self.pretrain_listing(arm, 0)) + len(self._real)
         return len(self.listing(arm, 0))
 
     def pretrain_listing(self, arm: Arm, seed: int) -> list[Path]:
         """pretrain-finetune's first phase: the extra frames, repeated so that both phases together take the
         common size per epoch under equal-steps."""
-        size = None if self.size is None else self.size - len(images(self.real))
+        size = None if self.size is None else self.size - len(self._real)
         return repeat_to(self.extra(arm, seed), size, seed)
 
     def _yaml(self, root: Path, name: str, train: list[Path]) -> Path:
@@ -183,7 +189,7 @@ class TrainingPlan:
         return self._yaml(self.real, f"{arm.slug}_s{seed}_pretrain", self.pretrain_listing(arm, seed))
 
     def finetune_yaml(self, arm: Arm, seed: int) -> Path:
-        return self._yaml(self.real, f"{arm.slug}_s{seed}_finetune", images(self.real))
+        return self._yaml(self.real, f"{arm.slug}_s{seed}_finetune", self._real)
 
 
 def arm_list(inputs: ExperimentInputs, ratios: tuple[float, ...]) -> list[Arm]:

@@ -21,6 +21,8 @@ from .repair import fix_set, repair_method, repairer
 from .runner import OpenedSet, open_set, validate_frames
 from .stats import SetReport
 
+PER_ANGLE = ("angle-folders", "angle-suffix")  # the layouts whose repairs write several files a frame
+
 
 @dataclass
 class ValidationRun:
@@ -75,14 +77,15 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         InputError: bad options, sets, checkpoints or files (ConfigError for option values), or a set of
             which no frame can be read.
     """
-    for root in (folder, out):  # a repair a crash interrupted: each frame whole, old or new
-        if root is not None and Path(root).is_dir():
-            finish_interrupted_writes(root)
     limits = dict(limits or {})
     if not skip_bad and limits.get("max_unreadable") is None:
         limits["max_unreadable"] = 0
     camera = resolve_camera(calibration) if calibration else None  # explicit camera, else per set
-    opened = open_set(folder, camera, layout)  # scanned once, used by every step
+    opened = open_set(folder, camera, layout)  # scanned once, used by every step (hidden temporaries excluded)
+    if opened.layout in PER_ANGLE:  # only per-angle repairs journal: finish any a crash interrupted, before reading
+        for root in (folder, out):
+            if root is not None and Path(root).is_dir():
+                finish_interrupted_writes(root)
     report = validate_frames(folder, *opened, tol=tolerance, workers=workers, progress=progress)
     if report.frames and all(f.error is not None for f in report.frames):
         raise InputError(f"{folder}: no readable frame ({len(report.frames)} unreadable; first: "
