@@ -27,11 +27,12 @@ def _camera(data: Path, kind: str, calibration: str | None):
     return resolve_camera(calibration, data, default=None)
 
 
-def _config(camera, lam: float, pacgan: int, density: float, mask: str, crop: int, batch: int):
+def _config(camera, lam: float, pacgan: int, density: float, mask: str, crop: int, batch: int,
+            gan_loss: str = "lsgan", n_critic: int = 1):
     from polaraug.reconstruct.config import ReconstructConfig
 
     return ReconstructConfig(channels=3 if camera is None else 4, lam=lam, pacgan=pacgan, density=density,
-                             mask=mask, crop=crop, batch=batch)
+                             mask=mask, crop=crop, batch=batch, gan_loss=gan_loss, n_critic=n_critic)
 
 
 @app.command("train")
@@ -45,6 +46,8 @@ def train(
     steps: Annotated[int, typer.Option(help="Training steps.")] = 2000,
     crop: Annotated[int, typer.Option(help="Crop size (multiple of 4).")] = 64,
     batch: Annotated[int, typer.Option(help="Batch size (a multiple of --pacgan).")] = 4,
+    gan_loss: Annotated[str, typer.Option(help="Adversarial loss: lsgan, vanilla or wgan-gp.")] = "lsgan",
+    n_critic: Annotated[int, typer.Option(help="Discriminator steps per generator step (wgan-gp: 5 is usual).")] = 1,
     kind: KindOpt = "auto",
     calibration: CalOpt = None,
     seed: Annotated[int, typer.Option(help="Seed for initialisation, crops, masks and noise.")] = 0,
@@ -56,7 +59,7 @@ def train(
 
     with user_errors():
         camera = _camera(data, kind, calibration)
-        cfg = _config(camera, lam, pacgan, density, mask, crop, batch)
+        cfg = _config(camera, lam, pacgan, density, mask, crop, batch, gan_loss, n_critic)
         result = run(Crops.from_folder(data, camera, cfg, seed), out, cfg, steps, seed=seed, device=device)
     typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
 

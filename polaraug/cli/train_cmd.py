@@ -30,6 +30,15 @@ def train(
     mode: Annotated[str | None, typer.Option(help="Constraint mode: none, relax, project, proximal.")] = None,
     head: Annotated[str | None, typer.Option(help="Generator head: intensities or stokes (default: the "
                                                   "config's).")] = None,
+    gan_loss: Annotated[str | None, typer.Option(help="Adversarial loss: lsgan, vanilla or wgan-gp (default: the "
+                                                      "config's, lsgan).")] = None,
+    n_critic: Annotated[int | None, typer.Option(help="Discriminator steps per generator step (wgan-gp: 5 is "
+                                                      "usual; default: the config's, 1).")] = None,
+    d_scales: Annotated[int | None, typer.Option(help="Discriminator scales (pix2pixHD multi-scale D; default: "
+                                                      "the config's, 1).")] = None,
+    feature_matching: Annotated[float | None, typer.Option(help="Weight of pix2pixHD's discriminator feature "
+                                                                "matching (paired training only; default: the "
+                                                                "config's, 0).")] = None,
     calibration: Annotated[str | None, typer.Option(help="Camera file; default: the polarimetric set's.")] = None,
     steps: Annotated[int | None, typer.Option(help="Stop after this many steps (default: the config's epochs).")]
     = None,
@@ -47,7 +56,8 @@ def train(
     with user_errors():
         inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, anchor=anchor, init=init,
                                 calibration=calibration)
-        overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight}
+        overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
+                     "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching}
         result = train_from_folders(inputs, out, config=config, preset=preset, overrides=overrides, seed=seed,
                                     max_steps=steps, max_minutes=minutes, device=device,
                                     checkpoint_every=checkpoint_every, sample_every=sample_every)

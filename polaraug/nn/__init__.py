@@ -1,10 +1,28 @@
 """Network building blocks shared by the translator and the reconstruction GAN: generators,
 discriminators, adversarial losses, the image pool and padding to the networks' multiple."""
 
-from .adversarial import lsgan
-from .networks import PatchDiscriminator, ResnetBlock, ResnetGenerator, init_weights
+from .adversarial import (
+                          GAN_LOSSES,
+                          Adversarial,
+                          feature_matching,
+                          generator_turn,
+                          gradient_penalty,
+                          lsgan,
+                          vanilla,
+                          wasserstein,
+)
+from .networks import (
+                          MultiScaleDiscriminator,
+                          PatchDiscriminator,
+                          ResnetBlock,
+                          ResnetGenerator,
+                          build_discriminator,
+                          init_weights,
+)
 from .padding import MIN_SIZE, MULTIPLE, pad_to_multiple
 from .pool import ImagePool
 
-__all__ = ["MIN_SIZE", "MULTIPLE", "ImagePool", "PatchDiscriminator", "ResnetBlock", "ResnetGenerator",
-           "init_weights", "lsgan", "pad_to_multiple"]
+__all__ = ["GAN_LOSSES", "MIN_SIZE", "MULTIPLE", "Adversarial", "ImagePool", "MultiScaleDiscriminator",
+           "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "build_discriminator", "feature_matching",
+           "generator_turn", "gradient_penalty", "init_weights", "lsgan", "pad_to_multiple", "vanilla",
+           "wasserstein"]

@@ -8,6 +8,7 @@ multiples of 4 (two stride-2 downsamplings). Discriminators map (B, C, H, W) to 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -72,6 +73,58 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+    def outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The patch map as a one-scale list (the interface :class:`MultiScaleDiscriminator` shares)."""
+        return [self.model(x)]
+
+    def features(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
+        """One scale: the activation after each LeakyReLU, then the patch map (B, 1, H', W')."""
+        feats = []
+        for layer in self.model:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                feats.append(x)
+        return [[*feats, x]]
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """pix2pixHD's multi-scale discriminator: identical PatchGANs on the input and on its 2x, 4x, ...
+    average-pooled copies, so coarse scales judge global structure and the finest one texture.
+
+    Args:
+        in_channels, ndf, n_layers: each scale's PatchGAN.
+        n_scales: number of scales (2 or 3 in pix2pixHD).
+    """
+
+    def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, n_scales: int = 2):
+        super().__init__()
+        self.scales = nn.ModuleList(PatchDiscriminator(in_channels, ndf, n_layers) for _ in range(n_scales))
+
+    def _inputs(self, x: torch.Tensor):
+        for i, d in enumerate(self.scales):
+            if i:  # pix2pixHD's downsampling: 3x3 average, stride 2, borders not diluted by padding
+                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            yield d, x
+
+    def outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Per scale, finest first, the patch map."""
+        return [d(xi) for d, xi in self._inputs(x)]
+
+    def features(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
+        """Per scale, finest first, the activations then the patch map."""
+        return [d.features(xi)[0] for d, xi in self._inputs(x)]
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.outputs(x)
+
+
+def build_discriminator(in_channels: int, ndf: int, n_layers: int, n_scales: int = 1) -> nn.Module:
+    """A PatchGAN (one scale: the reference's network, checkpoint keys unchanged) or a multi-scale one,
+    initialised; both have ``outputs(x)`` and ``features(x)`` (lists over scales)."""
+    if n_scales == 1:
+        return init_weights(PatchDiscriminator(in_channels, ndf, n_layers))
+    return init_weights(MultiScaleDiscriminator(in_channels, ndf, n_layers, n_scales))
 
 
 def init_weights(net: nn.Module, gain: float = 0.02) -> nn.Module:

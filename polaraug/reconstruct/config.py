@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from polaraug.errors import ConfigError
+from polaraug.nn.adversarial import GAN_LOSSES
 
 from .masks import DEFAULT_DENSITY, MASK_KINDS
 
@@ -14,7 +15,9 @@ class ReconstructConfig:
     """Architecture and training of the pixel-wise conditioned GAN.
 
     ``lam`` weighs the constraint term E‖c − m⊙G(z, c, m)‖² (mean over known pixel values, [0, 1] units)
-    against the LSGAN term; ``pacgan`` packs that many samples per discriminator input (1 = off);
+    against the adversarial term (``gan_loss``: lsgan, vanilla or wgan-gp with gradient penalty
+    ``lambda_gp`` and ``n_critic`` discriminator steps per generator step); ``pacgan`` packs that many
+    samples per discriminator input (1 = off);
     ``nz`` noise channels; ``project`` passes polarimetric outputs through A Π_C(A† ·).
     """
 
@@ -33,8 +36,15 @@ class ReconstructConfig:
     batch: int = 4
     lr: float = 2e-4
     beta1: float = 0.5
+    gan_loss: str = "lsgan"
+    n_critic: int = 1
+    lambda_gp: float = 10.0
 
     def __post_init__(self) -> None:
+        if self.gan_loss not in GAN_LOSSES:
+            raise ConfigError(f"reconstruct config: 'gan_loss' must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+        if self.n_critic < 1 or self.lambda_gp < 0:
+            raise ConfigError("reconstruct config: 'n_critic' must be >= 1 and 'lambda_gp' >= 0")
         for name in ("channels", "ngf", "n_blocks", "ndf", "n_layers", "crop", "batch", "pacgan"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"reconstruct config: {name!r} must be >= 1, got {getattr(self, name)}")

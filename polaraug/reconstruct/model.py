@@ -3,8 +3,9 @@ whole images (PacGAN: ``pacgan`` samples packed along channels). Objective (Ruff
 
     L_G = L_GAN(G) + λ · E‖c − m⊙G(z, c, m)‖²       (mean over known pixel values, [0, 1] units)
 
-with the least-squares GAN loss. Shapes: images (B, C, H, W) in [-1, 1], C = 3 (RGB) or 4 (I0..I135);
-masks (B, 1, H, W) in {0, 1}; noise (B, nz, H, W). H and W must be multiples of 4.
+with the least-squares GAN loss by default (``gan_loss``: vanilla, wgan-gp). Shapes: images
+(B, C, H, W) in [-1, 1], C = 3 (RGB) or 4 (I0..I135); masks (B, 1, H, W) in {0, 1}; noise (B, nz, H, W).
+H and W must be multiples of 4.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 
 from polaraug.errors import ConfigError
-from polaraug.nn import PatchDiscriminator, ResnetGenerator, init_weights, lsgan
+from polaraug.nn import Adversarial, PatchDiscriminator, ResnetGenerator, generator_turn, gradient_penalty, init_weights
 from polaraug.physics import repair_intensities
 
 from .config import ReconstructConfig
@@ -101,34 +102,45 @@ class PixelConditionedGAN(nn.Module):
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=betas)
+        self.adversarial = Adversarial(cfg.gan_loss)
+        self._last_g: dict[str, float] = {}  # the generator's terms at its last update (n_critic > 1)
 
     @property
     def g(self) -> ConditionedGenerator:
         return self.reconstructor.g
 
     def training_step(self, real: torch.Tensor, m: torch.Tensor, z: torch.Tensor) -> dict[str, float]:
-        """One G update then one D update.
+        """One G update (every ``n_critic``-th step) then one D update.
 
         Args:
             real: (B, C, H, W) images in [-1, 1]; m: (B, 1, H, W) masks; z: (B, nz, H, W) noise.
 
         Returns:
-            ``g_adv``, ``constraint_mse`` and ``d`` as floats.
+            ``g_adv``, ``constraint_mse`` (on critic-only steps: the last generator update's) and ``d`` as floats.
         """
         n = self.cfg.pacgan
-        fake = self.g(real, m, z)
-        self.d.requires_grad_(False)
-        adv = lsgan(self.d(pack(fake, n)), True)
-        mse = constraint_mse(fake, real, m)
-        self.opt_g.zero_grad(set_to_none=True)
-        (adv + self.cfg.lam * mse).backward()
-        self.opt_g.step()
+        out = dict(self._last_g)
+        if generator_turn(self.opt_d, self.cfg.n_critic):
+            fake = self.g(real, m, z)
+            self.d.requires_grad_(False)
+            adv = self.adversarial.generator([self.d(pack(fake, n))])
+            mse = constraint_mse(fake, real, m)
+            self.opt_g.zero_grad(set_to_none=True)
+            (adv + self.cfg.lam * mse).backward()
+            self.opt_g.step()
+            out = self._last_g = {"g_adv": adv.item(), "constraint_mse": mse.item()}
+        else:
+            with torch.no_grad():
+                fake = self.g(real, m, z)
         self.d.requires_grad_(True)
-        loss_d = 0.5 * (lsgan(self.d(pack(real, n)), True) + lsgan(self.d(pack(fake.detach(), n)), False))
+        real_p, fake_p = pack(real, n), pack(fake.detach(), n)
+        loss_d = self.adversarial.discriminator([self.d(real_p)], [self.d(fake_p)])
+        if self.adversarial.wasserstein:
+            loss_d = loss_d + self.cfg.lambda_gp * gradient_penalty(self.d.outputs, real_p, fake_p)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        return {"g_adv": adv.item(), "constraint_mse": mse.item(), "d": loss_d.item()}
+        return {**out, "d": loss_d.item()}
 
     def complete(self, c: torch.Tensor, m: torch.Tensor, generator: torch.Generator | None = None,
                  keep_known: bool = True) -> torch.Tensor:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from polaraug.errors import ConfigError
+from polaraug.nn.adversarial import GAN_LOSSES
 
 MODES = ("none", "relax", "project", "proximal")
 HEADS = ("intensities", "stokes")
@@ -47,6 +48,15 @@ class TranslatorConfig:
     lambda_stokes: float = 100.0
     lambda_aolp: float = 10.0
     lambda_anchor: float = 0.0  # weight of the paired loss on rendered pairs during unpaired training
+    # Adversarial loss (lsgan, vanilla, wgan-gp): wgan-gp trains a critic with gradient penalty λ_gp, no
+    # image pool, and updates the generators every n_critic-th step.
+    gan_loss: str = "lsgan"
+    n_critic: int = 1
+    lambda_gp: float = 10.0
+    # pix2pixHD pieces: discriminators at d_scales scales; feature matching λ_fm (paired objective only:
+    # it compares D's activations on a frame's true twin and its translation).
+    d_scales: int = 1
+    lambda_fm: float = 0.0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -57,7 +67,14 @@ class TranslatorConfig:
                                   f"got {getattr(self, name)!r}")
         if self.head not in HEADS:
             raise ConfigError(f"translator config: 'head' must be one of {HEADS}, got {self.head!r}")
-        for name in ("lambda_adv", "lambda_l1", "lambda_stokes", "lambda_aolp", "lambda_anchor"):
+        if self.gan_loss not in GAN_LOSSES:
+            raise ConfigError(f"translator config: 'gan_loss' must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+        for name in ("n_critic", "d_scales"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ConfigError(f"translator config: {name!r} must be a positive integer, "
+                                  f"got {getattr(self, name)!r}")
+        for name in ("lambda_adv", "lambda_l1", "lambda_stokes", "lambda_aolp", "lambda_anchor", "lambda_gp",
+                     "lambda_fm"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(self, name)}")
         if self.crop % 4:
@@ -65,7 +82,7 @@ class TranslatorConfig:
 
     def architecture(self) -> dict[str, int]:
         """What a checkpoint must match to be loaded."""
-        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "head")}
+        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "d_scales", "head")}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,7 +17,16 @@ from __future__ import annotations
 import torch
 
 from polaraug.engine.distributed import average_gradients
-from polaraug.nn import ImagePool, PatchDiscriminator, ResnetGenerator, init_weights, lsgan
+from polaraug.errors import ConfigError
+from polaraug.nn import (
+    Adversarial,
+    ImagePool,
+    ResnetGenerator,
+    build_discriminator,
+    generator_turn,
+    gradient_penalty,
+    init_weights,
+)
 from polaraug.physics import calibration_loss, optical_loss, proximal_distance
 
 from .config import TranslatorConfig
@@ -43,14 +52,19 @@ class ConstrainedCycleGAN(TranslatorObjective):
     def __init__(self, cfg: TranslatorConfig, a: torch.Tensor, seed: int = 0):
         super().__init__(cfg, a, seed)
         self.g_ba = init_weights(ResnetGenerator(POLAR_CHANNELS, RGB_CHANNELS, cfg.ngf, cfg.n_blocks))
-        self.d_a = init_weights(PatchDiscriminator(RGB_CHANNELS, cfg.ndf, cfg.n_layers))
-        self.d_b = init_weights(PatchDiscriminator(POLAR_CHANNELS, cfg.ndf, cfg.n_layers))
+        if cfg.lambda_fm > 0:  # unpaired: D's activations on a real and a generated frame of other scenes
+            raise ConfigError("translator config: feature matching ('lambda_fm') needs paired frames; the CycleGAN "
+                              "objective cannot use it")
+        self.d_a = build_discriminator(RGB_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
+        self.d_b = build_discriminator(POLAR_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
+        self.adversarial = Adversarial(cfg.gan_loss)
+        self._last_g: dict[str, float] = {}  # the generator's terms at its last update (n_critic > 1)
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam([*self.g_ab.parameters(), *self.g_ba.parameters()], lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], lr=cfg.lr, betas=betas)
-        self.pool_a, self.pool_b = ImagePool(cfg.pool_size, seed + 1), ImagePool(cfg.pool_size, seed + 2)
-
-
+        # a Wasserstein critic judges the current generator: no history of older samples
+        pool = 0 if self.adversarial.wasserstein else cfg.pool_size
+        self.pool_a, self.pool_b = ImagePool(pool, seed + 1), ImagePool(pool, seed + 2)
 
     def polar_penalty(self, fake_b: torch.Tensor) -> dict[str, torch.Tensor]:
         """Auxiliary constraint terms of the mode on generated polarimetric images (B, 4, H, W) in [-1, 1]."""
@@ -68,10 +82,17 @@ class ConstrainedCycleGAN(TranslatorObjective):
         for p in [*self.d_a.parameters(), *self.d_b.parameters()]:
             p.requires_grad_(flag)
 
+    def discriminator_loss(self, d, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """One discriminator's loss on real (B, C, H, W) and generated (detached) images, with the gradient
+        penalty for wgan-gp."""
+        loss = self.adversarial.discriminator(d.outputs(real), d.outputs(fake))
+        if self.adversarial.wasserstein:
+            loss = loss + self.cfg.lambda_gp * gradient_penalty(d.outputs, real, fake)
+        return loss
 
     def training_step(self, real_a: torch.Tensor, real_b: torch.Tensor,
                       anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
-        """One generator update then one discriminator update.
+        """One generator update (every ``n_critic``-th step) then one discriminator update.
 
         Args:
             real_a: RGB batch (B, 3, H, W) in [-1, 1].
@@ -81,38 +102,47 @@ class ConstrainedCycleGAN(TranslatorObjective):
 
         Returns:
             The loss terms as floats (``g_ab``, ``g_ba``, ``cycle_a``, ``cycle_b``, the mode's penalties,
-            ``anchor``, ``g``, ``d_a``, ``d_b``).
+            ``anchor``, ``g``: on critic-only steps those of the last generator update; ``d_a``, ``d_b``).
         """
         dev = real_a.device.type
-        self.set_discriminators_trainable(False)
-        with self._amp(dev):
-            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
-            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
-            terms = {
-                "g_ab": lsgan(self.d_b(fake_b).float(), True),
-                "g_ba": lsgan(self.d_a(fake_a).float(), True),
-                "cycle_a": self.cfg.lambda_cycle * (rec_a.float() - real_a).abs().mean(),
-                "cycle_b": self.cfg.lambda_cycle * (rec_b.float() - real_b).abs().mean(),
-                **self.polar_penalty(fake_b),
-            }
-            if anchor is not None and self.cfg.lambda_anchor > 0:
-                pairs = paired_terms(self.g_ab(anchor[0]), anchor[1], self.a, self.cfg)
-                terms["anchor"] = self.cfg.lambda_anchor * sum(pairs.values())
-            loss_g = sum(terms.values())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        average_gradients(self.opt_g)
-        self.opt_g.step()
+        out: dict[str, float] = {}
+        if generator_turn(self.opt_d, self.cfg.n_critic):
+            self.set_discriminators_trainable(False)
+            with self._amp(dev):
+                fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+                rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+                terms = {
+                    "g_ab": self.adversarial.generator(self.d_b.outputs(fake_b)),
+                    "g_ba": self.adversarial.generator(self.d_a.outputs(fake_a)),
+                    "cycle_a": self.cfg.lambda_cycle * (rec_a.float() - real_a).abs().mean(),
+                    "cycle_b": self.cfg.lambda_cycle * (rec_b.float() - real_b).abs().mean(),
+                    **self.polar_penalty(fake_b),
+                }
+                if anchor is not None and self.cfg.lambda_anchor > 0:
+                    pairs = paired_terms(self.g_ab(anchor[0]), anchor[1], self.a, self.cfg)
+                    terms["anchor"] = self.cfg.lambda_anchor * sum(pairs.values())
+                loss_g = sum(terms.values())
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            average_gradients(self.opt_g)
+            self.opt_g.step()
+            out = {k: float(v.detach()) for k, v in terms.items()}
+            out["g"] = float(loss_g.detach())
+            self._last_g = dict(out)
+        else:  # critic-only step: the current generators' samples, no generator graph; the log repeats the
+            # generators' last terms so that every row has every column
+            out = dict(self._last_g)
+            with torch.no_grad(), self._amp(dev):
+                fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
 
         self.set_discriminators_trainable(True)
-        pool_b, pool_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+        pool_b, pool_a = self.pool_b.query(fake_b.detach()), self.pool_a.query(fake_a.detach())
         with self._amp(dev):
-            loss_d_b = 0.5 * (lsgan(self.d_b(real_b).float(), True) + lsgan(self.d_b(pool_b.detach()).float(), False))
-            loss_d_a = 0.5 * (lsgan(self.d_a(real_a).float(), True) + lsgan(self.d_a(pool_a.detach()).float(), False))
+            loss_d_b = self.discriminator_loss(self.d_b, real_b, pool_b.detach())
+            loss_d_a = self.discriminator_loss(self.d_a, real_a, pool_a.detach())
         self.opt_d.zero_grad(set_to_none=True)
         (loss_d_a + loss_d_b).backward()
         average_gradients(self.opt_d)
         self.opt_d.step()
-        out = {k: float(v.detach()) for k, v in terms.items()}
-        out.update(g=float(loss_g.detach()), d_a=float(loss_d_a.detach()), d_b=float(loss_d_b.detach()))
+        out.update(d_a=float(loss_d_a.detach()), d_b=float(loss_d_b.detach()))
         return out

@@ -4,10 +4,13 @@ polarimetric twins (``polaraug synth --mode paired`` renders, or a colour polari
     L_G = λ_adv L_GAN(D(x, G(x))) + λ_l1 |y − G(x)| + λ_stokes |(s1, s2) − (ŝ1, ŝ2)| + λ_aolp AoLP term
     L_D = ½ [L_GAN(D(x, y), real) + L_GAN(D(x, G(x)), fake)]
 
-with a conditional PatchGAN D on the 7 channels (RGB, intensities) and the least-squares GAN loss.
-λ_adv = 0 trains the generator by regression alone (no discriminator step). Training state only: inference
-needs just :class:`~polaraug.translate.model.Translator`, whose checkpoint key ``g_ab`` this objective
-shares with the CycleGAN, so ``translate`` and ``eval-translator`` read both.
+with a conditional PatchGAN D on the 7 channels (RGB, intensities) and the configured adversarial loss
+(least squares by default; ``wgan-gp`` adds the gradient penalty and updates G every ``n_critic``-th step).
+pix2pixHD's pieces are options: D at ``d_scales`` scales and the feature-matching term λ_fm Σ |D_k(x, y) −
+D_k(x, G(x))| over D's layers. λ_adv = 0 trains the generator by regression alone (no discriminator
+step). Training state only: inference needs just :class:`~polaraug.translate.model.Translator`, whose
+checkpoint key ``g_ab`` this objective shares with the CycleGAN, so ``translate`` and ``eval-translator``
+read both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from polaraug.engine.distributed import average_gradients
-from polaraug.nn import PatchDiscriminator, init_weights, lsgan
+from polaraug.nn import Adversarial, build_discriminator, feature_matching, generator_turn, gradient_penalty
 
 from .config import TranslatorConfig
 from .losses import paired_terms
@@ -37,42 +40,59 @@ class PairedTranslator(TranslatorObjective):
 
     def __init__(self, cfg: TranslatorConfig, a: torch.Tensor, seed: int = 0):
         super().__init__(cfg, a, seed)
-        self.d_pair = init_weights(PatchDiscriminator(RGB_CHANNELS + POLAR_CHANNELS, cfg.ndf, cfg.n_layers))
+        self.d_pair = build_discriminator(RGB_CHANNELS + POLAR_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
+        self.adversarial = Adversarial(cfg.gan_loss)
+        self._last_g: dict[str, float] = {}  # the generator's terms at its last update (n_critic > 1)
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.g_ab.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_pair.parameters(), lr=cfg.lr, betas=betas)
 
     def training_step(self, rgb: torch.Tensor, polar: torch.Tensor) -> dict[str, float]:
-        """One generator update, then (λ_adv > 0) one discriminator update.
+        """One generator update (every ``n_critic``-th step), then (λ_adv > 0) one discriminator update.
 
         Args:
             rgb: (B, 3, H, W) in [-1, 1].
             polar: the true twins, (B, 4, H, W) in [-1, 1].
 
         Returns:
-            The weighted terms (``adv``, ``l1``, ``stokes``, ``aolp``), ``g`` and ``d`` as floats.
+            The weighted terms (``adv``, ``fm``, ``l1``, ``stokes``, ``aolp``) and ``g`` when the generator
+            updated (on critic-only steps: its last update's), ``d`` when the discriminator did, as floats.
         """
         dev = rgb.device.type
         adversarial = self.cfg.lambda_adv > 0
-        self.d_pair.requires_grad_(False)
-        with self._amp(dev):
-            fake = self.g_ab(rgb)
-            terms = paired_terms(fake, polar, self.a, self.cfg)
-            if adversarial:
-                terms["adv"] = self.cfg.lambda_adv * lsgan(self.d_pair(torch.cat([rgb, fake], 1)).float(), True)
-            loss_g = sum(terms.values())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        average_gradients(self.opt_g)
-        self.opt_g.step()
-        out = {k: float(v.detach()) for k, v in terms.items()}
-        out["g"] = float(loss_g.detach())
+        out: dict[str, float] = {}
+        real_pair = torch.cat([rgb, polar], 1)
+        if not adversarial or generator_turn(self.opt_d, self.cfg.n_critic):
+            self.d_pair.requires_grad_(False)
+            with self._amp(dev):
+                fake = self.g_ab(rgb)
+                terms = paired_terms(fake, polar, self.a, self.cfg)
+                if adversarial:
+                    feats = self.d_pair.features(torch.cat([rgb, fake], 1))
+                    terms["adv"] = self.cfg.lambda_adv * self.adversarial.generator([f[-1] for f in feats])
+                    if self.cfg.lambda_fm > 0:
+                        with torch.no_grad():
+                            real_feats = self.d_pair.features(real_pair)
+                        terms["fm"] = self.cfg.lambda_fm * feature_matching(real_feats, feats)
+                loss_g = sum(terms.values())
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            average_gradients(self.opt_g)
+            self.opt_g.step()
+            out = {k: float(v.detach()) for k, v in terms.items()}
+            out["g"] = float(loss_g.detach())
+            self._last_g = dict(out)
+        else:  # critic-only step; the log repeats the generator's last terms (every row has every column)
+            out = dict(self._last_g)
+            with torch.no_grad(), self._amp(dev):
+                fake = self.g_ab(rgb)
         if adversarial:
             self.d_pair.requires_grad_(True)
+            fake_pair = torch.cat([rgb, fake.detach()], 1)
             with self._amp(dev):
-                real_pred = self.d_pair(torch.cat([rgb, polar], 1)).float()
-                fake_pred = self.d_pair(torch.cat([rgb, fake.detach()], 1)).float()
-                loss_d = 0.5 * (lsgan(real_pred, True) + lsgan(fake_pred, False))
+                loss_d = self.adversarial.discriminator(self.d_pair.outputs(real_pair), self.d_pair.outputs(fake_pair))
+                if self.adversarial.wasserstein:
+                    loss_d = loss_d + self.cfg.lambda_gp * gradient_penalty(self.d_pair.outputs, real_pair, fake_pair)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             average_gradients(self.opt_d)
