@@ -100,6 +100,9 @@ def sweep(
     feature_net: Annotated[Path | None, typer.Option(help="Local TorchScript feature extractor for FID "
                                                           "((N, C, H, W) in [0, 1] -> (N, D)); default: a "
                                                           "network trained on the data (domain FID).")] = None,
+    baselines: Annotated[str, typer.Option(help="Comma-separated baselines trained and scored beside the "
+                                                "pixel-wise GAN: context-encoder, latent-optimisation "
+                                                "(default: none).")] = "",
     pacgan: Annotated[int, typer.Option(help="PacGAN packing.")] = 1,
     density: Annotated[float, typer.Option(help="Share of known pixels.")] = 0.005,
     mask: Annotated[str, typer.Option(help="random or grid.")] = "random",
@@ -109,8 +112,10 @@ def sweep(
     calibration: CalOpt = None,
     device: Annotated[str | None, typer.Option(help="cuda, cpu, ...")] = None,
 ) -> None:
-    """Train one model per λ and report constraint MSE vs domain FID / KID / SWD (table, JSON, plot)."""
+    """Train one model per λ (and each --baselines method) and report constraint MSE vs domain FID / KID / SWD
+    (table, JSON, plot)."""
     from polaraug.errors import InputError
+    from polaraug.reconstruct.baselines import BASELINES
     from polaraug.reconstruct.data import Crops
     from polaraug.reconstruct.sweep import run_sweep, table_lines
 
@@ -119,9 +124,14 @@ def sweep(
             lams = [float(x) for x in lambdas.split(",") if x.strip()]
         except ValueError:
             raise InputError(f"--lambdas must be comma-separated numbers, got {lambdas!r}") from None
+        chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
+        unknown = [b for b in chosen if b not in BASELINES]
+        if unknown:
+            raise InputError(f"--baselines: unknown {unknown[0]!r} (choose from {', '.join(BASELINES)})")
         camera = _camera(data, kind, calibration)
         cfg = _config(camera, 1.0, pacgan, density, mask, crop, batch)
         results = run_sweep(Crops.from_folder(data, camera, cfg), out, cfg, lambdas=lams, seeds=list(range(seeds)),
-                            steps=steps, eval_images=eval_images, feature_net=feature_net, device=device)
+                            steps=steps, eval_images=eval_images, feature_net=feature_net, baselines=chosen,
+                            device=device)
     typer.echo("\n".join(table_lines(results)))
     typer.echo(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'tradeoff.png'}")

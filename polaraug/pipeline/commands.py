@@ -254,6 +254,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--steps", 1000),
         opt("--eval-images", 128),
         opt("--feature-net"),
+        opt("--baselines", ""),
         opt("--pacgan", 1),
         opt("--density", 0.005),
         opt("--mask", "random"),

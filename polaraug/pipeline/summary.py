@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from polaraug.detect.report import summary_lines as detection_lines
+from polaraug.reconstruct.sweep import row_label as sweep_label
 
 from .spec import Pipeline
 
@@ -33,7 +34,7 @@ def summary_lines(p: Pipeline) -> list[str]:
             pictures.append(folder / "report_map50.png")
         elif stage.type == "reconstruct-sweep" and (r := _load(folder / "sweep.json")):
             for row in r["table"]:
-                lam, mse = f"λ={row['lambda']:g}", row["constraint_mse"]["mean"]
+                lam, mse = sweep_label(row), row["constraint_mse"]["mean"]
                 lines.append(f"reconstruction {lam:<14} constraint MSE {mse:.4f}  "
                              f"domain FID {row['fid']['mean']:.3f}  SWD {row['swd']['mean']:.1f}")
             pictures.append(folder / "tradeoff.png")

@@ -39,10 +39,19 @@ class ReconstructConfig:
     gan_loss: str = "lsgan"
     n_critic: int = 1
     lambda_gp: float = 10.0
+    # the latent-optimisation baseline (Yeh et al.): latent size, and per completion Adam steps, their
+    # learning rate and the weight of the prior (adversarial) term against the contextual L1
+    latent_dim: int = 64
+    latent_steps: int = 200
+    latent_lr: float = 0.05
+    latent_prior: float = 0.003
 
     def __post_init__(self) -> None:
         if self.gan_loss not in GAN_LOSSES:
             raise ConfigError(f"reconstruct config: 'gan_loss' must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+        if self.latent_dim < 1 or self.latent_steps < 0 or self.latent_lr <= 0 or self.latent_prior < 0:
+            raise ConfigError("reconstruct config: 'latent_dim' must be >= 1, 'latent_steps' and 'latent_prior' "
+                              ">= 0, 'latent_lr' > 0")
         if self.n_critic < 1 or self.lambda_gp < 0:
             raise ConfigError("reconstruct config: 'n_critic' must be >= 1 and 'lambda_gp' >= 0")
         for name in ("channels", "ngf", "n_blocks", "ndf", "n_layers", "crop", "batch", "pacgan"):

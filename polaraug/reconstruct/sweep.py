@@ -1,5 +1,7 @@
 """``polaraug reconstruct sweep``: one model per λ (same budget, several seeds), scored on held-out crops
-for respect of the constraints (MSE on known pixels) and visual quality (domain FID, KID, SWD).
+for respect of the constraints (MSE on known pixels) and visual quality (domain FID, KID, SWD); optional
+baselines (a context encoder, latent optimisation: :mod:`polaraug.reconstruct.baselines`) trained on the
+same batches for the same steps and scored the same way.
 
 Evaluation crops come from the last ``holdout`` share of the images (never trained on), with masks drawn
 like in training. Outputs: ``sweep.json``, ``sweep.md`` and ``tradeoff.png`` (FID vs constraint MSE).
@@ -17,6 +19,7 @@ import torch
 from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 
+from .baselines import load_baseline, train_baseline
 from .checkpoint import load_checkpoint
 from .config import ReconstructConfig
 from .data import Crops
@@ -69,9 +72,29 @@ def score(model, real: torch.Tensor, m: torch.Tensor, reference: torch.Tensor, f
             "swd": sliced_wasserstein(r01, f01)}
 
 
+GAN = "pixel-wise GAN"
+KEYS = ("constraint_mse", "satisfied_fraction", "fid", "kid", "swd")
+
+
 def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: list[float], seeds: list[int],
               steps: int, eval_images: int = 128, holdout: float = 0.2, feature_net: str | Path | None = None,
-              device: str | None = None, progress: bool = True) -> dict:
+              baselines: tuple[str, ...] = (), device: str | None = None, progress: bool = True) -> dict:
+    """Train and score every (λ, seed) of the pixel-wise GAN and every (baseline, seed).
+
+    Args:
+        data: the images; the last ``holdout`` share is held out for scoring.
+        out: the sweep folder (one run folder per model; sweep.json, sweep.md, tradeoff.png).
+        cfg: the settings every run shares (λ replaced per run).
+        lambdas, seeds, steps: the grid and the budget of every run (optimizer steps).
+        eval_images: held-out crops scored per run.
+        feature_net: a TorchScript feature extractor for FID (default: one trained on the data).
+        baselines: methods of :data:`polaraug.reconstruct.baselines.BASELINES` to add.
+        device: torch device name.
+        progress: progress bars.
+
+    Returns:
+        The results as written to sweep.json (settings, runs, table).
+    """
     out = Path(out)
     train_data, test_data = split_holdout(data, holdout)
     real, m = eval_batch(test_data, eval_images)
@@ -90,16 +113,24 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: 
                            progress=progress)
             model, _ = load_checkpoint(result.checkpoint)
             model.eval()
-            rows.append({"lambda": lam, "seed": seed, **score(model, real, m, reference, featnet, seed)})
-    keys = ("constraint_mse", "satisfied_fraction", "fid", "kid", "swd")
+            rows.append({"method": GAN, "lambda": lam, "seed": seed,
+                         **score(model, real, m, reference, featnet, seed)})
+    for method in baselines:
+        for seed in seeds:
+            result = train_baseline(method, replace(train_data, seed=seed), out / f"{method}_s{seed}", cfg, steps,
+                                    seed=seed, device=device, progress=progress)
+            model, _ = load_baseline(result.checkpoint)
+            model.eval()
+            rows.append({"method": method, "lambda": None, "seed": seed,
+                         **score(model, real, m, reference, featnet, seed)})
     table = []
-    for lam in lambdas:
-        rs = [r for r in rows if r["lambda"] == lam]
-        table.append({"lambda": lam, **{k: {"mean": statistics.fmean(r[k] for r in rs),
-                                            "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0}
-                                        for k in keys}})
+    for method, lam in [(GAN, lam) for lam in lambdas] + [(b, None) for b in baselines]:
+        rs = [r for r in rows if r["method"] == method and r["lambda"] == lam]
+        table.append({"method": method, "lambda": lam,
+                      **{k: {"mean": statistics.fmean(r[k] for r in rs),
+                             "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0} for k in KEYS}})
     results = {"settings": {"config": cfg.to_dict(), "steps": steps, "seeds": seeds, "eval_images": len(real),
-                            "holdout": holdout, "feature_extractor": extractor},
+                            "holdout": holdout, "feature_extractor": extractor, "baselines": list(baselines)},
                "runs": rows, "table": table}
     write_text(out / "sweep.json", json.dumps(results, indent=2) + "\n")
     write_text(out / "sweep.md", "\n".join(table_lines(results)) + "\n")
@@ -111,11 +142,17 @@ def _pm(d: dict, fmt: str) -> str:
     return f"{d['mean']:{fmt}} ± {d['std']:{fmt}}"
 
 
+def row_label(row: dict) -> str:
+    """``λ = 1`` for the pixel-wise GAN's rows, the method for a baseline's (sweeps from before the baselines
+    have no method)."""
+    return f"λ = {row['lambda']:g}" if row.get("method", GAN) == GAN else row["method"]
+
+
 def table_lines(results: dict) -> list[str]:
-    lines = ["| λ | constraint MSE | satisfied (ε = 0.1) | domain FID | KID | SWD (×10³) |",
+    lines = ["| model | constraint MSE | satisfied (ε = 0.1) | domain FID | KID | SWD (×10³) |",
              "|---|---|---|---|---|---|"]
     for r in results["table"]:
-        lines.append(f"| {r['lambda']:g} | {_pm(r['constraint_mse'], '.5f')} | {_pm(r['satisfied_fraction'], '.3f')} "
+        lines.append(f"| {row_label(r)} | {_pm(r['constraint_mse'], '.5f')} | {_pm(r['satisfied_fraction'], '.3f')} "
                      f"| {_pm(r['fid'], '.3f')} | {_pm(r['kid'], '.4f')} | {_pm(r['swd'], '.1f')} |")
     return lines
 
@@ -127,12 +164,20 @@ def plot_tradeoff(results: dict, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    xs = [r["constraint_mse"]["mean"] for r in results["table"]]
-    ys = [r["fid"]["mean"] for r in results["table"]]
-    ax.errorbar(xs, ys, xerr=[r["constraint_mse"]["std"] for r in results["table"]],
-                yerr=[r["fid"]["std"] for r in results["table"]], marker="o")
-    for r, x, y in zip(results["table"], xs, ys, strict=True):
-        ax.annotate(f"λ={r['lambda']:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    gan = [r for r in results["table"] if r.get("method", GAN) == GAN]
+    others = [r for r in results["table"] if r.get("method", GAN) != GAN]
+    groups = [(gan, dict(marker="o", label=GAN))] + [([r], dict(marker="s", ls="none", label=row_label(r)))
+                                                       for r in others]
+    for rows, style in groups:
+        xs = [r["constraint_mse"]["mean"] for r in rows]
+        ys = [r["fid"]["mean"] for r in rows]
+        ax.errorbar(xs, ys, xerr=[r["constraint_mse"]["std"] for r in rows],
+                    yerr=[r["fid"]["std"] for r in rows], **style)
+    for r in gan:
+        ax.annotate(f"λ={r['lambda']:g}", (r["constraint_mse"]["mean"], r["fid"]["mean"]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=8)
+    if others:
+        ax.legend(fontsize=7)
     ax.set_xscale("log")
     ax.set_xlabel("constraint MSE on known pixels")
     ax.set_ylabel("domain FID")

@@ -187,12 +187,19 @@ def test_cli_train_apply_sweep(scenes, tmp_path):
 
     res = runner.invoke(app, ["reconstruct", "sweep", "--data", str(scenes / "rgb"), "--out", str(tmp_path / "sw"),
                               "--lambdas", "0.1,10", "--seeds", "1", "--steps", "2", "--eval-images", "8",
-                              "--crop", "32"])
+                              "--crop", "32", "--baselines", "context-encoder,latent-optimisation"])
     assert res.exit_code == 0, res.output
     results = json.loads((tmp_path / "sw" / "sweep.json").read_text())
-    assert [r["lambda"] for r in results["table"]] == [0.1, 10.0]
-    assert set(results["table"][0]) == {"lambda", "constraint_mse", "satisfied_fraction", "fid", "kid", "swd"}
+    assert [(r["method"], r["lambda"]) for r in results["table"]] == [
+        ("pixel-wise GAN", 0.1), ("pixel-wise GAN", 10.0), ("context-encoder", None), ("latent-optimisation", None)]
+    assert set(results["table"][0]) == {"method", "lambda", "constraint_mse", "satisfied_fraction", "fid", "kid",
+                                        "swd"}
+    assert all(np.isfinite(r[k]["mean"]) for r in results["table"] for k in ("constraint_mse", "fid", "swd"))
+    assert "| latent-optimisation |" in res.output and "| λ = 0.1 |" in res.output
     assert (tmp_path / "sw" / "tradeoff.png").is_file()
+    res = runner.invoke(app, ["reconstruct", "sweep", "--data", str(scenes / "rgb"), "--out", str(tmp_path / "sw2"),
+                              "--baselines", "autoencoder"])
+    assert res.exit_code == 2 and "autoencoder" in res.output, res.output
 
 
 def test_fill_stored_uses_the_image_depth_not_the_training_cameras(rng):
