@@ -11,6 +11,7 @@ from . import (
     eval_cmd,
     export_cmd,
     inspect_cmd,
+    ood_cmd,
     reconstruct_cmd,
     run_cmd,
     synth_cmd,
@@ -38,6 +39,7 @@ app.command("colour-pairs")(colour_cmd.colour_pairs)
 app.command("run")(run_cmd.run)
 app.command("demo")(run_cmd.demo)
 app.add_typer(calibrate_cmd.app, name="calibrate")
+app.add_typer(ood_cmd.app, name="ood")
 app.add_typer(reconstruct_cmd.app, name="reconstruct")
 
 

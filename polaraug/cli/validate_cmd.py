@@ -27,6 +27,12 @@ def validate(
     max_saturated: Annotated[float | None, typer.Option(help="Fail above this saturated pixel fraction.")] = None,
     max_unreadable: Annotated[int | None, typer.Option(help="Fail with more unreadable frames (default 0, "
                                                             "none with --skip-bad).")] = None,
+    ood_model: Annotated[Path | None, typer.Option(help="Score every frame with this out-of-distribution model "
+                                                        "('polaraug ood train' or 'ood export'): per-frame "
+                                                        "scores, the highest listed (and pictured with "
+                                                        "--plots).")] = None,
+    max_ood: Annotated[float | None, typer.Option(help="Fail above this mean OOD score (needs --ood-model).")]
+    = None,
     tolerance: Annotated[float, typer.Option(help="Admissibility tolerance in [0, 1] units.")] = 1e-6,
     fix: Annotated[bool, typer.Option("--fix", help="Repair frames with inadmissible pixels (atomic writes); "
                                                    "the same as --repair project.")] = False,
@@ -47,11 +53,13 @@ def validate(
     from polaraug.validate import run_validation
 
     limits = {"max_inadmissible": max_inadmissible, "max_residual": max_residual,
-              "max_dolp_above_1": max_dolp_above_1, "max_saturated": max_saturated, "max_unreadable": max_unreadable}
+              "max_dolp_above_1": max_dolp_above_1, "max_saturated": max_saturated, "max_unreadable": max_unreadable,
+              "max_ood": max_ood}
     with user_errors():
         result = run_validation(folder, calibration=calibration, layout=layout, tolerance=tolerance, workers=workers,
                                 limits=limits, fix=fix, repair=repair, checkpoint=checkpoint, out=out,
-                                json_out=json_out, plots=plots, log=typer.echo, skip_bad=skip_bad)
+                                json_out=json_out, plots=plots, log=typer.echo, skip_bad=skip_bad,
+                                ood_model=ood_model)
     for line in result.report.lines():
         typer.echo(line)
     if result.failures:

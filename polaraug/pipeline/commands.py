@@ -179,6 +179,8 @@ STAGES: tuple[StageType, ...] = (
         opt("--max-dolp-above-1"),
         opt("--max-saturated"),
         opt("--max-unreadable"),
+        opt("--ood-model"),
+        opt("--max-ood"),
         opt("--tolerance", 1e-06),
         switch("--fix"),
         opt("--repair"),

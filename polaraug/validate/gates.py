@@ -9,7 +9,7 @@ from .stats import SetReport
 # option name -> aggregate value it limits
 THRESHOLDS = {"max_inadmissible": "inadmissible_fraction", "max_residual": "residual_rms",
               "max_dolp_above_1": "dolp_above_1_fraction", "max_saturated": "saturated_fraction",
-              "max_unreadable": "unreadable"}
+              "max_unreadable": "unreadable", "max_ood": "ood_mean"}
 
 
 def check_thresholds(report: SetReport, limits: Mapping[str, float | None]) -> list[str]:

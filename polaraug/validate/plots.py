@@ -37,7 +37,8 @@ def _histograms(report: SetReport, path: Path) -> None:
 
 
 def write_plots(report: SetReport, frames: list[PolarImage], camera: Camera, out: str | Path, k: int = 3) -> Path:
-    """Write ``histograms.png``, ``worst_{1..k}.png`` (DoLP | AoLP-DoLP maps) and ``worst.json`` (names).
+    """Write ``histograms.png``, ``worst_{1..k}.png`` (DoLP | AoLP-DoLP maps) and ``worst.json`` (names); with
+    OOD scores, ``ood_{1..k}.png`` (s0 | DoLP | AoLP-DoLP of the highest-scoring frames) and ``ood.json``.
 
     Args:
         report: the set's report.
@@ -61,4 +62,14 @@ def write_plots(report: SetReport, frames: list[PolarImage], camera: Camera, out
         tile = np.concatenate([gray_rgb(np.clip(m.dolp, 0, 1)), aolp_dolp_rgb(m.aolp, np.clip(m.dolp, 0, 1))], 1)
         write_image(out / f"worst_{rank + 1}.png", tile)
     write_text(out / "worst.json", json.dumps([f.name for f in report.worst(k)], indent=2))
+    most = report.most_ood(k)
+    for rank, fr in enumerate(most):  # what the OOD model finds least like real frames: s0 | DoLP | AoLP-DoLP
+        cap = capture_from_array(by_name[fr.name].read(), camera, path=fr.name)
+        m = analyze(cap.intensities, camera.matrix())
+        dolp = np.clip(m.dolp, 0, 1)
+        s0 = np.clip(m.stokes[..., 0] / 2, 0, 1)
+        tile = np.concatenate([gray_rgb(s0), gray_rgb(dolp), aolp_dolp_rgb(m.aolp, dolp)], 1)
+        write_image(out / f"ood_{rank + 1}.png", tile)
+    if most:
+        write_text(out / "ood.json", json.dumps([{"name": f.name, "ood": f.ood} for f in most], indent=2))
     return out

@@ -36,6 +36,7 @@ class FrameReport:
     dolp_hist: list[int] = field(default_factory=list)
     aolp_hist: list[int] = field(default_factory=list)
     error: str | None = None
+    ood: float | None = None  # out-of-distribution score (``validate --ood-model``), None when not scored
 
 
 def _hist(values: np.ndarray, bins: np.ndarray, weights: np.ndarray | None = None) -> list[int]:
@@ -151,7 +152,19 @@ class SetReport:
             "saturated_fraction": pooled("saturated_fraction"), "zero_fraction": pooled("zero_fraction"),
             "dolp_hist": np.sum([f.dolp_hist for f in ok], axis=0).tolist() if ok else [],
             "aolp_hist": np.sum([f.aolp_hist for f in ok], axis=0).tolist() if ok else [],
+            **self._ood_aggregate(),
         }
+
+    def _ood_aggregate(self) -> dict:
+        """Mean and max OOD score over the scored frames (empty when no frame was scored)."""
+        scores = [f.ood for f in self.frames if f.ood is not None]
+        if not scores:
+            return {}
+        return {"ood_mean": float(np.mean(scores)), "ood_max": float(np.max(scores)), "ood_frames": len(scores)}
+
+    def most_ood(self, k: int = 5) -> list[FrameReport]:
+        """The ``k`` scored frames with the highest OOD score."""
+        return sorted((f for f in self.frames if f.ood is not None), key=lambda f: f.ood, reverse=True)[:k]
 
     def worst(self, k: int = 5) -> list[FrameReport]:
         """The ``k`` readable frames with the most inadmissible pixels (then the largest residual)."""
@@ -169,6 +182,10 @@ class SetReport:
                f"DoLP                   mean {g['dolp_mean']:.4f}, > 1: {100 * g['dolp_above_1_fraction']:.4f} %",
                f"saturated / zero       {100 * g['saturated_fraction']:.3f} % / {100 * g['zero_fraction']:.3f} %"]
         out += self._colour_lines()
+        if "ood_mean" in g:
+            out.append(f"out-of-distribution    mean {g['ood_mean']:.3f}, max {g['ood_max']:.3f} over "
+                       f"{g['ood_frames']} frames; highest: "
+                       + ", ".join(f"{f.name} ({f.ood:.3f})" for f in self.most_ood()))
         worst = [f for f in self.worst() if f.inadmissible_fraction > 0]
         if worst:
             out.append("worst frames           " + ", ".join(f"{f.name} ({100 * f.inadmissible_fraction:.3f} %)"

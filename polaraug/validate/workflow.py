@@ -11,8 +11,9 @@ from pathlib import Path
 from polaraug.cameras import Camera
 from polaraug.cameras.resolve import resolve_camera
 from polaraug.data.polarset import finish_interrupted_writes
-from polaraug.errors import InputError
+from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
+from polaraug.ood import load_ood, score_frames
 from polaraug.physics import DEFAULT_TOLERANCE
 
 from .gates import check_thresholds, verdict
@@ -48,7 +49,8 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
                    limits: Mapping[str, float | None] | None = None, fix: bool = False, repair: str | None = None,
                    checkpoint: str | Path | None = None, out: str | Path | None = None,
                    json_out: str | Path | None = None, plots: str | Path | None = None, progress: bool = True,
-                   log: Callable[[str], None] | None = None, skip_bad: bool = False) -> ValidationRun:
+                   log: Callable[[str], None] | None = None, skip_bad: bool = False,
+                   ood_model: str | Path | None = None) -> ValidationRun:
     """Check a polarimetric set (what ``polaraug validate`` does, without printing the report).
 
     Args:
@@ -69,6 +71,8 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         log: receives a line about the repair as soon as it is done.
         skip_bad: unreadable frames are reported and skipped; without it any unreadable frame fails the run
             (``max_unreadable`` defaults to 0), unless ``limits`` sets another limit.
+        ood_model: an OOD model file (``polaraug ood train`` / ``ood export``): every frame gets its score,
+            the set its mean (the ``max_ood`` limit) and, with ``plots``, pictures of the highest-scoring frames.
 
     Returns:
         The run: the report of the repaired set when repaired, else of ``folder``.
@@ -78,6 +82,9 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
             which no frame can be read.
     """
     limits = dict(limits or {})
+    if limits.get("max_ood") is not None and ood_model is None:
+        raise ConfigError("--max-ood needs --ood-model (the model that scores the frames)")
+    ood = load_ood(ood_model) if ood_model is not None else None  # a bad file fails before any work
     if not skip_bad and limits.get("max_unreadable") is None:
         limits["max_unreadable"] = 0
     camera = resolve_camera(calibration) if calibration else None  # explicit camera, else per set
@@ -100,6 +107,9 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         target = out or folder
         opened = open_set(target, camera, layout)
         report = validate_frames(target, *opened, tol=tolerance, workers=workers)
+    if ood is not None:
+        for fr, score in zip(report.frames, score_frames(ood, opened.frames, opened.camera), strict=True):
+            fr.ood = score
     if json_out:
         doc = report.to_dict()
         if changed is not None:  # what the repair did, per frame: the report is of the repaired set
