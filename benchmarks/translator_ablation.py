@@ -12,7 +12,11 @@ Arms, each with the same wall-clock budget of training (``--minutes``) and the s
 - ``paired-intensities`` / ``paired-stokes``: paired training on default renders only (no adaptation);
 - ``pretrain-adapt``: paired-stokes for ``--pretrain-share`` of the budget, then unpaired adaptation
   from it (``--init``);
-- ``pretrain-adapt-anchor``: the same with the paired anchor loss during adaptation.
+- ``pretrain-adapt-anchor``: the same with the paired anchor loss during adaptation;
+- GAN variants of the adversarial part (``--arms`` to run them): ``paired-stokes-wgangp`` and
+  ``cyclegan-stokes-wgangp`` (Wasserstein critic with gradient penalty, 5 critic steps per generator step,
+  no image pool), ``paired-stokes-msfm`` (pix2pixHD's two-scale discriminator with feature matching,
+  λ_fm 10).
 
 Run (≈ arms × seeds × minutes; one training at a time)::
 
@@ -42,7 +46,10 @@ from polaraug.translate.train import TrainingInputs, train_from_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 ARMS = ("cyclegan-project", "cyclegan-stokes", "paired-intensities", "paired-stokes", "pretrain-adapt",
-        "pretrain-adapt-anchor")
+        "pretrain-adapt-anchor", "paired-stokes-wgangp", "paired-stokes-msfm", "cyclegan-stokes-wgangp")
+DEFAULT_ARMS = ARMS[:6]
+# adversarial variants: the arm name's suffix -> config overrides
+VARIANTS = {"wgangp": {"gan_loss": "wgan-gp", "n_critic": 5}, "msfm": {"d_scales": 2, "lambda_fm": 10.0}}
 CONFIG = {"preset": "cpu-small", "n_blocks": 6, "batch": 4, "crop": 64}
 
 
@@ -85,6 +92,7 @@ def train_arm(arm: str, seed: int, root: Path, run: Path, minutes: float, pretra
     common = dict(config=None, preset="cpu-small", seed=seed, checkpoint_every=10**9, sample_every=10**9,
                   progress=False)
     cfg = {k: v for k, v in CONFIG.items() if k != "preset"}
+    cfg.update(VARIANTS.get(arm.rsplit("-", 1)[-1], {}))
     t0 = time.perf_counter()
     if arm.startswith("cyclegan"):
         head, mode = ("intensities", "project") if arm == "cyclegan-project" else ("stokes", "none")
@@ -107,7 +115,8 @@ def train_arm(arm: str, seed: int, root: Path, run: Path, minutes: float, pretra
                                                                    "lambda_anchor": anchor},
                                  max_minutes=minutes * (1 - pretrain_share), **common)
         steps = [pre.steps, res.steps]
-    return {"checkpoint": str(res.checkpoint), "steps": steps, "minutes": (time.perf_counter() - t0) / 60}
+    return {"checkpoint": str(res.checkpoint), "steps": steps, "minutes": (time.perf_counter() - t0) / 60,
+            "variant": VARIANTS.get(arm.rsplit("-", 1)[-1], {})}
 
 
 def score(checkpoint: str, root: Path) -> dict:
@@ -154,11 +163,14 @@ def main() -> None:
     p.add_argument("--pretrain-share", type=float, default=0.7)
     p.add_argument("--anchor-weight", type=float, default=0.1)
     p.add_argument("--seeds", type=int, default=2)
-    p.add_argument("--arms", default=",".join(ARMS))
+    p.add_argument("--arms", default=",".join(DEFAULT_ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "translator_ablation.json")
     p.add_argument("--rescore", action="store_true", help="score the finished runs' checkpoints again (after "
                                                            "a change of the evaluation), train nothing")
     args = p.parse_args()
+    unknown = sorted(set(args.arms.split(",")) - set(ARMS))
+    if unknown:
+        p.error(f"unknown arm(s) {unknown}; choose from {', '.join(ARMS)}")
     make_data(args.data, args.size)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     results["settings"] = {"config": CONFIG, "minutes_per_arm": args.minutes, "pretrain_share": args.pretrain_share,

@@ -43,12 +43,16 @@ def setup_distributed(device: torch.device) -> DistContext:
         return DistContext(0, 1, device)
     import torch.distributed as dist
 
+    shared = False
     if device.type == "cuda":  # one GPU per local rank, chosen before NCCL starts
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
+        local, gpus = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+        # more processes than GPUs (e.g. a 2-process check on one GPU): ranks share GPUs round-robin, and
+        # gloo replaces NCCL, which refuses two ranks on one device
+        shared = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > gpus
+        torch.cuda.set_device(local % gpus)
+        device = torch.device("cuda", local % gpus)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" and not shared else "gloo")
     return DistContext(dist.get_rank(), dist.get_world_size(), device)
 
 
