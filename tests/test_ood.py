@@ -107,3 +107,44 @@ def test_cli_trains_then_validate_scores_lists_pictures_and_gates(domains, tmp_p
     assert res.exit_code == 1 and "max-ood" in res.output
     res = runner.invoke(app, ["validate", str(gen), "--max-ood", "0.5"])
     assert res.exit_code == 2 and "--ood-model" in res.output
+
+
+def test_select_drops_the_highest_share_or_those_above_a_score():
+    from polaraug.ood.filter import select
+
+    scores = {"a": 0.9, "b": 0.1, "c": 0.5, "d": 0.5}
+    assert select(scores, drop=0.25) == {"b", "c", "d"}
+    assert select(scores, drop=0.5) == {"b", "d"}  # equal scores: the later name stays
+    assert select(scores, max_ood=0.5) == {"b", "c", "d"}
+    assert select(scores, drop=0.0) == set(scores)
+    for bad in (dict(), dict(drop=0.1, max_ood=0.5), dict(drop=1.0)):
+        with pytest.raises(ConfigError):
+            select(scores, **bad)
+
+
+def test_filter_writes_the_kept_frames_as_a_set_and_leaves_the_source(domains, tmp_path):
+    from polaraug.data.polarset import read_polarset
+
+    model = build_ood("bce", ndf=8, n_layers=2)
+    src = domains / "gen"
+    before = sorted(p.name for p in (src / "images" / "train").iterdir())
+    res = CliRunner().invoke(app, ["ood", "filter", str(src), str(tmp_path / "kept"), "--model",
+                                   str(save_ood(model, tmp_path / "m.pt")), "--drop", "0.25"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "kept" / "ood_scores.json").read_text())
+    assert (doc["kept"], doc["dropped"]) == (9, 3)
+    kept = read_polarset(tmp_path / "kept")
+    frames = list(kept.frames("train"))
+    assert kept.splits == {"train": 9} and len(frames) == 9
+    dropped = {k.split("/")[1] for k, v in doc["scores"].items() if not v["kept"]}
+    assert not dropped & {f.stem for f in frames}
+    assert min(doc["scores"][f"train/{s}"]["ood"] for s in dropped) >= max(
+        doc["scores"][f"train/{f.stem}"]["ood"] for f in frames)
+    original = {f.stem: f for f in read_polarset(src).frames("train")}
+    for f in frames:  # the same image and boxes as in the source
+        assert f.image.samefile(original[f.stem].image) or f.image.read_bytes() == original[f.stem].image.read_bytes()
+        assert [b.cls for b in f.boxes] == [b.cls for b in original[f.stem].boxes]
+    assert sorted(p.name for p in (src / "images" / "train").iterdir()) == before
+    res = CliRunner().invoke(app, ["ood", "filter", str(src), str(tmp_path / "kept"), "--model",
+                                   str(tmp_path / "m.pt"), "--drop", "0.25"])
+    assert res.exit_code == 2 and "not empty" in res.output

@@ -1,4 +1,5 @@
-"""``polaraug ood train|export``: the out-of-distribution model ``validate --ood-model`` scores frames with."""
+"""``polaraug ood train|export|filter``: the out-of-distribution model ``validate --ood-model`` scores frames
+with, and a set without its most out-of-distribution frames."""
 
 from __future__ import annotations
 
@@ -66,3 +67,21 @@ def export(
     with user_errors():
         save_ood(export_from_translator(checkpoint), out)
     typer.echo(f"wrote {out}")
+
+
+@app.command("filter")
+def filter_cmd(
+    src: Annotated[Path, typer.Argument(help="A polaraug-layout set (e.g. translate output).")],
+    out: Annotated[Path, typer.Argument(help="The filtered set (a new folder).")],
+    model: Annotated[Path, typer.Option(help="The OOD model ('ood train' or 'ood export').")],
+    drop: Annotated[float | None, typer.Option(help="Drop this share of frames, the highest-scoring.")] = None,
+    max_ood: Annotated[float | None, typer.Option(help="Drop frames scoring above this.")] = None,
+) -> None:
+    """Write SRC without its most out-of-distribution frames into OUT (images hard-linked, labels and
+    manifest rewritten, every score in OUT/ood_scores.json); SRC is not modified."""
+    from polaraug.ood import load_ood
+    from polaraug.ood.filter import filter_set
+
+    with user_errors():
+        doc = filter_set(src, out, load_ood(model), drop=drop, max_ood=max_ood)
+    typer.echo(f"kept {doc['kept']} frames, dropped {doc['dropped']}; wrote {out}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,23 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Hard-link (else copy) ``src`` to ``dst`` atomically, replacing an older file there.
+
+    Returns: ``dst``.
+    """
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and dst.samefile(src):
+        return dst
+    with atomic_path(dst) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+    return dst
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

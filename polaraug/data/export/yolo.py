@@ -8,8 +8,6 @@ else copied, so the export costs no image re-encoding.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from polaraug.errors import InputError
-from polaraug.io.atomic import atomic_path, write_text
+from polaraug.io.atomic import link_or_copy, write_text
 
 from ..classes import CLASS_ID, CLASSES
 from ..frame import Frame
@@ -46,19 +44,6 @@ def label_lines(frame: Frame, width: int, height: int,
         cx, cy = (b.x1 + b.x2) / 2 / width, (b.y1 + b.y2) / 2 / height
         lines.append(f"{CLASS_ID[b.cls]} {cx:.6f} {cy:.6f} {b.width / width:.6f} {b.height / height:.6f}")
     return lines, dropped, other
-
-
-def _place_image(src: Path, dst: Path) -> None:
-    """Hard-link (else copy) ``src`` to ``dst`` atomically, replacing an older file there."""
-    if dst.exists() and dst.samefile(src):
-        return
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(dst) as tmp:
-        tmp.unlink()
-        try:
-            os.link(src, tmp)
-        except OSError:
-            shutil.copyfile(src, tmp)
 
 
 def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels: int = 3,
@@ -92,7 +77,7 @@ def export_yolo(splits: Mapping[str, Iterable[Frame]], out: str | Path, channels
                 raise InputError(f"{frame.image}: frame size unknown; cannot normalise YOLO boxes")
             stem = frame.flat_stem
             if image_writer is None:
-                _place_image(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
+                link_or_copy(frame.image, out / "images" / split / f"{stem}{frame.image.suffix}")
             else:
                 image_writer(frame, out / "images" / split / stem)
             lines, dropped, other = label_lines(frame, frame.width, frame.height, classes)
