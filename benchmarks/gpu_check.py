@@ -40,7 +40,7 @@ OBJECTIVES = {  # name: (training inputs: paired or unpaired, config overrides)
     "paired stokes wgan-gp": ("paired", {"head": "stokes", "mode": "project", "gan_loss": "wgan-gp",
                                          "n_critic": 5}),
     "paired stokes 2-scale D + FM": ("paired", {"head": "stokes", "mode": "project", "d_scales": 2,
-                                                "lambda_fm": 10.0}),
+                                                "lambda_fm": 40.0}),
 }
 
 

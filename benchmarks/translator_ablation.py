@@ -16,7 +16,7 @@ Arms, each with the same wall-clock budget of training (``--minutes``) and the s
 - GAN variants of the adversarial part (``--arms`` to run them): ``paired-stokes-wgangp`` and
   ``cyclegan-stokes-wgangp`` (Wasserstein critic with gradient penalty, 5 critic steps per generator step,
   no image pool), ``paired-stokes-msfm`` (pix2pixHD's two-scale discriminator with feature matching,
-  λ_fm 10).
+  λ_fm 40: pix2pixHD's λ_feat 10 in its weighting).
 
 Run (≈ arms × seeds × minutes; one training at a time)::
 
@@ -49,7 +49,7 @@ ARMS = ("cyclegan-project", "cyclegan-stokes", "paired-intensities", "paired-sto
         "pretrain-adapt-anchor", "paired-stokes-wgangp", "paired-stokes-msfm", "cyclegan-stokes-wgangp")
 DEFAULT_ARMS = ARMS[:6]
 # adversarial variants: the arm name's suffix -> config overrides
-VARIANTS = {"wgangp": {"gan_loss": "wgan-gp", "n_critic": 5}, "msfm": {"d_scales": 2, "lambda_fm": 10.0}}
+VARIANTS = {"wgangp": {"gan_loss": "wgan-gp", "n_critic": 5}, "msfm": {"d_scales": 2, "lambda_fm": 40.0}}
 CONFIG = {"preset": "cpu-small", "n_blocks": 6, "batch": 4, "crop": 64}
 
 

@@ -107,6 +107,9 @@ def test_cli_trains_then_validate_scores_lists_pictures_and_gates(domains, tmp_p
     assert res.exit_code == 1 and "max-ood" in res.output
     res = runner.invoke(app, ["validate", str(gen), "--max-ood", "0.5"])
     assert res.exit_code == 2 and "--ood-model" in res.output
+    coarse = save_ood(build_ood("bce", ndf=8, n_layers=3, d_scales=3), tmp_path / "coarse.pt")  # needs 93 px
+    res = runner.invoke(app, ["validate", str(gen), "--ood-model", str(coarse), "--max-ood", "0.5"])
+    assert res.exit_code == 2 and "no frame could be scored" in res.output, res.output
 
 
 def test_select_drops_the_highest_share_or_those_above_a_score():

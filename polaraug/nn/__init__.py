@@ -18,11 +18,12 @@ from .networks import (
                           ResnetGenerator,
                           build_discriminator,
                           init_weights,
+                          min_input_side,
 )
 from .padding import MIN_SIZE, MULTIPLE, pad_to_multiple
 from .pool import ImagePool
 
 __all__ = ["GAN_LOSSES", "MIN_SIZE", "MULTIPLE", "Adversarial", "ImagePool", "MultiScaleDiscriminator",
            "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "build_discriminator", "feature_matching",
-           "generator_turn", "gradient_penalty", "init_weights", "lsgan", "pad_to_multiple", "vanilla",
-           "wasserstein"]
+           "generator_turn", "gradient_penalty", "init_weights", "lsgan", "min_input_side", "pad_to_multiple",
+           "vanilla", "wasserstein"]

@@ -60,7 +60,9 @@ def gradient_penalty(critic: Callable[[torch.Tensor], Sequence[torch.Tensor]], r
                      fake: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """E (‖∇ₓ D(x̂)‖₂ − 1)² on x̂ = ε real + (1 − ε) fake, ε ~ U(0, 1) per sample (Gulrajani et al.).
 
-    Computed in float32 (double backward under bf16 is not worth its rounding).
+    D(x̂) is the sample's critic value as the loss sees it: the mean over its patches, averaged over scales
+    (the gradient of a sum over patches would hold the critic to a slope ~patches times smaller). Computed
+    in float32 (double backward under bf16 is not worth its rounding).
 
     Args:
         critic: maps (B, C, H, W) to its outputs, one tensor per scale.
@@ -75,7 +77,8 @@ def gradient_penalty(critic: Callable[[torch.Tensor], Sequence[torch.Tensor]], r
     x = (eps * real + (1 - eps) * fake).requires_grad_(True)
     with torch.autocast(device_type=x.device.type, enabled=False):
         outs = critic(x)
-        (grad,) = torch.autograd.grad(sum(o.float().sum() for o in outs), x, create_graph=True)
+        value = torch.stack([o.float().reshape(len(o), -1).mean(1) for o in outs]).mean(0)  # (B,)
+        (grad,) = torch.autograd.grad(value.sum(), x, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
@@ -83,6 +86,10 @@ def feature_matching(real_feats: Sequence[Sequence[torch.Tensor]],
                      fake_feats: Sequence[Sequence[torch.Tensor]]) -> torch.Tensor:
     """pix2pixHD's discriminator feature-matching loss: mean L1 between the intermediate activations of
     the discriminator on real and on generated inputs, over scales and layers (the outputs excluded).
+
+    A plain mean: pix2pixHD weighs each of the n_layers + 1 layers 4 / (n_layers + 1) and each scale
+    1 / scales, i.e. 4 × this mean, so its λ_feat 10 is λ_fm 40 here. (Its adversarial term is summed over
+    scales; here it is averaged.)
 
     Args:
         real_feats, fake_feats: per scale, the layer activations then the output (as

@@ -119,6 +119,16 @@ class MultiScaleDiscriminator(nn.Module):
         return self.outputs(x)
 
 
+def min_input_side(n_layers: int, n_scales: int = 1) -> int:
+    """The smallest square input a (multi-scale) PatchGAN of ``n_layers`` judges: its coarsest scale must
+    keep 3 · 2^n_layers pixels (after n_layers halvings, two more pixels for instance norm and one for the
+    4x4 output convolution). Each scale's average pooling gives ceil(x / 2)."""
+    need = 3 * 2**n_layers
+    for _ in range(n_scales - 1):
+        need = 2 * need - 1  # the smallest x with ceil(x / 2) >= need
+    return need
+
+
 def build_discriminator(in_channels: int, ndf: int, n_layers: int, n_scales: int = 1) -> nn.Module:
     """A PatchGAN (one scale: the reference's network, checkpoint keys unchanged) or a multi-scale one,
     initialised; both have ``outputs(x)`` and ``features(x)`` (lists over scales)."""

@@ -18,7 +18,7 @@ from polaraug.data.polarset import PolarSetWriter, read_polarset
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import link_or_copy, write_text
 
-from .model import MIN_SIDE, OODModel
+from .model import OODModel
 
 
 def select(scores: dict[str, float], *, drop: float | None = None, max_ood: float | None = None) -> set[str]:
@@ -53,7 +53,7 @@ def filter_set(src: str | Path, out: str | Path, model: OODModel, *, drop: float
         {``kept``, ``dropped``, ``scores``: {split/name: score}}, as written to ``OUT/ood_scores.json``.
 
     Raises:
-        InputError: ``src`` is not a polaraug set, ``out`` holds files, or a frame is under 32 px a side.
+        InputError: ``src`` is not a polaraug set, ``out`` holds files, or a frame too small to score.
     """
     src, out = Path(src), Path(out)
     if out.exists() and any(out.iterdir()):
@@ -63,8 +63,8 @@ def filter_set(src: str | Path, out: str | Path, model: OODModel, *, drop: float
     scores: dict[str, float] = {}
     for f in tqdm(frames, disable=not progress, unit="frame", desc="ood filter"):
         x = torch.from_numpy(ps.load(f)).permute(2, 0, 1)[None] * 2 - 1
-        if min(x.shape[-2:]) < MIN_SIDE:
-            raise InputError(f"{f.image}: {tuple(x.shape[-2:])} is too small to score (at least {MIN_SIDE} px)")
+        if min(x.shape[-2:]) < model.min_side:
+            raise InputError(f"{f.image}: {tuple(x.shape[-2:])} is too small to score (at least {model.min_side} px)")
         scores[f"{f.split}/{f.stem}"] = float(model.score(x.float())[0])
     keep = select(scores, drop=drop, max_ood=max_ood)
     writer = PolarSetWriter(out, dataclasses.replace(ps.camera, bit_depth=ps.bits), bits=ps.bits,

@@ -21,11 +21,10 @@ from polaraug.errors import ConfigError
 from polaraug.io.atomic import atomic_path
 from polaraug.io.capture import capture_from_array
 from polaraug.io.checkpoints import CheckpointError, load_state
-from polaraug.nn import build_discriminator
+from polaraug.nn import build_discriminator, min_input_side
 
 FORMAT = "polaraug-ood/1"
 KINDS = ("bce", "lsgan", "vanilla", "wgan-gp")  # bce: a classifier trained here; the others: exported GAN critics
-MIN_SIDE = 32  # smaller frames leave a PatchGAN no patch
 
 
 @dataclass
@@ -44,6 +43,11 @@ class OODModel:
     kind: str
     arch: dict
     source: str = ""
+
+    @property
+    def min_side(self) -> int:
+        """The smallest frame side the discriminator can judge (smaller frames are not scored)."""
+        return min_input_side(self.arch["n_layers"], self.arch["d_scales"])
 
     @torch.no_grad()
     def score(self, x: torch.Tensor) -> torch.Tensor:
@@ -95,7 +99,7 @@ def frame_tensor(frame: PolarImage, camera: Camera) -> torch.Tensor:
 
 def score_frames(model: OODModel, frames: list[PolarImage], camera: Camera, *, device: str | None = None,
                  progress: bool = False) -> list[float | None]:
-    """Each frame's score (None for a frame that cannot be read or is smaller than 32 px a side).
+    """Each frame's score (None for a frame that cannot be read or is too small for the discriminator).
 
     Args:
         model: the OOD model.
@@ -120,5 +124,5 @@ def score_frames(model: OODModel, frames: list[PolarImage], camera: Camera, *, d
         except (ValueError, OSError):
             out.append(None)  # the statistics pass reports why
             continue
-        out.append(float(model.score(x.to(dev))[0]) if min(x.shape[-2:]) >= MIN_SIDE else None)
+        out.append(float(model.score(x.to(dev))[0]) if min(x.shape[-2:]) >= model.min_side else None)
     return out

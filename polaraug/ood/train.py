@@ -22,9 +22,9 @@ from polaraug.data.polarset import PolarImage
 from polaraug.engine import pick_device
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.checkpoints import CheckpointError
-from polaraug.nn import vanilla
+from polaraug.nn import min_input_side, vanilla
 
-from .model import MIN_SIDE, OODModel, build_ood, frame_tensor, score_frames
+from .model import OODModel, build_ood, frame_tensor, score_frames
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class OODSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch < 2 or self.crop < MIN_SIDE or self.max_frames < 1:
-            raise ConfigError(f"OOD settings: steps >= 1, batch >= 2, crop >= {MIN_SIDE}, max_frames >= 1 needed")
+        side = min_input_side(self.n_layers)
+        if self.steps < 1 or self.batch < 2 or self.crop < side or self.max_frames < 1:
+            raise ConfigError(f"OOD settings: steps >= 1, batch >= 2, crop >= {side}, max_frames >= 1 needed")
         if not 0 < self.holdout < 1:
             raise ConfigError(f"OOD settings: holdout must be in (0, 1), got {self.holdout}")
 
@@ -60,7 +61,8 @@ def _load(frames: list[PolarImage], camera: Camera, crop: int, limit: int, rng: 
           where: str) -> list[torch.Tensor]:
     """Up to ``limit`` frames (drawn at random) as (4, H, W) tensors, skipping frames smaller than ``crop``."""
     pick = rng.permutation(len(frames))[:limit]
-    out = [t for t in (frame_tensor(frames[i], camera)[0] for i in sorted(pick)) if min(t.shape[-2:]) >= crop]
+    # float16 halves the memory of whole frames held for cropping (inputs are [-1, 1]: 1e-3 resolution)
+    out = [t.half() for t in (frame_tensor(frames[i], camera)[0] for i in sorted(pick)) if min(t.shape[-2:]) >= crop]
     if not out:
         raise InputError(f"{where}: no frame of at least {crop}x{crop} pixels to train on")
     return out
@@ -74,7 +76,7 @@ def _crops(pool: list[torch.Tensor], n: int, crop: int, rng: np.random.Generator
         y = int(rng.integers(0, t.shape[1] - crop + 1))
         x = int(rng.integers(0, t.shape[2] - crop + 1))
         out.append(t[:, y:y + crop, x:x + crop])
-    return torch.stack(out)
+    return torch.stack(out).float()
 
 
 def roc_auc(real: list[float], generated: list[float]) -> float:
@@ -101,6 +103,9 @@ def separation(model: OODModel, real: tuple[list[PolarImage], Camera],
     """
     r = [s for s in score_frames(model, *real, device=device) if s is not None]
     g = [s for frames, cam in generated for s in score_frames(model, frames, cam, device=device) if s is not None]
+    if not r or not g:
+        raise InputError(f"no {'real' if not r else 'generated'} frame could be scored (unreadable, or under "
+                         f"{model.min_side} px a side)")
     return {"auc": roc_auc(r, g), "real_mean": float(np.mean(r)), "generated_mean": float(np.mean(g)),
             "real_frames": len(r), "generated_frames": len(g)}
 

@@ -25,7 +25,7 @@ from polaraug.engine import DistContext, Schedule, TrainLoop, TrainResult, pick_
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import atomic_path, write_text
 from polaraug.io.checkpoints import load_state
-from polaraug.nn import Adversarial, PatchDiscriminator, ResnetGenerator, gradient_penalty, init_weights
+from polaraug.nn import Adversarial, PatchDiscriminator, ResnetGenerator, generator_turn, gradient_penalty, init_weights
 from polaraug.physics import repair_intensities
 
 from .config import ReconstructConfig
@@ -93,17 +93,21 @@ class ContextEncoder(_Baseline):
         return _project(self.g(torch.cat([c * m, m], 1)), self.a)
 
     def training_step(self, real: torch.Tensor, m: torch.Tensor, z: torch.Tensor | None = None) -> dict[str, float]:
-        """One generator then one discriminator update; ``z`` is ignored (the encoder is deterministic).
+        """One generator update (every ``n_critic``-th step) then one discriminator update; ``z`` is ignored
+        (the encoder is deterministic).
 
         Returns: ``rec`` (L2 in [0, 1] units), ``g_adv`` and ``d`` as floats.
         """
-        fake = self(real, m)
-        self.d.requires_grad_(False)
-        rec = (((fake - real) / 2) ** 2).mean()
-        adv = self.adversarial.generator([self.d(fake)])
-        self.opt_g.zero_grad(set_to_none=True)
-        (REC_WEIGHT * rec + ADV_WEIGHT * adv).backward()
-        self.opt_g.step()
+        update = generator_turn(self.opt_d, self.cfg.n_critic)
+        with torch.set_grad_enabled(update and torch.is_grad_enabled()):
+            fake = self(real, m)
+            self.d.requires_grad_(False)
+            rec = (((fake - real) / 2) ** 2).mean()
+            adv = self.adversarial.generator([self.d(fake)])
+            if update:
+                self.opt_g.zero_grad(set_to_none=True)
+                (REC_WEIGHT * rec + ADV_WEIGHT * adv).backward()
+                self.opt_g.step()
         return {"rec": rec.item(), "g_adv": adv.item(), "d": self._d_step(real, fake)}
 
     @torch.no_grad()
@@ -154,17 +158,21 @@ class LatentOptimisation(_Baseline):
 
     def training_step(self, real: torch.Tensor, m: torch.Tensor | None = None,
                       z: torch.Tensor | None = None) -> dict[str, float]:
-        """One unconditional GAN step on real crops (``m`` and ``z`` unused: the latents are drawn here).
+        """One unconditional GAN step on real crops (the generator every ``n_critic``-th step; ``m`` and ``z``
+        unused: the latents are drawn here).
 
         Returns: ``g_adv`` and ``d`` as floats.
         """
         w = torch.randn(len(real), self.cfg.latent_dim, device=real.device)
-        fake = self.sample(w)
-        self.d.requires_grad_(False)
-        adv = self.adversarial.generator([self.d(fake)])
-        self.opt_g.zero_grad(set_to_none=True)
-        adv.backward()
-        self.opt_g.step()
+        update = generator_turn(self.opt_d, self.cfg.n_critic)
+        with torch.set_grad_enabled(update and torch.is_grad_enabled()):
+            fake = self.sample(w)
+            self.d.requires_grad_(False)
+            adv = self.adversarial.generator([self.d(fake)])
+            if update:
+                self.opt_g.zero_grad(set_to_none=True)
+                adv.backward()
+                self.opt_g.step()
         return {"g_adv": adv.item(), "d": self._d_step(real, fake)}
 
     def complete(self, c: torch.Tensor, m: torch.Tensor, generator: torch.Generator | None = None,

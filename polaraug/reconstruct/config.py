@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 from polaraug.errors import ConfigError
 from polaraug.nn.adversarial import GAN_LOSSES
+from polaraug.nn.networks import min_input_side
 
 from .masks import DEFAULT_DENSITY, MASK_KINDS
 
@@ -52,8 +53,11 @@ class ReconstructConfig:
         if self.latent_dim < 1 or self.latent_steps < 0 or self.latent_lr <= 0 or self.latent_prior < 0:
             raise ConfigError("reconstruct config: 'latent_dim' must be >= 1, 'latent_steps' and 'latent_prior' "
                               ">= 0, 'latent_lr' > 0")
-        if self.n_critic < 1 or self.lambda_gp < 0:
-            raise ConfigError("reconstruct config: 'n_critic' must be >= 1 and 'lambda_gp' >= 0")
+        if not isinstance(self.n_critic, int) or self.n_critic < 1 or self.lambda_gp < 0:
+            raise ConfigError("reconstruct config: 'n_critic' must be an integer >= 1 and 'lambda_gp' >= 0")
+        if self.crop < min_input_side(self.n_layers):
+            raise ConfigError(f"reconstruct config: a discriminator of {self.n_layers} layers needs crops of at "
+                              f"least {min_input_side(self.n_layers)} px, got 'crop' {self.crop}")
         for name in ("channels", "ngf", "n_blocks", "ndf", "n_layers", "crop", "batch", "pacgan"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"reconstruct config: {name!r} must be >= 1, got {getattr(self, name)}")

@@ -119,19 +119,22 @@ class PixelConditionedGAN(nn.Module):
             ``g_adv``, ``constraint_mse`` (on critic-only steps: the last generator update's) and ``d`` as floats.
         """
         n = self.cfg.pacgan
-        out = dict(self._last_g)
-        if generator_turn(self.opt_d, self.cfg.n_critic):
-            fake = self.g(real, m, z)
-            self.d.requires_grad_(False)
-            adv = self.adversarial.generator([self.d(pack(fake, n))])
-            mse = constraint_mse(fake, real, m)
-            self.opt_g.zero_grad(set_to_none=True)
-            (adv + self.cfg.lam * mse).backward()
-            self.opt_g.step()
-            out = self._last_g = {"g_adv": adv.item(), "constraint_mse": mse.item()}
+        update = generator_turn(self.opt_d, self.cfg.n_critic)
+        if update or not self._last_g:  # a critic-only step right after a resume still reports real terms
+            with torch.set_grad_enabled(update and torch.is_grad_enabled()):
+                fake = self.g(real, m, z)
+                self.d.requires_grad_(False)
+                adv = self.adversarial.generator([self.d(pack(fake, n))])
+                mse = constraint_mse(fake, real, m)
+                if update:
+                    self.opt_g.zero_grad(set_to_none=True)
+                    (adv + self.cfg.lam * mse).backward()
+                    self.opt_g.step()
+            self._last_g = {"g_adv": adv.item(), "constraint_mse": mse.item()}
         else:
             with torch.no_grad():
                 fake = self.g(real, m, z)
+        out = dict(self._last_g)
         self.d.requires_grad_(True)
         real_p, fake_p = pack(real, n), pack(fake.detach(), n)
         loss_d = self.adversarial.discriminator([self.d(real_p)], [self.d(fake_p)])

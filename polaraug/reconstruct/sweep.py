@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from polaraug.errors import InputError
+from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 
 from .baselines import load_baseline, train_baseline
@@ -96,6 +96,8 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: 
         The results as written to sweep.json (settings, runs, table).
     """
     out = Path(out)
+    if "latent-optimisation" in baselines and cfg.crop % 16:  # before any training, not after the λ runs
+        raise ConfigError(f"latent-optimisation needs a crop that is a multiple of 16, got {cfg.crop}")
     train_data, test_data = split_holdout(data, holdout)
     real, m = eval_batch(test_data, eval_images)
     reference, _ = eval_batch(replace(test_data, seed=test_data.seed + 1), eval_images)

@@ -72,6 +72,8 @@ def _start_or_resume(run: Path, cfg: ReconstructConfig, data: Crops, *, seed: in
         return PixelConditionedGAN(cfg, a, seed=seed).to(device), 0
     model, state = load_checkpoint(ckpt, resume=True, device=device)
     old = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else None
+    if old is not None and isinstance(old.get("config"), dict):  # settings added since take their defaults
+        old["config"] = {**ReconstructConfig().to_dict(), **old["config"]}
     if old != json.loads(json.dumps(identity)):
         raise InputError(f"{ckpt}: this run was started with other settings, seed or data; resume with the "
                          "same ones or use a new run folder")

@@ -89,6 +89,10 @@ def _config(state: dict, path, cfg: TranslatorConfig | None) -> TranslatorConfig
                               f"uses {cfg.architecture()}")
     if cfg is not None and cfg.mode != saved.mode:
         raise CheckpointError(f"{path}: trained in constraint mode {saved.mode!r}, this run asks for {cfg.mode!r}")
+    for key in ("gan_loss", "n_critic"):  # a resumed critic must keep its loss and schedule
+        if cfg is not None and getattr(cfg, key) != getattr(saved, key):
+            raise CheckpointError(f"{path}: trained with {key} {getattr(saved, key)!r}, this run asks for "
+                                  f"{getattr(cfg, key)!r}")
     return cfg or saved
 
 

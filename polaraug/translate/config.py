@@ -10,6 +10,7 @@ import yaml
 
 from polaraug.errors import ConfigError
 from polaraug.nn.adversarial import GAN_LOSSES
+from polaraug.nn.networks import min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
 HEADS = ("intensities", "stokes")
@@ -79,6 +80,10 @@ class TranslatorConfig:
                 raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(self, name)}")
         if self.crop % 4:
             raise ConfigError(f"translator config: 'crop' must be a multiple of 4, got {self.crop}")
+        if self.crop < min_input_side(self.n_layers, self.d_scales):
+            raise ConfigError(f"translator config: a discriminator of {self.n_layers} layers at {self.d_scales} "
+                              f"scale(s) needs crops of at least {min_input_side(self.n_layers, self.d_scales)} px, "
+                              f"got 'crop' {self.crop}")
 
     def architecture(self) -> dict[str, int]:
         """What a checkpoint must match to be loaded."""

@@ -90,6 +90,24 @@ class ConstrainedCycleGAN(TranslatorObjective):
             loss = loss + self.cfg.lambda_gp * gradient_penalty(d.outputs, real, fake)
         return loss
 
+    def _generator_terms(self, real_a: torch.Tensor, real_b: torch.Tensor,
+                         anchor: tuple[torch.Tensor, torch.Tensor] | None, dev: str):
+        """The generators' weighted loss terms and their samples (fake_b (B, 4, H, W), fake_a (B, 3, H, W))."""
+        with self._amp(dev):
+            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+            terms = {
+                "g_ab": self.adversarial.generator(self.d_b.outputs(fake_b)),
+                "g_ba": self.adversarial.generator(self.d_a.outputs(fake_a)),
+                "cycle_a": self.cfg.lambda_cycle * (rec_a.float() - real_a).abs().mean(),
+                "cycle_b": self.cfg.lambda_cycle * (rec_b.float() - real_b).abs().mean(),
+                **self.polar_penalty(fake_b),
+            }
+            if anchor is not None and self.cfg.lambda_anchor > 0:
+                pairs = paired_terms(self.g_ab(anchor[0]), anchor[1], self.a, self.cfg)
+                terms["anchor"] = self.cfg.lambda_anchor * sum(pairs.values())
+        return terms, fake_b, fake_a
+
     def training_step(self, real_a: torch.Tensor, real_b: torch.Tensor,
                       anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
         """One generator update (every ``n_critic``-th step) then one discriminator update.
@@ -105,35 +123,23 @@ class ConstrainedCycleGAN(TranslatorObjective):
             ``anchor``, ``g``: on critic-only steps those of the last generator update; ``d_a``, ``d_b``).
         """
         dev = real_a.device.type
-        out: dict[str, float] = {}
-        if generator_turn(self.opt_d, self.cfg.n_critic):
+        update = generator_turn(self.opt_d, self.cfg.n_critic)
+        if update or not self._last_g:  # a critic-only step right after a resume still logs real terms
             self.set_discriminators_trainable(False)
-            with self._amp(dev):
-                fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
-                rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
-                terms = {
-                    "g_ab": self.adversarial.generator(self.d_b.outputs(fake_b)),
-                    "g_ba": self.adversarial.generator(self.d_a.outputs(fake_a)),
-                    "cycle_a": self.cfg.lambda_cycle * (rec_a.float() - real_a).abs().mean(),
-                    "cycle_b": self.cfg.lambda_cycle * (rec_b.float() - real_b).abs().mean(),
-                    **self.polar_penalty(fake_b),
-                }
-                if anchor is not None and self.cfg.lambda_anchor > 0:
-                    pairs = paired_terms(self.g_ab(anchor[0]), anchor[1], self.a, self.cfg)
-                    terms["anchor"] = self.cfg.lambda_anchor * sum(pairs.values())
+            with torch.set_grad_enabled(update and torch.is_grad_enabled()):
+                terms, fake_b, fake_a = self._generator_terms(real_a, real_b, anchor, dev)
                 loss_g = sum(terms.values())
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            average_gradients(self.opt_g)
-            self.opt_g.step()
-            out = {k: float(v.detach()) for k, v in terms.items()}
-            out["g"] = float(loss_g.detach())
-            self._last_g = dict(out)
+                if update:
+                    self.opt_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    average_gradients(self.opt_g)
+                    self.opt_g.step()
+            self._last_g = {**{k: float(v.detach()) for k, v in terms.items()}, "g": float(loss_g.detach())}
         else:  # critic-only step: the current generators' samples, no generator graph; the log repeats the
             # generators' last terms so that every row has every column
-            out = dict(self._last_g)
             with torch.no_grad(), self._amp(dev):
                 fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+        out = dict(self._last_g)
 
         self.set_discriminators_trainable(True)
         pool_b, pool_a = self.pool_b.query(fake_b.detach()), self.pool_a.query(fake_a.detach())

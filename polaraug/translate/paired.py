@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 
 from polaraug.engine.distributed import average_gradients
+from polaraug.errors import ConfigError
 from polaraug.nn import Adversarial, build_discriminator, feature_matching, generator_turn, gradient_penalty
 
 from .config import TranslatorConfig
@@ -42,10 +43,27 @@ class PairedTranslator(TranslatorObjective):
         super().__init__(cfg, a, seed)
         self.d_pair = build_discriminator(RGB_CHANNELS + POLAR_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
         self.adversarial = Adversarial(cfg.gan_loss)
+        if cfg.lambda_fm > 0 and cfg.lambda_adv == 0:
+            raise ConfigError("translator config: feature matching ('lambda_fm') needs the discriminator "
+                              "('lambda_adv' > 0)")
         self._last_g: dict[str, float] = {}  # the generator's terms at its last update (n_critic > 1)
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.g_ab.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_pair.parameters(), lr=cfg.lr, betas=betas)
+
+    def _generator_terms(self, rgb: torch.Tensor, polar: torch.Tensor, real_pair: torch.Tensor, dev: str):
+        """The generator's weighted loss terms and its translation (B, 4, H, W)."""
+        with self._amp(dev):
+            fake = self.g_ab(rgb)
+            terms = paired_terms(fake, polar, self.a, self.cfg)
+            if self.cfg.lambda_adv > 0:
+                feats = self.d_pair.features(torch.cat([rgb, fake], 1))
+                terms["adv"] = self.cfg.lambda_adv * self.adversarial.generator([f[-1] for f in feats])
+                if self.cfg.lambda_fm > 0:
+                    with torch.no_grad():
+                        real_feats = self.d_pair.features(real_pair)
+                    terms["fm"] = self.cfg.lambda_fm * feature_matching(real_feats, feats)
+        return terms, fake
 
     def training_step(self, rgb: torch.Tensor, polar: torch.Tensor) -> dict[str, float]:
         """One generator update (every ``n_critic``-th step), then (λ_adv > 0) one discriminator update.
@@ -60,32 +78,23 @@ class PairedTranslator(TranslatorObjective):
         """
         dev = rgb.device.type
         adversarial = self.cfg.lambda_adv > 0
-        out: dict[str, float] = {}
         real_pair = torch.cat([rgb, polar], 1)
-        if not adversarial or generator_turn(self.opt_d, self.cfg.n_critic):
+        update = not adversarial or generator_turn(self.opt_d, self.cfg.n_critic)
+        if update or not self._last_g:  # a critic-only step right after a resume still logs real terms
             self.d_pair.requires_grad_(False)
-            with self._amp(dev):
-                fake = self.g_ab(rgb)
-                terms = paired_terms(fake, polar, self.a, self.cfg)
-                if adversarial:
-                    feats = self.d_pair.features(torch.cat([rgb, fake], 1))
-                    terms["adv"] = self.cfg.lambda_adv * self.adversarial.generator([f[-1] for f in feats])
-                    if self.cfg.lambda_fm > 0:
-                        with torch.no_grad():
-                            real_feats = self.d_pair.features(real_pair)
-                        terms["fm"] = self.cfg.lambda_fm * feature_matching(real_feats, feats)
+            with torch.set_grad_enabled(update and torch.is_grad_enabled()):
+                terms, fake = self._generator_terms(rgb, polar, real_pair, dev)
                 loss_g = sum(terms.values())
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            average_gradients(self.opt_g)
-            self.opt_g.step()
-            out = {k: float(v.detach()) for k, v in terms.items()}
-            out["g"] = float(loss_g.detach())
-            self._last_g = dict(out)
+                if update:
+                    self.opt_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    average_gradients(self.opt_g)
+                    self.opt_g.step()
+            self._last_g = {**{k: float(v.detach()) for k, v in terms.items()}, "g": float(loss_g.detach())}
         else:  # critic-only step; the log repeats the generator's last terms (every row has every column)
-            out = dict(self._last_g)
             with torch.no_grad(), self._amp(dev):
                 fake = self.g_ab(rgb)
+        out = dict(self._last_g)
         if adversarial:
             self.d_pair.requires_grad_(True)
             fake_pair = torch.cat([rgb, fake.detach()], 1)

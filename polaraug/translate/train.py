@@ -259,6 +259,11 @@ def resolve_config(*, config: str | Path | None, preset: str, overrides: dict) -
     return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
 
 
+# settings a resumed run takes from its own config.json when not given again (the checkpoint check refuses
+# a run that changes the adversarial loss or the discriminator)
+RESUMED_KEYS = ("gan_loss", "n_critic", "lambda_gp", "d_scales", "lambda_fm")
+
+
 def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str | Path | None = None,
                        preset: str = "reference", overrides: dict | None = None, seed: int = 0,
                        **train_options) -> TrainResult:
@@ -279,8 +284,11 @@ def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str |
     inputs.check()
     overrides = dict(overrides or {})
     saved = Path(out) / "config.json"
-    if overrides.get("head") is None and saved.is_file():  # a resumed run keeps its head unless told otherwise
-        overrides["head"] = json.loads(saved.read_text())["config"].get("head", "intensities")
+    if saved.is_file():  # a resumed run keeps its head and adversarial settings unless told otherwise
+        old = json.loads(saved.read_text())["config"]
+        for key, before in (("head", "intensities"), *((k, None) for k in RESUMED_KEYS)):
+            if overrides.get(key) is None and old.get(key, before) is not None:
+                overrides[key] = old.get(key, before)
     cfg = resolve_config(config=config, preset=preset, overrides=overrides)
     if inputs.paired is not None:
         camera = resolve_camera(inputs.calibration, inputs.paired / "polar", default=None)

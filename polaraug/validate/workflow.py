@@ -110,6 +110,9 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
     if ood is not None:
         for fr, score in zip(report.frames, score_frames(ood, opened.frames, opened.camera), strict=True):
             fr.ood = score
+        if all(f.ood is None for f in report.frames):
+            raise InputError(f"{folder}: no frame could be scored by the OOD model (unreadable, or under "
+                             f"{ood.min_side} px a side)")
     if json_out:
         doc = report.to_dict()
         if changed is not None:  # what the repair did, per frame: the report is of the repaired set

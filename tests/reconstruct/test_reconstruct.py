@@ -119,6 +119,25 @@ def test_training_resumes_exactly(scenes, tmp_path):
               progress=False)
 
 
+def test_runs_from_before_the_gan_options_resume_and_a_critic_step_resumes(scenes, tmp_path):
+    from polaraug.data.polarset import read_polarset
+
+    cam = read_polarset(scenes / "polar").camera
+    cfg = ReconstructConfig(channels=4, ngf=8, n_blocks=1, ndf=8, crop=32, density=0.05, gan_loss="wgan-gp",
+                            n_critic=2)
+    data = Crops.from_folder(scenes / "polar", cam, cfg, seed=2)
+    train(data, tmp_path / "r", cfg, steps=3, seed=2, progress=False)  # stops before a critic-only step
+    result = train(data, tmp_path / "r", cfg, steps=5, seed=2, progress=False)  # the first resumed step: critic
+    assert result.steps == 5
+    old = ReconstructConfig(channels=4, ngf=8, n_blocks=1, ndf=8, crop=32, density=0.05)
+    train(data, tmp_path / "old", old, steps=2, seed=2, progress=False)
+    saved = json.loads((tmp_path / "old" / "config.json").read_text())
+    for key in ("gan_loss", "n_critic", "lambda_gp", "latent_dim", "latent_steps", "latent_lr", "latent_prior"):
+        del saved["config"][key]  # a run folder written before these settings existed
+    (tmp_path / "old" / "config.json").write_text(json.dumps(saved))
+    assert train(data, tmp_path / "old", old, steps=4, seed=2, progress=False).steps == 4
+
+
 def test_fill_stored_keeps_known_integers_and_fills_admissibly(rng):
     from polaraug.cameras import Camera
     from polaraug.physics.quantize import check_quantized

@@ -15,9 +15,11 @@ from polaraug.nn import (
     Adversarial,
     MultiScaleDiscriminator,
     PatchDiscriminator,
+    build_discriminator,
     feature_matching,
     generator_turn,
     gradient_penalty,
+    min_input_side,
     vanilla,
     wasserstein,
 )
@@ -65,6 +67,16 @@ def test_vanilla_and_wasserstein_terms_match_their_definitions():
     assert ls.discriminator([torch.ones(2, 1)], [torch.zeros(2, 1)]).item() == 0.0  # a perfect LSGAN D
     with pytest.raises(ConfigError, match="wgan-gp"):
         Adversarial("hinge")
+
+
+def test_gradient_penalty_takes_the_critic_value_the_loss_uses_the_mean_over_patches():
+    w = torch.randn(1, 3, 4, 4, generator=torch.Generator().manual_seed(1))
+
+    def patches(x):  # four patches, each the same linear critic: the sample's value is <w, x>, slope |w|
+        return [(x * w).sum((1, 2, 3))[:, None, None, None].expand(-1, 1, 2, 2)]
+
+    real, fake = _batch(3)[0][:, :3, :4, :4], _batch(4)[0][:, :3, :4, :4]
+    assert gradient_penalty(patches, real, fake).item() == pytest.approx((w.norm().item() - 1) ** 2, rel=1e-5)
 
 
 def test_gradient_penalty_of_a_linear_critic_is_its_norm_minus_one_squared():
@@ -144,7 +156,9 @@ def test_each_variant_steps_with_finite_losses_and_resumes_exactly(objective, va
         model.training_step(*_batch(10 + k))
     resumed, state = load_checkpoint(tmp_path / "c.pt", cfg, resume=True)
     assert type(resumed) is cls and state["config"]["gan_loss"] == cfg.gan_loss
-    for k in range(3):
+    first = resumed.training_step(*_batch(10))  # with n_critic 2 a critic-only step: it still logs every term
+    assert set(first) == set(losses), (first, losses)
+    for k in range(1, 3):
         resumed.training_step(*_batch(10 + k))
     for name in model.nets:
         for p, q in zip(getattr(model, name).parameters(), getattr(resumed, name).parameters(), strict=True):
@@ -181,6 +195,17 @@ def test_a_multi_scale_checkpoint_refuses_a_single_scale_run(tmp_path):
 def test_feature_matching_is_refused_for_the_unpaired_objective():
     with pytest.raises(ConfigError, match="paired"):
         ConstrainedCycleGAN(TranslatorConfig(lambda_fm=10.0, **TINY), A_CAM)
+    with pytest.raises(ConfigError, match="lambda_adv"):
+        PairedTranslator(TranslatorConfig(lambda_fm=10.0, lambda_adv=0.0, **TINY), A_CAM)
+    # each scale halves the crop: a 64 px crop cannot feed three scales of a 3-layer PatchGAN (24 px minimum)
+    with pytest.raises(ConfigError, match="at least 93 px"):
+        TranslatorConfig(crop=64, n_layers=3, d_scales=3)
+    for n_layers, scales in ((2, 1), (3, 2), (2, 3)):
+        side = min_input_side(n_layers, scales)
+        d = build_discriminator(4, 8, n_layers, scales)
+        assert all(o.numel() >= 1 for o in d.outputs(torch.zeros(1, 4, side, side)))
+        with pytest.raises((ValueError, RuntimeError)):  # one pixel less leaves the coarsest scale no patch
+            d.outputs(torch.zeros(1, 4, side - 1, side - 1))
     for bad in (dict(gan_loss="hinge"), dict(n_critic=0), dict(d_scales=0), dict(lambda_gp=-1.0)):
         with pytest.raises(ConfigError):
             TranslatorConfig(**bad)
@@ -195,6 +220,14 @@ def test_cli_trains_a_multiscale_wgan_gp_translator_and_rejects_an_unknown_loss(
     assert res.exit_code == 0, res.output
     model, _ = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
     assert (model.cfg.gan_loss, model.cfg.n_critic, model.cfg.d_scales, model.cfg.lambda_fm) == ("wgan-gp", 2, 2, 10.0)
+    # a resume keeps the run's adversarial settings, and refuses another loss
+    res = CliRunner().invoke(app, ["train", "--preset", "cpu-small", "--steps", "3", "--paired", str(root), "--out",
+                                   str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    model, state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["step"] == 3 and (model.cfg.gan_loss, model.cfg.d_scales, model.cfg.lambda_fm) == ("wgan-gp", 2, 10.0)
+    res = CliRunner().invoke(app, [*base[:4], "4", *base[5:], "--gan-loss", "lsgan", "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "gan_loss" in res.output, res.output
     res = CliRunner().invoke(app, [*base, "--gan-loss", "hinge", "--out", str(tmp_path / "bad")])
     assert res.exit_code == 2 and "gan_loss" in res.output, res.output
 
