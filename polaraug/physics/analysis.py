@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ._backend import Array, apply_matrix, as_matrix, channel_dim, check_channels, pinv, planes, to_tensor
+from ._memory import empty_large
 from .cone import DEFAULT_TOLERANCE, violation_planes
 from .stokes import aolp_planes, dolp_planes
 
@@ -63,8 +64,9 @@ def analyze(
 def _outputs(shape: torch.Size, dtype: torch.dtype, out: PolarizationMaps | None) -> list[torch.Tensor]:
     """Flat output tensors (N, 3), (N,), (N,), (N,): fresh, or views of ``out``'s arrays (checked)."""
     n_pix = int(np.prod(shape))
-    if out is None:
-        return [torch.empty(n_pix, 3, dtype=dtype)] + [torch.empty(n_pix, dtype=dtype) for _ in range(3)]
+    if out is None:  # one block for all four, on huge pages when large (page faults cost more than the maths)
+        block = empty_large(6 * n_pix, dtype)
+        return [block[:3 * n_pix].view(n_pix, 3)] + [block[k * n_pix:(k + 1) * n_pix] for k in (3, 4, 5)]
     bufs = [torch.as_tensor(x) for x in (out.stokes, out.dolp, out.aolp, out.violation)]
     want = [(*shape, 3), tuple(shape), tuple(shape), tuple(shape)]
     if [tuple(b.shape) for b in bufs] != want or any(b.dtype != dtype or not b.is_contiguous() for b in bufs):

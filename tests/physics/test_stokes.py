@@ -178,3 +178,25 @@ def test_dolp_gradient_is_finite_at_zero():
     s = torch.zeros(1, 3, 2, 2, requires_grad=True)
     dolp(s).sum().backward()
     assert torch.isfinite(s.grad).all()
+
+
+def test_large_outputs_on_huge_pages_equal_ordinary_ones(rng, monkeypatch):
+    from polaraug.physics import _memory
+
+    y = rng.uniform(0, 1, (512, 512, 4)).astype(np.float32)  # 6 MB of outputs: the huge-page path
+    huge = analyze(y, IDEAL)
+    monkeypatch.setattr(_memory, "HUGE_MIN_BYTES", 1 << 40)  # every buffer an ordinary torch.empty
+    plain = analyze(y, IDEAL)
+    for name in ("stokes", "dolp", "aolp", "violation"):
+        np.testing.assert_array_equal(getattr(huge, name), getattr(plain, name))
+    assert huge.inadmissible_fraction == plain.inadmissible_fraction
+    assert not np.shares_memory(huge.dolp, plain.dolp) and huge.dolp.flags.writeable
+    dolp = huge.dolp
+    del huge  # a view outlives the rest of its block
+    dolp[:] = 0.5
+    assert float(dolp.mean()) == 0.5
+    for dtype in (torch.float32, torch.float64):
+        t = _memory.empty_large(3 << 20, dtype)
+        assert t.shape == (3 << 20,) and t.dtype == dtype
+        t.fill_(2.0)
+        assert float(t.sum()) == 2.0 * (3 << 20)
