@@ -104,6 +104,43 @@ def test_frame_statistics_match_the_physics_functions():
     assert sum(rep.dolp_hist) == 600
 
 
+@pytest.mark.parametrize(("dtype", "bits"), [(np.uint16, 16), (np.uint16, 12), (np.uint8, 8)])
+def test_the_one_pass_kernel_reports_what_the_array_path_does(dtype, bits, monkeypatch):
+    import dataclasses
+
+    from polaraug.cameras import Camera
+    from polaraug.validate import stats
+    from polaraug.validate.stats import frame_report
+
+    cam = Camera(name="x", angles_deg=(1, 44, 91, 134), gains=(1.02, 0.98, 1, 0.99),
+                 extinction_ratios=(100, 80, 120, 90), bit_depth=bits)
+    top = 2**bits - 1
+    rng = np.random.default_rng(bits)
+    raw = (rng.random((60, 70, 4)) * top).astype(dtype)  # random intensities: many inadmissible pixels
+    raw[0, 0] = top
+    raw[1, 1, 2] = 0
+    raw[2, 2] = 0
+    fusable = stats._fusable
+    assert fusable(raw, cam) and not fusable(raw, dataclasses.replace(cam, gain_map="g.npy"))
+    assert not fusable(raw[..., :3], cam) and not fusable(raw.astype(np.float32), cam)
+    fused = frame_report("f", raw, cam)
+    monkeypatch.setattr(stats, "_fusable", lambda raw, camera: False)
+    ref = frame_report("f", raw, cam)
+    for key in ("pixels", "inadmissible_fraction", "dolp_above_1_fraction", "saturated_fraction", "zero_fraction",
+                "dolp_hist"):
+        assert getattr(fused, key) == getattr(ref, key), key
+    for key in ("residual_rms", "residual_max", "dolp_mean"):
+        assert getattr(fused, key) == pytest.approx(getattr(ref, key), rel=1e-5), key
+    # AoLP bins from a polynomial atan2 (1e-5 rad): only pixels at a bin edge may move, by their weight
+    assert np.abs(np.subtract(fused.aolp_hist, ref.aolp_hist)).sum() <= 2
+    assert 0 < fused.inadmissible_fraction < 1 and fused.saturated_fraction > 0
+    if bits == 12:  # a 16-bit value in a 12-bit camera's file is refused, as by the array path
+        raw[3, 3, 0] = 5000
+        monkeypatch.setattr(stats, "_fusable", lambda raw, camera: True)
+        with pytest.raises(ValueError, match="exceed the camera's 12-bit range"):
+            frame_report("f", raw, cam)
+
+
 def test_repair_reconstruct_rebuilds_flagged_pixels_and_keeps_the_rest(clean_set, tmp_path):
     from polaraug.reconstruct.config import ReconstructConfig
     from polaraug.reconstruct.data import Crops

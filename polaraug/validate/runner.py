@@ -16,7 +16,7 @@ from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.io.parallel import process_pool
 from polaraug.physics import DEFAULT_TOLERANCE
 
-from .stats import FrameReport, SetReport, frame_report
+from .stats import FrameReport, SetReport, frame_report, prepare_kernel
 
 IDEAL = Camera(name="ideal")
 SERIAL_BELOW = 4  # fewer frames than this: no worker processes
@@ -107,6 +107,7 @@ def validate_frames(root: str | Path, layout: str, frames: list[PolarImage], cam
     from tqdm import tqdm
 
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    prepare_kernel(camera)  # before forking: the workers inherit the compiled kernel
     bar = {"disable": not progress, "unit": "frame", "desc": "validate"}
     if workers <= 1 or len(frames) < SERIAL_BELOW:
         _init_worker(camera, tol)

@@ -13,6 +13,7 @@ import numpy as np
 
 from polaraug.cameras import Camera
 from polaraug.io.capture import capture_from_array
+from polaraug.io.images import ImageReadError
 from polaraug.physics import DEFAULT_TOLERANCE, analyze, full_scale
 
 DOLP_BINS = np.linspace(0.0, 1.2, 25)  # past 1: inadmissible
@@ -90,6 +91,50 @@ def residual_direction(camera: Camera) -> np.ndarray:
     return np.linalg.svd(camera.matrix(np.float64))[0][:, 3].astype(np.float32)
 
 
+def _fusable(raw: np.ndarray, camera: Camera) -> bool:
+    """Whether the compiled one-pass kernel handles this frame: 4-channel 8/16-bit storage read as is (no
+    DoFP demosaicing, no gain map)."""
+    return (raw.ndim == 3 and raw.shape[2] == 4 and raw.dtype in (np.uint8, np.uint16)
+            and camera.gain_map is None and min(raw.shape[:2]) > 0 and _has_numba())
+
+
+@functools.cache
+def _has_numba() -> bool:
+    """numba is a dependency, but a platform without its wheels still validates (by the array path)."""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def prepare_kernel(camera: Camera) -> None:
+    """Compile (or load from numba's cache) the one-pass kernel in this process when ``camera``'s frames may
+    use it, so that forked workers inherit it instead of each compiling it."""
+    if camera.gain_map is None and camera.dofp_pattern is None and _has_numba():
+        from ._fused import _kernel
+
+        _kernel()
+
+
+@functools.lru_cache(maxsize=16)
+def _pinv64(camera: Camera) -> np.ndarray:
+    """A† (3, 4) in float64, once per camera."""
+    return np.linalg.pinv(camera.matrix(np.float64))
+
+
+def _fused_report(name: str, raw: np.ndarray, camera: Camera, tol: float) -> FrameReport:
+    """:func:`frame_report` by one compiled pass over the stored integers (see :mod:`._fused`)."""
+    from ._fused import fused_statistics
+
+    top = int(full_scale(raw.dtype, camera.bit_depth))
+    if top > full_scale(raw.dtype):
+        raise ImageReadError(f"{name}: camera says {camera.bit_depth}-bit but the file holds {raw.dtype} values")
+    st = fused_statistics(raw, top, _pinv64(camera), residual_direction(camera), tol, DOLP_BINS, AOLP_BINS)
+    if st.pop("over_full_scale"):
+        raise ImageReadError(f"{name}: values up to {int(raw.max())} exceed the camera's {camera.bit_depth}-bit "
+                             "range")
+    return FrameReport(name=name, **st)
+
+
 def frame_report(name: str, raw: np.ndarray, camera: Camera, tol: float = DEFAULT_TOLERANCE) -> FrameReport:
     """Statistics of a stored frame.
 
@@ -102,6 +147,8 @@ def frame_report(name: str, raw: np.ndarray, camera: Camera, tol: float = DEFAUL
     Returns:
         The frame's report (``error`` None).
     """
+    if _fusable(raw, camera):
+        return _fused_report(name, raw, camera, tol)
     y = capture_from_array(raw, camera, path=name).intensities
     m = analyze(y, camera.matrix(), tol=tol)
     # A (4, 3) has rank 3, so residuals live on one line: |y - A A† y| = |q · y| with q the unit vector
