@@ -60,7 +60,9 @@ class _Polarized:
             return out
         if getattr(self, "interpolation", None) in NEGATIVE_LOBES:
             out = reproject(out, self.encoding, self.camera)
-        return polarize(out, self.pose(params), self.encoding, self.camera)
+        # the parent's output is ours to permute in place unless it is (a view of) the input
+        fresh = out is not img and not np.may_share_memory(out, img)
+        return polarize(out, self.pose(params), self.encoding, self.camera, inplace=fresh)
 
     # Not thread-safe: _geometry_only is per instance (albumentations transforms are per process in
     # DataLoader workers; share one instance between threads only with a lock).

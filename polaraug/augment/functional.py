@@ -20,6 +20,7 @@ from polaraug.physics import camera_matrix, full_scale, repair_intensities
 from polaraug.physics.geometry import MIRROR, stokes_rotation_matrix
 from polaraug.physics.quantize import fix_admissible, quantize_admissible
 
+from ._kernels import permute_channels_inplace
 from .pose import Pose
 
 IDEAL = camera_matrix(dtype=np.float64)
@@ -87,11 +88,14 @@ def _linear(img: np.ndarray, m: np.ndarray) -> np.ndarray:
     return cv2.transform(img, m.astype(np.float64)) if img.shape[-1] <= 4 else np.einsum("hwc,kc->hwk", img, m)
 
 
-def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.ndarray | None = None) -> np.ndarray:
+def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.ndarray | None = None,
+             inplace: bool = False) -> np.ndarray:
     """The channels of an image (H, W, C) after a geometric transform of pose ``pose``.
 
     Exact for flips and quarter turns of the ideal camera (channel permutations, any dtype). Otherwise
     computed in floating point; integer intensities are re-encoded admissibly (quantize_admissible).
+    ``inplace``: ``img`` is a fresh array the caller owns (e.g. a flip's output), so a channel permutation
+    may be applied to it in place (when it is C-contiguous and writable) instead of into a copy.
     """
     check_encoding(encoding)
     if img.ndim != 3 or img.shape[-1] != CHANNELS[encoding]:
@@ -99,7 +103,7 @@ def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.n
     if pose.is_identity:
         return img
     if encoding == "intensities":
-        return _polarize_intensities(img, pose, a)
+        return _polarize_intensities(img, pose, a, inplace)
     if encoding == "i0-i45-i90":
         # (I0, I45, I90) -> 4 channels with I135 = I0 + I90 - I45, transform, keep 3 (ideal camera).
         expand = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, -1, 1]], dtype=np.float64)
@@ -114,9 +118,11 @@ def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.n
     return _polarize_hsv(img, pose)
 
 
-def _polarize_intensities(img: np.ndarray, pose: Pose, a: np.ndarray | None) -> np.ndarray:
+def _polarize_intensities(img: np.ndarray, pose: Pose, a: np.ndarray | None, inplace: bool = False) -> np.ndarray:
     perm = _permutation(pose) if is_ideal(a) else None
     if perm is not None:
+        if inplace and img.flags.c_contiguous and img.flags.writeable and img.shape[-1] == 4:
+            return permute_channels_inplace(img, perm)
         return permute_channels(img, perm)
     m = intensity_pose_matrix(pose, a)
     out = _linear(img, m)  # OpenCV rounds and saturates integers
