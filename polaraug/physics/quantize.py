@@ -7,6 +7,9 @@ then nudges only the failing pixels by single LSBs in the direction that restore
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+
 import cv2
 import numpy as np
 
@@ -89,13 +92,38 @@ def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: f
 _TWICE_STOKES = np.array([[1, 1, 1, 1], [2, 0, -2, 0], [0, 2, 0, -2]], dtype=np.float64)
 
 
+def _violators(px, out):
+    """out[i] = whether integer pixel px[i] (4 channels) of the ideal camera is inadmissible (int64, exact)."""
+    for i in range(px.shape[0]):
+        i0, i45, i90, i135 = np.int64(px[i, 0]), np.int64(px[i, 1]), np.int64(px[i, 2]), np.int64(px[i, 3])
+        total = i0 + i45 + i90 + i135
+        t1, t2 = 2 * (i0 - i90), 2 * (i45 - i135)
+        out[i] = total * total < t1 * t1 + t2 * t2
+    return out
+
+
+@functools.cache
+def _violators_kernel():
+    """:func:`_violators` compiled (numba, cached on disk), or None without numba."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_violators)
+
+
 def _ideal_violators(q: np.ndarray) -> np.ndarray:
     """Boolean map (...) of inadmissible pixels of integer ideal-camera intensities, in exact arithmetic.
 
-    OpenCV does the arithmetic (SIMD): float32 is exact while (ΣI)² < 2**24, i.e. for 8-bit data;
-    float64 (exact below 2**53) otherwise."""
+    A compiled pass in int64 (exact for any 16-bit data) where numba is installed; else OpenCV does the
+    arithmetic (SIMD): float32 is exact while (ΣI)² < 2**24, i.e. for 8-bit data; float64 (exact below
+    2**53) otherwise."""
     if q.size == 0:
         return np.zeros(q.shape[:-1], dtype=bool)
+    kernel = _violators_kernel() if q.dtype in (np.uint8, np.uint16) else None
+    if kernel is not None:
+        px = np.ascontiguousarray(q).reshape(-1, 4)
+        return kernel(px, np.empty(px.shape[0], dtype=np.bool_)).reshape(q.shape[:-1])
     dtype = np.float32 if q.dtype.itemsize == 1 else np.float64
     st = cv2.transform(q.reshape(-1, 1, 4).astype(dtype), _TWICE_STOKES)  # (N, 1, 3)
     total, t1, t2 = cv2.split(st)

@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from polaraug.physics import (
@@ -55,6 +55,10 @@ def test_moore_penrose_identities(a):
 def test_moore_penrose_identities_at_the_extinction_ratio_edges(a):
     """The four Penrose conditions hold for every camera, rank-deficient ones (ER = 1) included; A† is a
     left inverse at full rank. (ER just above 1 in random mixes: see the xfail test below.)"""
+    # The strategy's promise: rank-deficient or well-conditioned. Angle errors can still nearly cancel a
+    # column of A (three unpolarized channels and a polarizer at 45° ± 1e-11: cond 1e11), where no float64
+    # pseudo-inverse meets fixed tolerances; such cameras are outside this test's domain.
+    assume(np.linalg.matrix_rank(a) < 3 or np.linalg.cond(a) < 1e6)
     p = pseudo_inverse(a)
     scale = np.abs(p).max()  # |A†| grows like 1 / d for ER -> 1: tolerances relative to it
     np.testing.assert_allclose(a @ p @ a, a, atol=1e-12)

@@ -222,3 +222,19 @@ def test_single_pixels_edges_ideal(bits, seed, s0, dolp, ang):
     assert np.abs(q - r).sum(axis=-1).max() <= NUDGE_L1
     if s0 == 0:
         np.testing.assert_array_equal(q[0], 0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_compiled_violator_check_equals_the_opencv_one(dtype, monkeypatch):
+    from polaraug.physics import quantize
+
+    top = np.iinfo(dtype).max
+    q = np.random.default_rng(5).integers(0, top + 1, (50, 40, 4)).astype(dtype)
+    k = top // 2
+    q[0, 0] = (2 * k, k, 0, k)  # fully polarized at 0°: exactly on the cone, admissible
+    q[0, 1] = (2 * k, k, 0, k - 1)  # one count off it
+    fast = quantize._ideal_violators(q)
+    monkeypatch.setattr(quantize, "_violators_kernel", lambda: None)
+    slow = quantize._ideal_violators(q)
+    np.testing.assert_array_equal(fast, slow)
+    assert not fast[0, 0] and fast[0, 1] and 0 < fast.mean() < 1
