@@ -151,3 +151,7 @@ def test_filter_writes_the_kept_frames_as_a_set_and_leaves_the_source(domains, t
     res = CliRunner().invoke(app, ["ood", "filter", str(src), str(tmp_path / "kept"), "--model",
                                    str(tmp_path / "m.pt"), "--drop", "0.25"])
     assert res.exit_code == 2 and "not empty" in res.output
+    assert not (tmp_path / ".kept.partial").exists()  # written beside OUT, renamed into place
+    res = CliRunner().invoke(app, ["ood", "filter", str(src), str(tmp_path / "none"), "--model",
+                                   str(tmp_path / "m.pt"), "--max-ood", "-1"])
+    assert res.exit_code == 2 and "drops all 12 frames" in res.output and not (tmp_path / "none").exists()

@@ -104,6 +104,23 @@ def test_frame_statistics_match_the_physics_functions():
     assert sum(rep.dolp_hist) == 600
 
 
+def test_the_one_pass_kernel_bins_exact_edges_as_the_array_path_does(monkeypatch):
+    """Low-count ideal-camera data put many pixels exactly on bin edges (AoLP 0° and 90°, DoLP 0.5, ...)."""
+    from polaraug.cameras import Camera
+    from polaraug.validate import stats
+    from polaraug.validate.stats import frame_report
+
+    cam = Camera(name="ideal8", bit_depth=8)
+    raw = np.random.default_rng(1).integers(0, 6, (120, 130, 4)).astype(np.uint8)
+    raw[:10, :, 1] = raw[:10, :, 3]  # I45 = I135: AoLP exactly 0° or 90°
+    raw[10:20, :, 0] = raw[10:20, :, 2]  # I0 = I90: AoLP exactly 45° or 135°
+    fused = frame_report("f", raw, cam)
+    monkeypatch.setattr(stats, "_fusable", lambda raw, camera: False)
+    ref = frame_report("f", raw, cam)
+    assert fused.dolp_hist == ref.dolp_hist and fused.aolp_hist == ref.aolp_hist
+    assert fused.inadmissible_fraction == ref.inadmissible_fraction and fused.zero_fraction == ref.zero_fraction
+
+
 @pytest.mark.parametrize(("dtype", "bits"), [(np.uint16, 16), (np.uint16, 12), (np.uint8, 8)])
 def test_the_one_pass_kernel_reports_what_the_array_path_does(dtype, bits, monkeypatch):
     import dataclasses

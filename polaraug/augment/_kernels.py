@@ -10,6 +10,8 @@ four-group); each has its own loop with constant lanes, which the compiler vecto
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 SWAP_13, SWAP_HALVES, SWAP_02 = (0, 3, 2, 1), (2, 3, 0, 1), (2, 1, 0, 3)
@@ -59,6 +61,16 @@ def _rows(px, code, perm):
         for i in range(n):
             a, b, c, d = px[i, perm[0]], px[i, perm[1]], px[i, perm[2]], px[i, perm[3]]
             px[i, 0], px[i, 1], px[i, 2], px[i, 3] = a, b, c, d
+
+
+@functools.cache
+def available() -> bool:
+    """Whether numba imports (a dependency; without it the copying OpenCV path is used)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _kernel(name: str):

@@ -20,6 +20,7 @@ from polaraug.physics import camera_matrix, full_scale, repair_intensities
 from polaraug.physics.geometry import MIRROR, stokes_rotation_matrix
 from polaraug.physics.quantize import fix_admissible, quantize_admissible
 
+from ._kernels import available as kernels_available
 from ._kernels import permute_channels_inplace
 from .pose import Pose
 
@@ -121,7 +122,7 @@ def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.n
 def _polarize_intensities(img: np.ndarray, pose: Pose, a: np.ndarray | None, inplace: bool = False) -> np.ndarray:
     perm = _permutation(pose) if is_ideal(a) else None
     if perm is not None:
-        if inplace and img.flags.c_contiguous and img.flags.writeable and img.shape[-1] == 4:
+        if inplace and img.flags.c_contiguous and img.flags.writeable and img.shape[-1] == 4 and kernels_available():
             return permute_channels_inplace(img, perm)
         return permute_channels(img, perm)
     m = intensity_pose_matrix(pose, a)

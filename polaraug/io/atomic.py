@@ -44,17 +44,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     """Hard-link (else copy) ``src`` to ``dst`` atomically, replacing an older file there.
 
+    A link shares ``src``'s inode, so its permissions are left alone (changing them would change ``src``);
+    only a copy gets the permissions ``open()`` would give.
+
     Returns: ``dst``.
     """
     src, dst = Path(src), Path(dst)
     if dst.exists() and dst.samefile(src):
         return dst
-    with atomic_path(dst) as tmp:
-        tmp.unlink()
-        try:
-            os.link(src, tmp)
-        except OSError:
-            shutil.copyfile(src, tmp)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    # named like atomic_path's temporaries, so that remove_stale_temporaries finds one a kill left behind
+    tmp = dst.parent / f".{dst.stem}.{os.getpid()}{os.urandom(4).hex()}.tmp{dst.suffix}"
+    try:
+        os.link(src, tmp)
+    except OSError:  # another file system, or links not allowed: copy
+        with atomic_path(dst) as t:
+            shutil.copyfile(src, t)
+        return dst
+    try:
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return dst
 
 

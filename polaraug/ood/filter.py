@@ -1,7 +1,8 @@
 """A polaraug-layout set without its most out-of-distribution frames (``polaraug ood filter``).
 
 Kept images are hard-linked (else copied), their labels and the manifest rewritten; every frame's score and
-whether it was kept go to ``OUT/ood_scores.json``. The source set is never modified.
+whether it was kept go to ``OUT/ood_scores.json``. The source set is never modified; the new set is written
+beside OUT and renamed into place at the end.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -58,6 +61,10 @@ def filter_set(src: str | Path, out: str | Path, model: OODModel, *, drop: float
     src, out = Path(src), Path(out)
     if out.exists() and any(out.iterdir()):
         raise InputError(f"{out}: not empty; the filtered set needs a new folder")
+    # written beside OUT and renamed at the end: an interrupted run leaves no half set in OUT
+    part = out.parent / f".{out.name}.partial"
+    if part.exists():
+        shutil.rmtree(part)  # an earlier interrupted run's
     ps = read_polarset(src)
     frames = [f for split in ps.splits for f in ps.frames(split)]
     scores: dict[str, float] = {}
@@ -67,15 +74,20 @@ def filter_set(src: str | Path, out: str | Path, model: OODModel, *, drop: float
             raise InputError(f"{f.image}: {tuple(x.shape[-2:])} is too small to score (at least {model.min_side} px)")
         scores[f"{f.split}/{f.stem}"] = float(model.score(x.float())[0])
     keep = select(scores, drop=drop, max_ood=max_ood)
-    writer = PolarSetWriter(out, dataclasses.replace(ps.camera, bit_depth=ps.bits), bits=ps.bits,
+    if not keep:
+        raise InputError(f"{src}: the criterion drops all {len(frames)} frames")
+    writer = PolarSetWriter(part, dataclasses.replace(ps.camera, bit_depth=ps.bits), bits=ps.bits,
                             created_by="polaraug ood filter",
                             extra={"source": str(src.resolve()), "ood_model": model.source, "drop": drop,
                                    "max_ood": max_ood, "dropped": len(frames) - len(keep)})
     for f in frames:
         if f"{f.split}/{f.stem}" in keep:
             writer.register(dataclasses.replace(f, image=link_or_copy(f.image, writer.image_path(f.split, f.stem))))
-    writer.close()
     doc = {"kept": len(keep), "dropped": len(frames) - len(keep),
            "scores": {k: {"ood": v, "kept": k in keep} for k, v in scores.items()}}
-    write_text(out / "ood_scores.json", json.dumps(doc, indent=1) + "\n")
+    write_text(part / "ood_scores.json", json.dumps(doc, indent=1) + "\n")
+    writer.close()  # the manifest last: a set with a manifest is complete
+    if out.exists():
+        out.rmdir()  # empty (checked above)
+    os.replace(part, out)
     return doc

@@ -8,7 +8,6 @@ then nudges only the failing pixels by single LSBs in the direction that restore
 from __future__ import annotations
 
 import functools
-import importlib.util
 
 import cv2
 import numpy as np
@@ -105,9 +104,10 @@ def _violators(px, out):
 @functools.cache
 def _violators_kernel():
     """:func:`_violators` compiled (numba, cached on disk), or None without numba."""
-    if importlib.util.find_spec("numba") is None:
+    try:
+        import numba
+    except ImportError:  # a dependency, but without working wheels the OpenCV path still checks exactly
         return None
-    import numba
 
     return numba.njit(cache=True, nogil=True)(_violators)
 

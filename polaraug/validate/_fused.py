@@ -5,9 +5,10 @@ integers to floats, computes full Stokes, DoLP, AoLP and violation maps, then re
 further passes; on the 2-core VM that cost more than decoding the PNG. Here each pixel is read once, as
 stored, and only sums, counts and histogram bins are kept (numba, compiled on first use and cached).
 
-Numerics: per-pixel arithmetic in float64 (the array path uses float32), and AoLP bins from a polynomial
-atan2 (max error 1e-5 rad, so only pixels within that of a 10° bin edge can land in the neighbouring bin).
-Counts, means and histograms agree with the array path up to such rounding at thresholds.
+Numerics: per-pixel arithmetic in float64 (the array path uses float32) and a polynomial atan2 (max error
+2e-6 rad). Both paths bin with the same small upward offset (``BIN_EPS``), so the values integer data put
+exactly on a bin edge (DoLP 0.5, AoLP 90°, ...) land in the same bin whatever their rounding; counts, means
+and histograms agree with the array path up to rounding at thresholds.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import math
 import numpy as np
 
 _KERNEL = None
+BIN_EPS = 1e-4  # in bins: a value within float rounding of a bin's lower edge counts in that bin
 
 
 def _atan2(y: float, x: float) -> float:
-    """atan2 by octant reduction and a degree-11 odd minimax polynomial of atan on [0, 1] (|error| < 1e-5),
+    """atan2 by octant reduction and a degree-11 odd minimax polynomial of atan on [0, 1] (|error| < 2e-6),
     written with conditional expressions only, so that loops calling it vectorize."""
     ax, ay = abs(x), abs(y)
     hi, lo = max(ax, ay), min(ax, ay)
@@ -30,7 +32,7 @@ def _atan2(y: float, x: float) -> float:
                                                                                         - t2 * 0.01172120)))))
     r = 0.5 * math.pi - r if ay > ax else r
     r = math.pi - r if x < 0 else r
-    return -r if y < 0 else r
+    return math.copysign(r, y)  # as atan2: y = −0.0 gives −π for x < 0
 
 
 def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, out_hist_dolp, out_hist_aolp):
@@ -74,9 +76,9 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, out_hist_dolp
             dolp = n / s0 if s0 > 0 else 0.0
             dolp_sum += dolp
             above += dolp > 1 + 1e-4
-            bin_d[j] = min(int(min(max(dolp, 0.0), dolp_max) * dolp_scale), n_dolp - 1)
+            bin_d[j] = min(int(min(max(dolp, 0.0), dolp_max) * dolp_scale + 1e-4), n_dolp - 1)
             # AoLP in [0, π]: ½ (atan2(−s2, −s1) + π), as the array path computes it
-            bin_a[j] = min(max(int(0.5 * (_atan2(-s2, -s1) + math.pi) * aolp_scale), 0), n_aolp - 1)
+            bin_a[j] = min(max(int(0.5 * (_atan2(-s2, -s1) + math.pi) * aolp_scale + 1e-4), 0), n_aolp - 1)
             weight[j] = min(max(dolp, 0.0), 1.0)
         for j in range(w):
             out_hist_dolp[bin_d[j]] += 1
@@ -92,10 +94,14 @@ def _kernel():
 
         atan2 = numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")(_atan2)
         globals()["_atan2"] = atan2  # the kernel's reference resolves to the compiled function
-        # reassociation lets the sums vectorize; no "fast" NaN/inf assumptions (integer input gives none, and
-        # the inadmissible test must keep counting NaN)
+        # reassociation lets the sums vectorize; no "fast" NaN/inf or signed-zero assumptions (the
+        # inadmissible test must keep counting NaN, and AoLP at exactly 0° depends on the sign of zero)
         _KERNEL = numba.njit(cache=True, nogil=True, error_model="numpy",
-                             fastmath={"reassoc", "contract", "arcp", "nsz"})(_stats)
+                             fastmath={"reassoc", "contract", "arcp"})(_stats)
+        # compile now for both storage types (numba compiles lazily, per type): forked workers inherit it
+        for dtype in (np.uint8, np.uint16):
+            _KERNEL(np.zeros((1, 1, 4), dtype), 1.0, 1, np.zeros((3, 4)), np.zeros(4), 0.0, 1, 1.0, 1,
+                    np.zeros(1, np.int64), np.zeros(1))
     return _KERNEL
 
 

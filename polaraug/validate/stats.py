@@ -14,10 +14,11 @@ import numpy as np
 from polaraug.cameras import Camera
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import ImageReadError
-from polaraug.physics import DEFAULT_TOLERANCE, analyze, full_scale
+from polaraug.physics import DEFAULT_TOLERANCE, analyze, full_scale, pseudo_inverse
 
 DOLP_BINS = np.linspace(0.0, 1.2, 25)  # past 1: inadmissible
 DOLP_ROUNDING = 1e-4
+BIN_EPS = 1e-4  # histogram bins: see polaraug.validate._fused
 AOLP_BINS = np.linspace(0.0, math.pi, 19)  # 10° bins
 
 
@@ -41,9 +42,10 @@ class FrameReport:
 
 
 def _hist(values: np.ndarray, bins: np.ndarray, weights: np.ndarray | None = None) -> list[int]:
-    """Histogram over uniform ``bins`` by bin index + bincount (np.histogram sorts: 10x slower)."""
+    """Histogram over uniform ``bins`` by bin index + bincount (np.histogram sorts: 10x slower); a value
+    within rounding of a bin's lower edge counts in that bin (``BIN_EPS``, as the compiled kernel)."""
     n = len(bins) - 1
-    idx = np.clip(((values - bins[0]) * (n / (bins[-1] - bins[0]))).astype(np.int64), 0, n - 1)
+    idx = np.clip(((values - bins[0]) * (n / (bins[-1] - bins[0])) + BIN_EPS).astype(np.int64), 0, n - 1)
     counts = np.bincount(idx.ravel(), weights=None if weights is None else weights.ravel(), minlength=n)
     return np.round(counts).astype(np.int64).tolist()
 
@@ -100,10 +102,12 @@ def _fusable(raw: np.ndarray, camera: Camera) -> bool:
 
 @functools.cache
 def _has_numba() -> bool:
-    """numba is a dependency, but a platform without its wheels still validates (by the array path)."""
-    import importlib.util
-
-    return importlib.util.find_spec("numba") is not None
+    """numba is a dependency, but a platform without (working) wheels still validates (by the array path)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def prepare_kernel(camera: Camera) -> None:
@@ -118,7 +122,7 @@ def prepare_kernel(camera: Camera) -> None:
 @functools.lru_cache(maxsize=16)
 def _pinv64(camera: Camera) -> np.ndarray:
     """A† (3, 4) in float64, once per camera."""
-    return np.linalg.pinv(camera.matrix(np.float64))
+    return np.asarray(pseudo_inverse(camera.matrix(np.float64)), np.float64)  # the array path's A†
 
 
 def _fused_report(name: str, raw: np.ndarray, camera: Camera, tol: float) -> FrameReport:

@@ -74,3 +74,25 @@ def test_grey_alpha_png_is_not_taken_for_four_channels(tmp_path):
     (tmp_path / "la.png").write_bytes(png)
     with pytest.raises(ImageReadError, match="grey\\+alpha"):
         read_image(tmp_path / "la.png")
+
+
+def test_link_or_copy_shares_the_file_without_touching_its_permissions(tmp_path):
+    import os
+
+    from polaraug.io.atomic import link_or_copy, remove_stale_temporaries
+
+    src = tmp_path / "a.png"
+    src.write_bytes(b"pixels")
+    src.chmod(0o444)
+    dst = link_or_copy(src, tmp_path / "out" / "a.png")
+    assert dst.samefile(src) and dst.read_bytes() == b"pixels"
+    assert (src.stat().st_mode & 0o777) == 0o444  # a hard link is the same inode: chmod would change src
+    (tmp_path / "out" / "b.png").write_bytes(b"old")
+    link_or_copy(src, tmp_path / "out" / "b.png")  # replaces an older file
+    assert (tmp_path / "out" / "b.png").samefile(src)
+    assert link_or_copy(src, dst) == dst  # already the same file: nothing to do
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
+    stale = tmp_path / "out" / f".c.{os.getpid()}ab12.tmp.png"  # what a killed link leaves
+    os.link(src, stale)
+    (tmp_path / "out" / "c.png").write_bytes(b"done")
+    assert remove_stale_temporaries(tmp_path / "out", only_done=True) == 1
