@@ -315,3 +315,40 @@ def test_detection_settings_are_keyword_only_and_check_their_values(tmp_path):
         DetectionSettings(seeds=())
     with pytest.raises(InputError, match="none.pt: no such weights file"):
         DetectionSettings(weights=str(tmp_path / "none.pt"))
+
+
+def test_arms_and_seeds_can_be_added_to_a_finished_experiment(sets, tmp_path, monkeypatch):
+    from polaraug.detect import evaluation
+    from polaraug.detect.evaluation import Score
+
+    trained = []
+
+    def fake(arm, plan, seed, settings, runs):  # what would be trained, without training
+        trained.append((arm.name, seed))
+        return Score(0.1 + seed / 100, 0.05, {}, {}, [])
+
+    monkeypatch.setattr(evaluation, "_run_arm", fake)
+    base = ["--control", "none"]
+    assert _run(sets, tmp_path, *base).exit_code == 0
+    assert trained == [("real", 0), ("real+syn", 0)]
+    res = _run(sets, tmp_path, *base, "--oracle", str(sets / "oracle"), "--seeds", "2")  # one arm and one seed more
+    assert res.exit_code == 0, res.output
+    assert trained[2:] == [("real+oracle", 0), ("real", 1), ("real+syn", 1), ("real+oracle", 1)]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["arms"]) == {"real", "real+syn", "real+oracle"}
+    assert results["arms"]["real"]["map50"]["runs"] == [0.1, 0.11]
+    recorded = json.loads((tmp_path / "settings.json").read_text())
+    assert recorded["seeds"] == [0, 1] and "oracle" in recorded and recorded["images_per_epoch"] == 8
+    assert _run(sets, tmp_path, *base).exit_code == 0 and len(trained) == 6  # a subset: nothing to train
+    # an added arm that would change every arm's images per epoch, or another common setting: refused
+    res = _run(sets, tmp_path, *base, "--ratio", "3")
+    assert res.exit_code == 2 and "ratios" in res.output
+    res = _run(sets, tmp_path, *base, "--oracle", str(sets / "syn"))  # the oracle arm's input changed
+    assert res.exit_code == 2 and "oracle" in res.output
+    res = _run(sets, tmp_path, *base, "--synthetic", f"more={sets / 'oracle'}")  # a second translator
+    assert res.exit_code == 0, res.output
+    assert trained[6:] == [("real+more", 0)]
+    recorded = json.loads((tmp_path / "settings.json").read_text())
+    (tmp_path / "settings.json").write_text(json.dumps({**recorded, "images_per_epoch": 12}))
+    res = _run(sets, tmp_path, *base)  # as if an added arm had changed every arm's images per epoch
+    assert res.exit_code == 2 and "images_per_epoch" in res.output and len(trained) == 7

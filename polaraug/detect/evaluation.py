@@ -20,7 +20,8 @@ validation curves show whether training reached its plateau.
 
 Offline: YOLO_OFFLINE and a private config directory are set before ultralytics is imported; models are
 built from YAML (no weights are downloaded unless a local file is given). Resumable: each finished
-(arm, seed) is kept in ``OUT/scores/``; ``OUT/settings.json`` refuses a rerun with other settings.
+(arm, seed) is kept in ``OUT/scores/``; ``OUT/settings.json`` refuses a rerun with other settings, and lets
+one add arms (translated sets, an oracle) and seeds to a finished experiment, training only what is new.
 """
 
 from __future__ import annotations
@@ -205,16 +206,48 @@ def _augmentation(out: Path) -> list[str]:
     return json.loads(path.read_text()) if path.is_file() else []
 
 
+# Inputs of single arms: a rerun may add them (new arms), or leave out ones run before, without touching the
+# other arms' scores. Everything else (training settings, real sets, images per epoch) is common to all arms.
+_ARM_INPUT = ("synthetic:", "oracle", "rgb_train", "rgb_test")
+_UNIONS = ("seeds", "controls")  # lists a rerun may extend
+
+
+def _merged_settings(old: dict, new: dict, out: Path) -> dict:
+    """The record of ``out`` after a run with ``new``: ``old`` extended by new arms and seeds.
+
+    Raises:
+        InputError: a common setting or input differs, or an arm's input changed since its scores were made.
+    """
+    legacy = "images_per_epoch" not in old  # made before arms could be added: only an identical rerun
+    changed = []
+    for k in set(old) | set(new):
+        if k == "images_per_epoch" and (k not in new or legacy):
+            continue  # not known yet (checked again once the arms are planned), or a legacy record
+        if k not in new and k.startswith(_ARM_INPUT):
+            continue  # an arm not run this time keeps its record (and its scores)
+        if k not in old and k.startswith(_ARM_INPUT) and not legacy:
+            continue  # a new arm
+        if k in _UNIONS and k in old and k in new and not legacy:
+            continue
+        if old.get(k) != new.get(k):
+            changed.append(k)
+    if changed:
+        raise InputError(f"{out}: made with other settings ({', '.join(sorted(changed))} differ); new translated "
+                         "sets, an oracle and more seeds can be added, anything else needs a new --out")
+    merged = {**old, **new}
+    for k in _UNIONS:
+        if isinstance(old.get(k), list) and isinstance(new.get(k), list):
+            merged[k] = sorted(set(old[k]) | set(new[k]), key=(old[k] + new[k]).index)
+    return merged
+
+
 def _check_settings(out: Path, settings: dict, write: bool = True) -> None:
-    """Refuse ``out`` when it was made with other settings; record them (``write``) when it is new."""
+    """Refuse ``out`` when it was made with other settings (see :func:`_merged_settings`); record them
+    (``write``), extended by this run's arms and seeds."""
     path = out / "settings.json"
-    if path.is_file():
-        old = json.loads(path.read_text())
-        if old != settings:
-            changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-            raise InputError(f"{out}: made with other settings ({', '.join(changed)} differ); use a new --out")
-    elif write:
-        write_text(path, json.dumps(settings, indent=2) + "\n")
+    merged = _merged_settings(json.loads(path.read_text()), settings, out) if path.is_file() else settings
+    if write:
+        write_text(path, json.dumps(merged, indent=2) + "\n")
 
 
 def _cached(path: Path, run) -> Score:
@@ -271,9 +304,10 @@ def eval_detection(inputs: ExperimentInputs, out: Path, *, settings: DetectionSe
     # Inputs by path and content fingerprint: a re-translated synthetic set at the same path is a change.
     record = {**settings.to_dict(), **{k: [str(Path(v).resolve()), fingerprint(v)] for k, v in inputs.paths().items()},
               "controls": list(inputs.controls)}
-    _check_settings(out, record, write=False)
+    _check_settings(out, {k: v for k, v in record.items() if k != "images_per_epoch"}, write=False)
     plan = plan_arms(inputs, out / "datasets", settings)  # bad sets fail here, before settings are recorded
-    _check_settings(out, record)
+    # every arm's images per epoch (equal-steps): an added arm must not change the others' budget
+    _check_settings(out, {**record, "images_per_epoch": plan.size})
     runs, cache = out / "runs", out / "scores"
     scores: dict[str, list[Score]] = {a.name: [] for a in plan.arms}
     jobs = [(arm, seed) for seed in settings.seeds for arm in plan.arms]
