@@ -15,6 +15,10 @@ Run (the translator checkpoints come from ``benchmarks/translator_ablation.py``;
 
     .venv/bin/python benchmarks/detection_experiment.py --data /tmp/det --ablation-runs /tmp/ablation_runs
 
+``--ood-drop 0.2`` adds ``real+paired-ood20``: the paired translations without the fifth of their frames an
+out-of-distribution model (``polaraug ood train``, real training frames against both translated sets)
+scores least real; the other arms' trainings are reused.
+
 Settings and seeds are written next to the results (``OUT/settings.json``), the results to
 ``docs/figures/detection_experiment.json`` and the report with its charts to ``OUT/``. Resumable: finished
 (arm, seed) trainings are kept.
@@ -55,6 +59,19 @@ def make_data(root: Path, paired_ckpt: Path, cyclegan_ckpt: Path) -> None:
                  str(cyclegan_ckpt))
 
 
+def ood_filtered(root: Path, drop: float) -> Path:
+    """The paired translations without their ``drop`` share of most out-of-distribution frames (the OOD model
+    and the filtered set are made once and kept under ``root``)."""
+    model = root / "ood" / "ood.pt"
+    if not model.is_file():
+        polaraug("ood", "train", "--real", str(root / "real_train"), "--generated", str(root / "syn_paired"),
+                 "--generated", str(root / "syn_cyclegan"), "--out", str(model))
+    out = root / f"syn_paired_ood{round(100 * drop)}"
+    if not (out / "manifest.json").is_file():
+        polaraug("ood", "filter", str(root / "syn_paired"), str(out), "--model", str(model), "--drop", str(drop))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="where the sets are rendered (kept)")
@@ -65,6 +82,10 @@ def main() -> None:
     p.add_argument("--ratio", type=float, action="append", default=None, help="repeat for a sweep (default 2)")
     p.add_argument("--imgsz", type=int, default=128)
     p.add_argument("--figures", type=Path, default=ROOT / "docs" / "figures")
+    p.add_argument("--ood-drop", type=float, default=None,
+                   help="also add an arm of the paired translations without their DROP share of most "
+                        "out-of-distribution frames (an OOD model trained on the real training frames against "
+                        "both translated sets): only that arm trains, the others are reused")
     args = p.parse_args()
     paired = args.ablation_runs / "paired-stokes_s0" / "train" / "checkpoints" / "last.pt"
     cyclegan = args.ablation_runs / "cyclegan-project_s0" / "train" / "checkpoints" / "last.pt"
@@ -72,9 +93,11 @@ def main() -> None:
     out = args.out or args.data / "experiment"
     d = args.data
     ratios = [x for r in (args.ratio or [2.0]) for x in ("--ratio", str(r))]
+    synthetic = ["--synthetic", f"paired={d / 'syn_paired'}", "--synthetic", f"cyclegan={d / 'syn_cyclegan'}"]
+    if args.ood_drop is not None:
+        synthetic += ["--synthetic", f"paired-ood{round(100 * args.ood_drop)}={ood_filtered(d, args.ood_drop)}"]
     polaraug("eval-detection", "--real-train", str(d / "real_train"), "--real-val", str(d / "real_val"),
-             "--real-test", str(d / "real_test"), "--synthetic", f"paired={d / 'syn_paired'}",
-             "--synthetic", f"cyclegan={d / 'syn_cyclegan'}", "--oracle", str(d / "pool" / "polar"),
+             "--real-test", str(d / "real_test"), *synthetic, "--oracle", str(d / "pool" / "polar"),
              "--control", "paired", "--classes", "car,truck,bus", "--seeds", str(args.seeds), "--epochs",
              str(args.epochs), "--imgsz", str(args.imgsz), "--batch", "8", *ratios, "--out", str(out))
     results = json.loads((out / "results.json").read_text())
