@@ -126,15 +126,7 @@ class ConstrainedCycleGAN(TranslatorObjective):
         update = generator_turn(self.opt_d, self.cfg.n_critic)
         if update or not self._last_g:  # a critic-only step right after a resume still logs real terms
             self.set_discriminators_trainable(False)
-            with torch.set_grad_enabled(update and torch.is_grad_enabled()):
-                terms, fake_b, fake_a = self._generator_terms(real_a, real_b, anchor, dev)
-                loss_g = sum(terms.values())
-                if update:
-                    self.opt_g.zero_grad(set_to_none=True)
-                    loss_g.backward()
-                    average_gradients(self.opt_g)
-                    self.opt_g.step()
-            self._last_g = {**{k: float(v.detach()) for k, v in terms.items()}, "g": float(loss_g.detach())}
+            fake_b, fake_a = self._generator_step(lambda: self._generator_terms(real_a, real_b, anchor, dev), update)
         else:  # critic-only step: the current generators' samples, no generator graph; the log repeats the
             # generators' last terms so that every row has every column
             with torch.no_grad(), self._amp(dev):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from polaraug.engine.distributed import average_gradients
+
 from .config import TranslatorConfig
 from .model import Translator
 
@@ -48,3 +50,22 @@ class TranslatorObjective(nn.Module):
     def translate(self, rgb: torch.Tensor) -> torch.Tensor:
         """RGB (B, 3, H, W) in [-1, 1] -> polarimetric intensities (B, 4, H, W) in [-1, 1]."""
         return self.translator.translate(rgb)
+
+    def _generator_step(self, terms_fn, update: bool):
+        """The generator's part of a step: ``terms_fn()`` -> (terms, *samples) under gradients when ``update``
+        (then one optimizer step), without them otherwise; the terms are kept as this step's log
+        (``self._last_g``) so that critic-only steps repeat them.
+
+        Returns: the samples ``terms_fn`` returned after its terms.
+        """
+        with torch.set_grad_enabled(update and torch.is_grad_enabled()):
+            terms, *samples = terms_fn()
+            loss_g = sum(terms.values())
+            if update:
+                self.opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                average_gradients(self.opt_g)
+                self.opt_g.step()
+        self._last_g = {**{k: float(v.detach()) for k, v in terms.items()}, "g": float(loss_g.detach())}
+        return samples
+

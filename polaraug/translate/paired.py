@@ -82,15 +82,7 @@ class PairedTranslator(TranslatorObjective):
         update = not adversarial or generator_turn(self.opt_d, self.cfg.n_critic)
         if update or not self._last_g:  # a critic-only step right after a resume still logs real terms
             self.d_pair.requires_grad_(False)
-            with torch.set_grad_enabled(update and torch.is_grad_enabled()):
-                terms, fake = self._generator_terms(rgb, polar, real_pair, dev)
-                loss_g = sum(terms.values())
-                if update:
-                    self.opt_g.zero_grad(set_to_none=True)
-                    loss_g.backward()
-                    average_gradients(self.opt_g)
-                    self.opt_g.step()
-            self._last_g = {**{k: float(v.detach()) for k, v in terms.items()}, "g": float(loss_g.detach())}
+            (fake,) = self._generator_step(lambda: self._generator_terms(rgb, polar, real_pair, dev), update)
         else:  # critic-only step; the log repeats the generator's last terms (every row has every column)
             with torch.no_grad(), self._amp(dev):
                 fake = self.g_ab(rgb)

@@ -6,7 +6,7 @@ further passes; on the 2-core VM that cost more than decoding the PNG. Here each
 stored, and only sums, counts and histogram bins are kept (numba, compiled on first use and cached).
 
 Numerics: per-pixel arithmetic in float64 (the array path uses float32) and a polynomial atan2 (max error
-2e-6 rad). Both paths bin with the same small upward offset (``BIN_EPS``), so the values integer data put
+2e-6 rad). Both paths bin with the same small upward offset (``stats.BIN_EPS``), so the values integer data put
 exactly on a bin edge (DoLP 0.5, AoLP 90°, ...) land in the same bin whatever their rounding; counts, means
 and histograms agree with the array path up to rounding at thresholds.
 """
@@ -18,7 +18,6 @@ import math
 import numpy as np
 
 _KERNEL = None
-BIN_EPS = 1e-4  # in bins: a value within float rounding of a bin's lower edge counts in that bin
 
 
 def _atan2(y: float, x: float) -> float:
@@ -35,13 +34,14 @@ def _atan2(y: float, x: float) -> float:
     return math.copysign(r, y)  # as atan2: y = −0.0 gives −π for x < 0
 
 
-def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, out_hist_dolp, out_hist_aolp):
+def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp_above, out_hist_dolp,
+           out_hist_aolp):
     """Sums over the pixels of ``raw`` (H, W, 4); histograms are accumulated into the two output arrays.
 
     Row by row: a branch-free loop the compiler vectorizes (the maths, the sums and counts, each pixel's
     DoLP and AoLP bin), then a loop that scatters the row into the histograms.
 
-    Returns: (sum r², max |r|, inadmissible, sum DoLP, DoLP > 1 + 1e-4, saturated, zero, over full scale)
+    Returns: (sum r², max |r|, inadmissible, sum DoLP, DoLP > dolp_above, saturated, zero, over full scale)
     with r the calibration residual q · y.
     """
     h, w = raw.shape[0], raw.shape[1]
@@ -75,10 +75,10 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, out_hist_dolp
             bad += not n - s0 <= tol
             dolp = n / s0 if s0 > 0 else 0.0
             dolp_sum += dolp
-            above += dolp > 1 + 1e-4
-            bin_d[j] = min(int(min(max(dolp, 0.0), dolp_max) * dolp_scale + 1e-4), n_dolp - 1)
+            above += dolp > dolp_above
+            bin_d[j] = min(int(min(max(dolp, 0.0), dolp_max) * dolp_scale + bin_eps), n_dolp - 1)
             # AoLP in [0, π]: ½ (atan2(−s2, −s1) + π), as the array path computes it
-            bin_a[j] = min(max(int(0.5 * (_atan2(-s2, -s1) + math.pi) * aolp_scale + 1e-4), 0), n_aolp - 1)
+            bin_a[j] = min(max(int(0.5 * (_atan2(-s2, -s1) + math.pi) * aolp_scale + bin_eps), 0), n_aolp - 1)
             weight[j] = min(max(dolp, 0.0), 1.0)
         for j in range(w):
             out_hist_dolp[bin_d[j]] += 1
@@ -100,13 +100,13 @@ def _kernel():
                              fastmath={"reassoc", "contract", "arcp"})(_stats)
         # compile now for both storage types (numba compiles lazily, per type): forked workers inherit it
         for dtype in (np.uint8, np.uint16):
-            _KERNEL(np.zeros((1, 1, 4), dtype), 1.0, 1, np.zeros((3, 4)), np.zeros(4), 0.0, 1, 1.0, 1,
+            _KERNEL(np.zeros((1, 1, 4), dtype), 1.0, 1, np.zeros((3, 4)), np.zeros(4), 0.0, 1, 1.0, 1, 0.0, 1.0,
                     np.zeros(1, np.int64), np.zeros(1))
     return _KERNEL
 
 
 def fused_statistics(raw: np.ndarray, top: int, a_pinv: np.ndarray, q: np.ndarray, tol: float,
-                     dolp_bins: np.ndarray, aolp_bins: np.ndarray) -> dict:
+                     dolp_bins: np.ndarray, aolp_bins: np.ndarray, bin_eps: float, dolp_above: float) -> dict:
     """Every per-frame statistic of ``validate`` in one pass over a stored frame.
 
     Args:
@@ -116,6 +116,8 @@ def fused_statistics(raw: np.ndarray, top: int, a_pinv: np.ndarray, q: np.ndarra
         q: (4,) unit vector orthogonal to the columns of A (the residual direction).
         tol: admissibility tolerance in [0, 1] units.
         dolp_bins, aolp_bins: uniform bin edges from 0 (DoLP up to its last edge, AoLP up to π).
+        bin_eps: upward offset of every bin index (the array path's, so both bin edge values alike).
+        dolp_above: DoLP counted as above 1 (1 + the array path's rounding allowance).
 
     Returns:
         ``pixels``, ``residual_rms``, ``residual_max``, ``inadmissible_fraction``, ``dolp_mean``,
@@ -127,7 +129,8 @@ def fused_statistics(raw: np.ndarray, top: int, a_pinv: np.ndarray, q: np.ndarra
     hist_a = np.zeros(n_aolp, np.float64)
     r2, r_max, bad, dolp_sum, above, sat, zero, over = _kernel()(
         np.ascontiguousarray(raw), 1.0 / top, top, np.ascontiguousarray(a_pinv, np.float64),
-        np.ascontiguousarray(q, np.float64), float(tol), n_dolp, float(dolp_bins[-1]), n_aolp, hist_d, hist_a)
+        np.ascontiguousarray(q, np.float64), float(tol), n_dolp, float(dolp_bins[-1]), n_aolp, float(bin_eps),
+        float(dolp_above), hist_d, hist_a)
     px = max(raw.shape[0] * raw.shape[1], 1)
     return {"pixels": raw.shape[0] * raw.shape[1], "residual_rms": math.sqrt(r2 / px), "residual_max": r_max,
             "inadmissible_fraction": bad / px, "dolp_mean": dolp_sum / px, "dolp_above_1_fraction": above / px,

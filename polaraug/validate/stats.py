@@ -132,7 +132,8 @@ def _fused_report(name: str, raw: np.ndarray, camera: Camera, tol: float) -> Fra
     top = int(full_scale(raw.dtype, camera.bit_depth))
     if top > full_scale(raw.dtype):
         raise ImageReadError(f"{name}: camera says {camera.bit_depth}-bit but the file holds {raw.dtype} values")
-    st = fused_statistics(raw, top, _pinv64(camera), residual_direction(camera), tol, DOLP_BINS, AOLP_BINS)
+    st = fused_statistics(raw, top, _pinv64(camera), residual_direction(camera), tol, DOLP_BINS, AOLP_BINS,
+                          BIN_EPS, 1 + DOLP_ROUNDING)
     if st.pop("over_full_scale"):
         raise ImageReadError(f"{name}: values up to {int(raw.max())} exceed the camera's {camera.bit_depth}-bit "
                              "range")
