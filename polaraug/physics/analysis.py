@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import _kernels
 from ._backend import Array, apply_matrix, as_matrix, channel_dim, check_channels, pinv, planes, to_tensor
 from ._memory import empty_large
 from .cone import DEFAULT_TOLERANCE, violation_planes
@@ -81,6 +82,8 @@ def _analyze_chunked(t: torch.Tensor, a_pinv: torch.Tensor, tol: float, out: Pol
     flat = t.reshape(-1, 4)
     n_pix = flat.shape[0]
     s, dl, ao, viol = _outputs(shape, t.dtype, out)
+    if _kernels.available():
+        return _analyze_compiled(flat, a_pinv, tol, shape, s, dl, ao, viol)
     p_t = a_pinv.T.contiguous()
     n_bad = 0
     for i in range(0, n_pix, CHUNK_PIXELS):
@@ -95,4 +98,32 @@ def _analyze_chunked(t: torch.Tensor, a_pinv: torch.Tensor, tol: float, out: Pol
         # ½ atan2(s2, s1) mod π = ½ (atan2(-s2, -s1) + π) mod π, and the latter lies in [0, π] before the
         # remainder: no sign fix-ups (-0.0, rounding up to π) are needed.
         torch.atan2(ns2, ns1, out=ao[sl]).add_(math.pi).mul_(0.5).remainder_(math.pi)
+    return s.reshape(*shape, 3), dl.reshape(shape), ao.reshape(shape), viol.reshape(shape), n_bad
+
+
+def _analyze_compiled(flat: torch.Tensor, a_pinv: torch.Tensor, tol: float, shape: torch.Size, s: torch.Tensor,
+                      dl: torch.Tensor, ao: torch.Tensor, viol: torch.Tensor):
+    """:func:`_analyze_chunked` with one compiled pass per chunk (see :mod:`._kernels`) and torch's atan2.
+
+    Args:
+        flat: (N, 4) intensities; a_pinv: (3, 4); s, dl, ao, viol: the flat outputs (N, 3), (N,) ×3.
+
+    Returns:
+        As :func:`_analyze_chunked`.
+    """
+    stokes_pass, cone_pass, finish = (_kernels.kernel(k) for k in ("stokes_pass", "cone_pass", "aolp_finish"))
+    y = flat.contiguous().numpy()
+    p = a_pinv.to(flat.dtype).contiguous().numpy()
+    s_np, dl_np, ao_np, viol_np = s.numpy(), dl.numpy(), ao.numpy(), viol.numpy()
+    scratch = torch.empty(3, min(CHUNK_PIXELS, y.shape[0]), dtype=flat.dtype)
+    planes_np = scratch.numpy()
+    tol, pi = y.dtype.type(tol), y.dtype.type(math.pi)
+    n_bad = 0
+    for i in range(0, y.shape[0], CHUNK_PIXELS):
+        j = min(i + CHUNK_PIXELS, y.shape[0])
+        s0, ns1, ns2 = planes_np[:, : j - i]
+        stokes_pass(y[i:j], p, s_np[i:j], s0, ns1, ns2)
+        n_bad += cone_pass(s0, ns1, ns2, tol, viol_np[i:j], dl_np[i:j])
+        torch.atan2(scratch[2, : j - i], scratch[1, : j - i], out=ao[i:j])
+        finish(ao_np[i:j], pi)
     return s.reshape(*shape, 3), dl.reshape(shape), ao.reshape(shape), viol.reshape(shape), n_bad

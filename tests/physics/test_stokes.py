@@ -142,6 +142,29 @@ def test_analyze_matches_the_separate_functions(rng):
     assert mt.inadmissible_fraction == pytest.approx(m.inadmissible_fraction, abs=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_analyze_compiled_passes_match_the_torch_chunks(rng, monkeypatch, dtype):
+    from polaraug.physics import _kernels
+
+    if not _kernels.available():
+        pytest.skip("numba is not installed")
+    # A non-ideal camera: every entry of A† matters.
+    a = camera_matrix([1, 44, 92, 133], [1.1, 0.9, 1.0, 1.05], [50, 200, 80, 1000], dtype=np.float64)
+    y = rng.uniform(0, 1, (300, 459, 4)).astype(dtype)  # more pixels than one chunk, a partial last chunk
+    y[0, :3] = [np.nan, 0.5, 0.5, 0.5]  # NaN: inadmissible, NaN maps
+    y[1, 0] = 0.0
+    compiled = analyze(y, a)
+    monkeypatch.setattr(_kernels, "available", lambda: False)
+    ref = analyze(y, a)
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    for k in ("stokes", "dolp", "aolp", "violation"):
+        np.testing.assert_allclose(getattr(compiled, k), getattr(ref, k), rtol=tol, atol=tol, err_msg=k)
+        assert getattr(compiled, k).dtype == dtype
+    assert compiled.inadmissible_fraction == pytest.approx(ref.inadmissible_fraction, abs=2 / y[..., 0].size)
+    assert compiled.dolp[1, 0] == 0 and np.isnan(compiled.dolp[0, 0])
+    assert 0 <= np.nanmin(compiled.aolp) and np.nanmax(compiled.aolp) < dtype(math.pi)
+
+
 def test_analyze_out_reuses_buffers(rng):
     y1, y2 = (rng.uniform(0, 1, (64, 48, 4)).astype(np.float32) for _ in range(2))
     first = analyze(y1, IDEAL)
