@@ -7,6 +7,7 @@ from .adversarial import (
                           feature_matching,
                           generator_turn,
                           gradient_penalty,
+                          judge_both,
                           lsgan,
                           vanilla,
                           wasserstein,
@@ -25,5 +26,6 @@ from .pool import ImagePool
 
 __all__ = ["GAN_LOSSES", "MIN_SIZE", "MULTIPLE", "Adversarial", "ImagePool", "MultiScaleDiscriminator",
            "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "build_discriminator", "feature_matching",
-           "generator_turn", "gradient_penalty", "init_weights", "lsgan", "min_input_side", "pad_to_multiple",
+           "generator_turn", "gradient_penalty", "init_weights", "judge_both", "lsgan", "min_input_side",
+           "pad_to_multiple",
            "vanilla", "wasserstein"]

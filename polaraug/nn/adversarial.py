@@ -103,6 +103,26 @@ def feature_matching(real_feats: Sequence[Sequence[torch.Tensor]],
     return torch.stack(terms).mean()
 
 
+def judge_both(critic: Callable[[torch.Tensor], Sequence[torch.Tensor]], real: torch.Tensor,
+               fake: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The discriminator's outputs on real and on generated inputs from one batched call.
+
+    One call on 2B samples costs less than two on B on a CPU (fewer, larger convolutions: measured in
+    ``benchmarks/train_step.py``) and gives the same values, because the discriminators normalize each
+    sample on its own (instance norm, no batch statistics).
+
+    Args:
+        critic: per scale, the patch maps of a batch (``PatchDiscriminator.outputs``).
+        real, fake: (B, C, H, W) each.
+
+    Returns:
+        (per-scale outputs on ``real``, per-scale outputs on ``fake``).
+    """
+    outs = critic(torch.cat([real, fake]))
+    b = real.shape[0]
+    return [o[:b] for o in outs], [o[b:] for o in outs]
+
+
 _LOSSES = {"lsgan": lsgan, "vanilla": vanilla, "wgan-gp": wasserstein}
 
 

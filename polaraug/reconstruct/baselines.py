@@ -25,7 +25,15 @@ from polaraug.engine import DistContext, Schedule, TrainLoop, TrainResult, pick_
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import atomic_path, write_text
 from polaraug.io.checkpoints import load_state
-from polaraug.nn import Adversarial, PatchDiscriminator, ResnetGenerator, generator_turn, gradient_penalty, init_weights
+from polaraug.nn import (
+    Adversarial,
+    PatchDiscriminator,
+    ResnetGenerator,
+    generator_turn,
+    gradient_penalty,
+    init_weights,
+    judge_both,
+)
 from polaraug.physics import repair_intensities
 
 from .config import ReconstructConfig
@@ -68,7 +76,7 @@ class _Baseline(nn.Module):
         """One discriminator update on real and (detached) generated crops; returns its loss."""
         self.d.requires_grad_(True)
         fake = fake.detach()
-        loss = self.adversarial.discriminator([self.d(real)], [self.d(fake)])
+        loss = self.adversarial.discriminator(*judge_both(self.d.outputs, real, fake))
         if self.adversarial.wasserstein:
             loss = loss + self.cfg.lambda_gp * gradient_penalty(self.d.outputs, real, fake)
         self.opt_d.zero_grad(set_to_none=True)

@@ -14,7 +14,15 @@ import torch
 from torch import nn
 
 from polaraug.errors import ConfigError
-from polaraug.nn import Adversarial, PatchDiscriminator, ResnetGenerator, generator_turn, gradient_penalty, init_weights
+from polaraug.nn import (
+    Adversarial,
+    PatchDiscriminator,
+    ResnetGenerator,
+    generator_turn,
+    gradient_penalty,
+    init_weights,
+    judge_both,
+)
 from polaraug.physics import repair_intensities
 
 from .config import ReconstructConfig
@@ -137,7 +145,7 @@ class PixelConditionedGAN(nn.Module):
         out = dict(self._last_g)
         self.d.requires_grad_(True)
         real_p, fake_p = pack(real, n), pack(fake.detach(), n)
-        loss_d = self.adversarial.discriminator([self.d(real_p)], [self.d(fake_p)])
+        loss_d = self.adversarial.discriminator(*judge_both(self.d.outputs, real_p, fake_p))
         if self.adversarial.wasserstein:
             loss_d = loss_d + self.cfg.lambda_gp * gradient_penalty(self.d.outputs, real_p, fake_p)
         self.opt_d.zero_grad(set_to_none=True)

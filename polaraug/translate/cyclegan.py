@@ -26,6 +26,7 @@ from polaraug.nn import (
     generator_turn,
     gradient_penalty,
     init_weights,
+    judge_both,
 )
 from polaraug.physics import calibration_loss, optical_loss, proximal_distance
 
@@ -85,7 +86,7 @@ class ConstrainedCycleGAN(TranslatorObjective):
     def discriminator_loss(self, d, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """One discriminator's loss on real (B, C, H, W) and generated (detached) images, with the gradient
         penalty for wgan-gp."""
-        loss = self.adversarial.discriminator(d.outputs(real), d.outputs(fake))
+        loss = self.adversarial.discriminator(*judge_both(d.outputs, real, fake))
         if self.adversarial.wasserstein:
             loss = loss + self.cfg.lambda_gp * gradient_penalty(d.outputs, real, fake)
         return loss

@@ -19,7 +19,14 @@ import torch
 
 from polaraug.engine.distributed import average_gradients
 from polaraug.errors import ConfigError
-from polaraug.nn import Adversarial, build_discriminator, feature_matching, generator_turn, gradient_penalty
+from polaraug.nn import (
+    Adversarial,
+    build_discriminator,
+    feature_matching,
+    generator_turn,
+    gradient_penalty,
+    judge_both,
+)
 
 from .config import TranslatorConfig
 from .losses import paired_terms
@@ -91,7 +98,7 @@ class PairedTranslator(TranslatorObjective):
             self.d_pair.requires_grad_(True)
             fake_pair = torch.cat([rgb, fake.detach()], 1)
             with self._amp(dev):
-                loss_d = self.adversarial.discriminator(self.d_pair.outputs(real_pair), self.d_pair.outputs(fake_pair))
+                loss_d = self.adversarial.discriminator(*judge_both(self.d_pair.outputs, real_pair, fake_pair))
                 if self.adversarial.wasserstein:
                     loss_d = loss_d + self.cfg.lambda_gp * gradient_penalty(self.d_pair.outputs, real_pair, fake_pair)
             self.opt_d.zero_grad(set_to_none=True)

@@ -19,6 +19,7 @@ from polaraug.nn import (
     feature_matching,
     generator_turn,
     gradient_penalty,
+    judge_both,
     min_input_side,
     vanilla,
     wasserstein,
@@ -114,6 +115,18 @@ def test_multi_scale_discriminator_judges_coarser_copies():
     assert all(k.startswith("model.") for k in p.state_dict())
     torch.testing.assert_close(p.outputs(x)[0], p(x))
     assert len(p.features(x)[0]) == 4  # n_layers + 1 LeakyReLU activations, then the patch map
+
+
+@pytest.mark.parametrize("scales", [1, 2])
+def test_judge_both_equals_two_separate_calls(scales):
+    torch.manual_seed(0)
+    d = build_discriminator(4, ndf=8, n_layers=2, n_scales=scales)
+    real, fake = torch.randn(3, 4, 32, 32), torch.randn(3, 4, 32, 32)
+    on_real, on_fake = judge_both(d.outputs, real, fake)
+    assert len(on_real) == len(on_fake) == scales
+    for got, want in zip([*on_real, *on_fake], [*d.outputs(real), *d.outputs(fake)], strict=True):
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_generator_turn_counts_the_discriminators_own_steps():
