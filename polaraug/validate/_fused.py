@@ -38,13 +38,20 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp
            out_hist_aolp):
     """Sums over the pixels of ``raw`` (H, W, 4); histograms are accumulated into the two output arrays.
 
-    Row by row: a branch-free loop the compiler vectorizes (the maths, the sums and counts, each pixel's
-    DoLP and AoLP bin), then a loop that scatters the row into the histograms.
+    Row by row: the row's four channels copied into planes (the interleaved layout keeps the compiler
+    from vectorizing the maths: measured 4.5 ms against 1.9 ms a 640×480 frame), a branch-free loop over
+    the planes that vectorizes (the maths, the sums and counts, each pixel's DoLP and AoLP bin), then a
+    loop that scatters the row into the histograms.
 
     Returns: (sum r², max |r|, inadmissible, sum DoLP, DoLP > dolp_above, saturated, zero, over full scale)
     with r the calibration residual q · y.
     """
     h, w = raw.shape[0], raw.shape[1]
+    # A† and q as scalars: loads from arrays inside the loop could alias its stores and would repeat per pixel
+    p00, p01, p02, p03 = p[0, 0], p[0, 1], p[0, 2], p[0, 3]
+    p10, p11, p12, p13 = p[1, 0], p[1, 1], p[1, 2], p[1, 3]
+    p20, p21, p22, p23 = p[2, 0], p[2, 1], p[2, 2], p[2, 3]
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
     over = 0
     r2 = 0.0
     r_max = 0.0
@@ -55,22 +62,27 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp
     zero = 0
     dolp_scale = n_dolp / dolp_max
     aolp_scale = n_aolp / math.pi
+    planes = np.empty((4, w), np.float64)
+    residual = np.empty(w, np.float64)
     bin_d = np.empty(w, np.int64)
     bin_a = np.empty(w, np.int64)
     weight = np.empty(w, np.float64)
     for i in range(h):
         for j in range(w):
-            c0, c1, c2, c3 = raw[i, j, 0], raw[i, j, 1], raw[i, j, 2], raw[i, j, 3]
+            planes[0, j], planes[1, j], planes[2, j], planes[3, j] = raw[i, j, 0], raw[i, j, 1], raw[i, j, 2], \
+                raw[i, j, 3]
+        for j in range(w):
+            c0, c1, c2, c3 = planes[0, j], planes[1, j], planes[2, j], planes[3, j]
             sat += (c0 >= top) | (c1 >= top) | (c2 >= top) | (c3 >= top)
             zero += (c0 <= 0) | (c1 <= 0) | (c2 <= 0) | (c3 <= 0)
             over += (c0 > top) | (c1 > top) | (c2 > top) | (c3 > top)
             y0, y1, y2, y3 = c0 * inv_top, c1 * inv_top, c2 * inv_top, c3 * inv_top
-            s0 = p[0, 0] * y0 + p[0, 1] * y1 + p[0, 2] * y2 + p[0, 3] * y3
-            s1 = p[1, 0] * y0 + p[1, 1] * y1 + p[1, 2] * y2 + p[1, 3] * y3
-            s2 = p[2, 0] * y0 + p[2, 1] * y1 + p[2, 2] * y2 + p[2, 3] * y3
-            r = abs(q[0] * y0 + q[1] * y1 + q[2] * y2 + q[3] * y3)
+            s0 = p00 * y0 + p01 * y1 + p02 * y2 + p03 * y3
+            s1 = p10 * y0 + p11 * y1 + p12 * y2 + p13 * y3
+            s2 = p20 * y0 + p21 * y1 + p22 * y2 + p23 * y3
+            r = abs(q0 * y0 + q1 * y1 + q2 * y2 + q3 * y3)
             r2 += r * r
-            r_max = max(r_max, r)
+            residual[j] = r
             n = math.sqrt(s1 * s1 + s2 * s2)
             bad += not n - s0 <= tol
             dolp = n / s0 if s0 > 0 else 0.0
@@ -80,7 +92,8 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp
             # AoLP in [0, π]: ½ (atan2(−s2, −s1) + π), as the array path computes it
             bin_a[j] = min(max(int(0.5 * (_atan2(-s2, -s1) + math.pi) * aolp_scale + bin_eps), 0), n_aolp - 1)
             weight[j] = min(max(dolp, 0.0), 1.0)
-        for j in range(w):
+        for j in range(w):  # the max (a select chain) and the scatter do not vectorize: kept out of the loop above
+            r_max = max(r_max, residual[j])
             out_hist_dolp[bin_d[j]] += 1
             out_hist_aolp[bin_a[j]] += weight[j]
     return r2, r_max, bad, dolp_sum, above, sat, zero, over
