@@ -21,7 +21,7 @@ from polaraug.physics.geometry import MIRROR, stokes_rotation_matrix
 from polaraug.physics.quantize import fix_admissible, quantize_admissible
 
 from ._kernels import available as kernels_available
-from ._kernels import permute_channels_inplace
+from ._kernels import mix_integer_ideal, permute_channels_inplace
 from .pose import Pose
 
 IDEAL = camera_matrix(dtype=np.float64)
@@ -126,6 +126,9 @@ def _polarize_intensities(img: np.ndarray, pose: Pose, a: np.ndarray | None, inp
             return permute_channels_inplace(img, perm)
         return permute_channels(img, perm)
     m = intensity_pose_matrix(pose, a)
+    if img.dtype in (np.uint8, np.uint16) and img.size and is_ideal(a) and kernels_available():
+        out, bad = mix_integer_ideal(img, m)  # rounded, saturated, and checked in the same pass
+        return fix_admissible(out, _camera(a), bad=bad)
     out = _linear(img, m)  # OpenCV rounds and saturates integers
     if img.dtype.kind == "f":
         return out

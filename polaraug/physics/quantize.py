@@ -66,19 +66,20 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
     raise ValueError(f"{bad.size} pixels stay inadmissible after {MAX_STEPS} LSB steps (input far outside the cone?)")
 
 
-def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: float = DEFAULT_TOLERANCE
-                   ) -> np.ndarray:
+def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: float = DEFAULT_TOLERANCE,
+                   bad: np.ndarray | None = None) -> np.ndarray:
     """Integer image (..., 4) -> the same with its few inadmissible pixels nudged by single LSBs (in place
     when ``q`` is C-contiguous; use the returned array). For already-rounded data this is much cheaper
     than re-quantizing: only violators are touched. For the ideal camera the check is exact arithmetic:
-    (ΣI)² >= 4 ((I0 - I90)² + (I45 - I135)²)."""
+    (ΣI)² >= 4 ((I0 - I90)² + (I45 - I135)²). ``bad``: the flat indices of the inadmissible pixels when a
+    caller's own pass already found them (the check is then skipped)."""
     top = float(2**bits - 1) if bits else float(np.iinfo(q.dtype).max)
     q = np.ascontiguousarray(q)  # reshape below must be a view for the fixes to land in q
     flat = q.reshape(-1, q.shape[-1])
     a64 = np.asarray(a, dtype=np.float64)
-    if np.allclose(a64, _IDEAL, atol=1e-12):
+    if bad is None and np.allclose(a64, _IDEAL, atol=1e-12):
         bad = np.flatnonzero(_ideal_violators(q).ravel())
-    else:
+    elif bad is None:
         bad = np.flatnonzero(_violation(flat, top, pinv(a64)) > tol)
     if bad.size == 0:
         return q
