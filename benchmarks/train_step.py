@@ -5,6 +5,11 @@ CycleGAN, ResNet generators with conv bias before instance norm, 70x70 PatchGAN,
 conditional PatchGAN with L1 x 100. Measured in one run, interleaved. Target: never slower (ratio <= 1).
 
     .venv/bin/python benchmarks/train_step.py [--size 128 --ngf 32 --blocks 6 --repeats 5]
+        [--threads N] [--channels-last]
+
+``--threads`` sets torch's intra-op threads for every run (default: torch's choice); ``--channels-last`` puts
+polaraug's networks and inputs in channels-last memory format (the reference stays contiguous), to
+choose the CPU settings by measurement.
 """
 
 from __future__ import annotations
@@ -142,24 +147,32 @@ def main() -> int:
     ap.add_argument("--ngf", type=int, default=32)
     ap.add_argument("--blocks", type=int, default=6)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--channels-last", action="store_true")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     a = camera_matrix()
     print(f"CPU, {args.size}px, ngf {args.ngf}, {args.blocks} blocks, 70x70 PatchGAN; median s/iteration "
-          f"of {args.repeats}, interleaved")
+          f"of {args.repeats}, interleaved; {torch.get_num_threads()} threads; polaraug "
+          f"{'channels-last' if args.channels_last else 'contiguous'}")
     for batch in (1, 4):
         g = torch.Generator().manual_seed(0)
         real_a = torch.rand(batch, 3, args.size, args.size, generator=g) * 2 - 1
         real_b = torch.rand(batch, 4, args.size, args.size, generator=g) * 2 - 1
+        ours_a, ours_b = real_a.contiguous(memory_format=fmt), real_b.contiguous(memory_format=fmt)
         runs = {"reference": ReferenceStep(args.ngf, args.blocks)}
         for mode, head in (("none", "intensities"), ("relax", "intensities"), ("project", "intensities"),
                            ("none", "stokes")):
             cfg = TranslatorConfig(mode=mode, head=head, ngf=args.ngf, n_blocks=args.blocks)
-            model = ConstrainedCycleGAN(cfg, a)
-            runs[f"cyclegan {mode}/{head}"] = lambda x, y, m=model: m.training_step(x, y)
+            model = ConstrainedCycleGAN(cfg, a).to(memory_format=fmt)
+            runs[f"cyclegan {mode}/{head}"] = lambda x, y, m=model, xa=ours_a, xb=ours_b: m.training_step(xa, xb)
         paired = {"reference": ReferencePix2PixStep(args.ngf, args.blocks)}
         for head in ("intensities", "stokes"):
             model = PairedTranslator(TranslatorConfig(mode="project", head=head, ngf=args.ngf, n_blocks=args.blocks), a)
-            paired[f"paired {head}"] = lambda x, y, m=model: m.training_step(x, y)
+            model.to(memory_format=fmt)
+            paired[f"paired {head}"] = lambda x, y, m=model, xa=ours_a, xb=ours_b: m.training_step(xa, xb)
         for title, group in (("CycleGAN", runs), ("paired (pix2pix)", paired)):
             med = _timed(group, real_a, real_b, args.repeats)
             for k, v in med.items():
