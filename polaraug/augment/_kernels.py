@@ -64,15 +64,15 @@ def _rows(px, code, perm):
             px[i, 0], px[i, 1], px[i, 2], px[i, 3] = a, b, c, d
 
 
-def _mix_planes(p0, p1, p2, p3, m, half, top, bad):
-    """A 4x4 channel map on integer planes, in place: round half up, saturate to [0, top], then flag the
-    pixels the ideal camera's exact test calls inadmissible: (ΣI)² < (2 (I0 − I90))² + (2 (I45 − I135))².
+def _mix_planes(p0, p1, p2, p3, m, zero, top, bad):
+    """A 4x4 channel map on integer planes, in place: round (half to even, as OpenCV), saturate to [0, top],
+    then flag the pixels the ideal camera's exact test calls inadmissible: (ΣI)² < (2 (I0 − I90))² + (2 (I45 − I135))².
 
     Args:
         p0, p1, p2, p3: (n,) uint8 or uint16 planes (I0, I45, I90, I135), overwritten.
         m: (4, 4) the map, float32 for uint8 planes (sums of squares of 8-bit values are exact in it),
             float64 for uint16.
-        half, top: 0.5 and the full scale, in m's dtype.
+        zero, top: 0 and the full scale, in m's dtype.
         bad: (n,) bool output, the flags.
 
     Returns:
@@ -82,14 +82,13 @@ def _mix_planes(p0, p1, p2, p3, m, half, top, bad):
     m10, m11, m12, m13 = m[1, 0], m[1, 1], m[1, 2], m[1, 3]
     m20, m21, m22, m23 = m[2, 0], m[2, 1], m[2, 2], m[2, 3]
     m30, m31, m32, m33 = m[3, 0], m[3, 1], m[3, 2], m[3, 3]
-    zero = half - half
     count = 0
     for j in range(p0.shape[0]):
         a, b, c, d = zero + p0[j], zero + p1[j], zero + p2[j], zero + p3[j]
-        o0 = min(max(np.floor(m00 * a + m01 * b + m02 * c + m03 * d + half), zero), top)
-        o1 = min(max(np.floor(m10 * a + m11 * b + m12 * c + m13 * d + half), zero), top)
-        o2 = min(max(np.floor(m20 * a + m21 * b + m22 * c + m23 * d + half), zero), top)
-        o3 = min(max(np.floor(m30 * a + m31 * b + m32 * c + m33 * d + half), zero), top)
+        o0 = min(max(np.rint(m00 * a + m01 * b + m02 * c + m03 * d), zero), top)
+        o1 = min(max(np.rint(m10 * a + m11 * b + m12 * c + m13 * d), zero), top)
+        o2 = min(max(np.rint(m20 * a + m21 * b + m22 * c + m23 * d), zero), top)
+        o3 = min(max(np.rint(m30 * a + m31 * b + m32 * c + m33 * d), zero), top)
         p0[j], p1[j], p2[j], p3[j] = o0, o1, o2, o3
         total, t1, t2 = o0 + o1 + o2 + o3, (o0 - o2) + (o0 - o2), (o1 - o3) + (o1 - o3)
         flag = total * total < t1 * t1 + t2 * t2
@@ -119,8 +118,8 @@ def _kernel(name: str):
 def mix_integer_ideal(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``cv2.transform(img, m)`` for 4-channel integer images of the ideal camera, and its inadmissible
     pixels, in one compiled pass over the channel planes (OpenCV splits and merges them: the compiler does
-    not vectorize the interleaved layout). Rounds half up where OpenCV rounds half to even (values exactly
-    at .5 are rare; both are valid quantizations).
+    not vectorize the interleaved layout). Results equal OpenCV's but where its float32 arithmetic rounds a
+    uint16 value differently from the float64 used here.
 
     Args:
         img: (H, W, 4) uint8 or uint16.
@@ -133,7 +132,7 @@ def mix_integer_ideal(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.nd
     planes = cv2.split(np.ascontiguousarray(img))
     flat = [np.ascontiguousarray(p).reshape(-1) for p in planes]
     bad = np.empty(flat[0].shape[0], np.bool_)
-    count = _kernel("mix_planes")(*flat, np.ascontiguousarray(m, dtype), dtype(0.5),
+    count = _kernel("mix_planes")(*flat, np.ascontiguousarray(m, dtype), dtype(0),
                                   dtype(np.iinfo(img.dtype).max), bad)
     out = cv2.merge([f.reshape(img.shape[:2]) for f in flat])
     return out, (np.flatnonzero(bad) if count else np.zeros(0, np.int64))

@@ -39,6 +39,11 @@ def is_ideal(a: np.ndarray | None) -> bool:
     return a is None or np.allclose(np.asarray(a, dtype=np.float64), IDEAL, atol=1e-9)
 
 
+def is_exactly_ideal(a: np.ndarray | None) -> bool:
+    """Ideal within the tolerance under which ``fix_admissible`` uses its exact integer test."""
+    return a is None or np.allclose(np.asarray(a, dtype=np.float64), IDEAL, atol=1e-12)
+
+
 def stokes_pose_matrix(pose: Pose) -> np.ndarray:
     """3x3 Mueller-type matrix of the pose on (s0, s1, s2): mirror first, then rotation."""
     m = stokes_rotation_matrix(pose.phi)
@@ -126,7 +131,7 @@ def _polarize_intensities(img: np.ndarray, pose: Pose, a: np.ndarray | None, inp
             return permute_channels_inplace(img, perm)
         return permute_channels(img, perm)
     m = intensity_pose_matrix(pose, a)
-    if img.dtype in (np.uint8, np.uint16) and img.size and is_ideal(a) and kernels_available():
+    if img.dtype in (np.uint8, np.uint16) and img.size and is_exactly_ideal(a) and kernels_available():
         out, bad = mix_integer_ideal(img, m)  # rounded, saturated, and checked in the same pass
         return fix_admissible(out, _camera(a), bad=bad)
     out = _linear(img, m)  # OpenCV rounds and saturates integers

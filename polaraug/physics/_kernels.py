@@ -8,13 +8,16 @@ counts inadmissible pixels. torch's vectorized atan2 (SLEEF, 1 ulp) stays: a sca
 compiled loop costs more than all the rest together, and a polynomial would miss the 1e-6 rad agreement
 the array path promises. A last short loop maps atan2's result to [0, π).
 
-Numerics: the array path's, in the input's precision (float32 stays float32).
+Numerics: the array path's, in the input's precision (float32 stays float32), except ‖(s1, s2)‖, which is
+computed in float64 (no overflow or underflow for any float32 input; for float64 input beyond 1e154).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+
+import numpy as np
 
 _KERNELS: dict[str, object] = {}
 
@@ -53,8 +56,8 @@ def _cone_pass(s0, ns1, ns2, tol, viol, dl):
     """
     bad = 0
     for i in range(s0.shape[0]):
-        a, b, c = s0[i], ns1[i], ns2[i]
-        n = math.sqrt(b * b + c * c)
+        a, b, c = s0[i], np.float64(ns1[i]), np.float64(ns2[i])
+        n = math.sqrt(b * b + c * c)  # float64: float32's whole range squared fits (as torch's hypot)
         v = n - a
         viol[i] = v
         bad += 0 if v <= tol else 1

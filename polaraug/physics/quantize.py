@@ -77,6 +77,9 @@ def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: f
     q = np.ascontiguousarray(q)  # reshape below must be a view for the fixes to land in q
     flat = q.reshape(-1, q.shape[-1])
     a64 = np.asarray(a, dtype=np.float64)
+    if bad is not None and (np.asarray(bad).ndim != 1 or np.asarray(bad).dtype.kind not in "iu"):
+        raise TypeError(f"fix_admissible(bad=...) takes flat pixel indices, got {np.asarray(bad).dtype} "
+                        f"of shape {np.shape(bad)}")
     if bad is None and np.allclose(a64, _IDEAL, atol=1e-12):
         bad = np.flatnonzero(_ideal_violators(q).ravel())
     elif bad is None:

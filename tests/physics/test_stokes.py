@@ -153,6 +153,7 @@ def test_analyze_compiled_passes_match_the_torch_chunks(rng, monkeypatch, dtype)
     y = rng.uniform(0, 1, (300, 459, 4)).astype(dtype)  # more pixels than one chunk, a partial last chunk
     y[0, :3] = [np.nan, 0.5, 0.5, 0.5]  # NaN: inadmissible, NaN maps
     y[1, 0] = 0.0
+    y[2, :2] = [[1e-30, 0, 0, 0], [1e20, 0, 0, 0]]  # ‖(s1, s2)‖ must neither underflow nor overflow
     compiled = analyze(y, a)
     monkeypatch.setattr(_kernels, "available", lambda: False)
     ref = analyze(y, a)
