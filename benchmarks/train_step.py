@@ -5,11 +5,12 @@ CycleGAN, ResNet generators with conv bias before instance norm, 70x70 PatchGAN,
 conditional PatchGAN with L1 x 100. Measured in one run, interleaved. Target: never slower (ratio <= 1).
 
     .venv/bin/python benchmarks/train_step.py [--size 128 --ngf 32 --blocks 6 --repeats 5]
-        [--threads N] [--channels-last]
+        [--threads N] [--channels-last] [--compile]
 
-``--threads`` sets torch's intra-op threads for every run (default: torch's choice); ``--channels-last`` puts
-polaraug's networks and inputs in channels-last memory format (the reference stays contiguous), to
-choose the CPU settings by measurement.
+``--threads`` sets torch's intra-op threads for every run (default: torch's choice); ``--channels-last``
+puts polaraug's networks and inputs in channels-last memory format; ``--compile`` runs polaraug's
+generators through ``torch.compile`` (the reference stays eager and contiguous): the CPU settings are
+chosen by measurement.
 """
 
 from __future__ import annotations
@@ -141,6 +142,16 @@ def _timed(runs: dict, real_a: torch.Tensor, real_b: torch.Tensor, repeats: int)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def _compiled(model: nn.Module) -> nn.Module:
+    """The training state with its generators compiled (most of a step's time; the discriminators are
+    called through methods other than forward, and the paired objective iterates their layers, neither of
+    which torch.compile wraps)."""
+    for name in ("g_ab", "g_ba"):
+        if hasattr(model, name):
+            setattr(model, name, torch.compile(getattr(model, name)))
+    return model
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=128)
@@ -149,6 +160,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--channels-last", action="store_true")
+    ap.add_argument("--compile", action="store_true")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -156,7 +168,8 @@ def main() -> int:
     a = camera_matrix()
     print(f"CPU, {args.size}px, ngf {args.ngf}, {args.blocks} blocks, 70x70 PatchGAN; median s/iteration "
           f"of {args.repeats}, interleaved; {torch.get_num_threads()} threads; polaraug "
-          f"{'channels-last' if args.channels_last else 'contiguous'}")
+          f"{'channels-last' if args.channels_last else 'contiguous'}{', compiled' if args.compile else ''}")
+    prepare = _compiled if args.compile else (lambda model: model)
     for batch in (1, 4):
         g = torch.Generator().manual_seed(0)
         real_a = torch.rand(batch, 3, args.size, args.size, generator=g) * 2 - 1
@@ -166,12 +179,12 @@ def main() -> int:
         for mode, head in (("none", "intensities"), ("relax", "intensities"), ("project", "intensities"),
                            ("none", "stokes")):
             cfg = TranslatorConfig(mode=mode, head=head, ngf=args.ngf, n_blocks=args.blocks)
-            model = ConstrainedCycleGAN(cfg, a).to(memory_format=fmt)
+            model = prepare(ConstrainedCycleGAN(cfg, a).to(memory_format=fmt))
             runs[f"cyclegan {mode}/{head}"] = lambda x, y, m=model, xa=ours_a, xb=ours_b: m.training_step(xa, xb)
         paired = {"reference": ReferencePix2PixStep(args.ngf, args.blocks)}
         for head in ("intensities", "stokes"):
             model = PairedTranslator(TranslatorConfig(mode="project", head=head, ngf=args.ngf, n_blocks=args.blocks), a)
-            model.to(memory_format=fmt)
+            model = prepare(model.to(memory_format=fmt))
             paired[f"paired {head}"] = lambda x, y, m=model, xa=ours_a, xb=ours_b: m.training_step(xa, xb)
         for title, group in (("CycleGAN", runs), ("paired (pix2pix)", paired)):
             med = _timed(group, real_a, real_b, args.repeats)
