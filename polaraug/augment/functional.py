@@ -25,6 +25,7 @@ from ._kernels import mix_integer_ideal, permute_channels_inplace
 from .pose import Pose
 
 IDEAL = camera_matrix(dtype=np.float64)
+_IDEAL_PINV = np.linalg.pinv(IDEAL)  # random rotation angles miss the pose-matrix cache: keep A† at hand
 # Channel permutations of the ideal camera (exact for every dtype): a mirror swaps I45 and I135; a
 # quarter turn maps I'_θ = I_{θ-90}.
 MIRROR_PERM = (0, 3, 2, 1)
@@ -59,13 +60,13 @@ def intensity_pose_matrix(pose: Pose, a: np.ndarray | None = None) -> np.ndarray
 
 @functools.lru_cache(maxsize=256)
 def _ideal_pose_matrix(mirror: bool, phi: float) -> np.ndarray:
-    m = _pose_matrix(Pose(mirror, phi), IDEAL)
+    m = _pose_matrix(Pose(mirror, phi), IDEAL, _IDEAL_PINV)
     m.flags.writeable = False  # shared by the cache
     return m
 
 
-def _pose_matrix(pose: Pose, a: np.ndarray) -> np.ndarray:
-    a_pinv = np.linalg.pinv(a)
+def _pose_matrix(pose: Pose, a: np.ndarray, a_pinv: np.ndarray | None = None) -> np.ndarray:
+    a_pinv = np.linalg.pinv(a) if a_pinv is None else a_pinv
     return a @ stokes_pose_matrix(pose) @ a_pinv + (np.eye(4) - a @ a_pinv)
 
 

@@ -53,10 +53,11 @@ def pose_from_matrix(m: np.ndarray, at: tuple[float, float] | None = None) -> Po
     mirror = bool(np.linalg.det(lin) < 0)
     if mirror:
         lin = lin @ np.diag([1.0, -1.0])  # take the mirror out first: y -> -y is θ -> -θ
-    u, _, vt = np.linalg.svd(lin)
-    rot = u @ vt
+    # The nearest rotation (polar factor) of a 2x2 matrix with det > 0 maximizes tr(Rᵀ lin): its angle is
+    # atan2(l10 − l01, l00 + l11), no SVD needed.
+    a = math.atan2(lin[1, 0] - lin[0, 1], lin[0, 0] + lin[1, 1])
     # y points down, so a pixel-space rotation by +a is clockwise as displayed: φ = -a.
-    return Pose(mirror, -math.atan2(rot[1, 0], rot[0, 0]))
+    return Pose(mirror, -a)
 
 
 D4_POSES = {
