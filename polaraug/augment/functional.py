@@ -155,9 +155,45 @@ def _polarize_hsv(img: np.ndarray, pose: Pose) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- torch
 
 
+def _permute_planes_(img: torch.Tensor, perms: list[tuple[int, ...]]) -> torch.Tensor:
+    """img[b, k] = img[b, perms[b][k]] in place, cycle by cycle through one spare plane (no new batch:
+    a fresh output of a batch of frames costs page faults, and a gather reads an index per element).
+
+    Args:
+        img: (B, C, H, W), writable, owned by the caller.
+        perms: one permutation of range(C) per sample.
+
+    Returns:
+        ``img``.
+    """
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for b, perm in enumerate(perms):
+        groups.setdefault(tuple(perm), []).append(b)
+    for perm, samples in groups.items():
+        rows = slice(None) if len(samples) == img.shape[0] else torch.as_tensor(samples, device=img.device)
+        view = img if isinstance(rows, slice) else img[rows]  # advanced indexing copies: written back below
+        done = set()
+        for start in range(len(perm)):
+            if start in done or perm[start] == start:
+                continue
+            spare = view[:, start].clone()
+            k = start
+            while perm[k] != start:
+                view[:, k].copy_(view[:, perm[k]])
+                done.add(k)
+                k = perm[k]
+            view[:, k].copy_(spare)
+            done.add(k)
+        if not isinstance(rows, slice):
+            img[rows] = view
+    return img
+
+
 def polarize_torch(img: torch.Tensor, poses: list[Pose], encoding: str = "intensities",
-                   a: np.ndarray | None = None) -> torch.Tensor:
-    """Batch version of :func:`polarize`: img (B, C, H, W) float in [0, 1], one pose per sample."""
+                   a: np.ndarray | None = None, inplace: bool = False) -> torch.Tensor:
+    """Batch version of :func:`polarize`: img (B, C, H, W) float in [0, 1], one pose per sample.
+    ``inplace``: ``img`` is a fresh tensor the caller owns, so flips and quarter turns of the ideal camera
+    may permute its channels in place."""
     check_encoding(encoding)
     if all(p.is_identity for p in poses):
         return img
@@ -168,7 +204,9 @@ def polarize_torch(img: torch.Tensor, poses: list[Pose], encoding: str = "intens
         return torch.cat([hue[:, None], img[:, 1:]], dim=1)
     if encoding == "intensities" and is_ideal(a):
         perms = [_permutation(p) for p in poses]
-        if all(q is not None for q in perms):  # flips and quarter turns: a per-sample channel gather
+        if all(q is not None for q in perms):  # flips and quarter turns: per-sample channel permutations
+            if inplace and not img.requires_grad:
+                return _permute_planes_(img, perms)
             idx = torch.as_tensor(perms, device=img.device)[:, :, None, None].expand(-1, -1, *img.shape[2:])
             return torch.gather(img, 1, idx)
     mats = []

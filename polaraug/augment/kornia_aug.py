@@ -37,7 +37,9 @@ class _PolarizedK:
         if transform is None:
             raise RuntimeError(f"{type(self).__name__}: kornia passed no transform matrix; cannot polarize")
         poses = [pose_from_matrix(m) for m in transform.detach().to("cpu", torch.float64).numpy()]
-        return polarize_torch(out, poses, self.encoding, self.camera)
+        # the parent's output is ours to permute in place unless it shares memory with the input
+        fresh = out.untyped_storage().data_ptr() != input.untyped_storage().data_ptr()
+        return polarize_torch(out, poses, self.encoding, self.camera, inplace=fresh)
 
     def apply_transform_mask(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
                              transform: torch.Tensor | None = None) -> torch.Tensor:

@@ -71,3 +71,27 @@ def test_compiled_channel_map_rounds_like_opencv_and_finds_every_violator(dtype)
     untouched = np.ones(out.shape[:2], bool).ravel()
     untouched[bad] = False
     np.testing.assert_array_equal(fixed.reshape(-1, 4)[untouched], out.reshape(-1, 4)[untouched])
+
+
+def test_in_place_plane_permutations_equal_the_gather_and_kornia_flips_keep_their_input():
+    import itertools
+
+    import torch
+
+    from polaraug.augment.functional import _permute_planes_
+    from polaraug.augment.kornia_aug import PolarRandomHorizontalFlip, PolarRandomRotation
+
+    x = torch.rand(5, 4, 6, 7)
+    all_perms = list(itertools.permutations(range(4)))
+    for perms in ([all_perms[3]] * 5, [all_perms[i] for i in (0, 5, 9, 23, 5)]):  # shared and per-sample
+        idx = torch.as_tensor(perms)[:, :, None, None].expand(-1, -1, 6, 7)
+        expected = torch.gather(x, 1, idx)
+        work = x.clone()
+        assert _permute_planes_(work, perms) is work
+        torch.testing.assert_close(work, expected, rtol=0, atol=0)
+    before = x.clone()
+    flipped = PolarRandomHorizontalFlip(p=1)(x)
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
+    torch.testing.assert_close(flipped, x.flip(-1)[:, [0, 3, 2, 1]], rtol=0, atol=0)  # I45 <-> I135
+    PolarRandomRotation(degrees=(90.0, 90.0), p=1)(x)  # a quarter turn: a permutation too
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
