@@ -10,14 +10,13 @@ four-group); each has its own loop with constant lanes, which the compiler vecto
 
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 
+from polaraug.physics._jit import compiled, numba_available
+
 SWAP_13, SWAP_HALVES, SWAP_02 = (0, 3, 2, 1), (2, 3, 0, 1), (2, 1, 0, 3)
 _CODES = {SWAP_13: 1, SWAP_HALVES: 2, SWAP_02: 3}
-_KERNELS: dict[str, object] = {}
 
 
 def _bytes(words, code):
@@ -97,22 +96,13 @@ def _mix_planes(p0, p1, p2, p3, m, zero, top, bad):
     return count
 
 
-@functools.cache
 def available() -> bool:
-    """Whether numba imports (a dependency; without it the copying OpenCV path is used)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether numba is usable (without it the copying OpenCV paths are used)."""
+    return numba_available()
 
 
 def _kernel(name: str):
-    if name not in _KERNELS:
-        import numba
-
-        _KERNELS[name] = numba.njit(cache=True, nogil=True)(globals()[f"_{name}"])
-    return _KERNELS[name]
+    return compiled(globals()[f"_{name}"])
 
 
 def mix_integer_ideal(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -126,13 +126,14 @@ def polarize(img: np.ndarray, pose: Pose, encoding: str = "intensities", a: np.n
 
 
 def _polarize_intensities(img: np.ndarray, pose: Pose, a: np.ndarray | None, inplace: bool = False) -> np.ndarray:
-    perm = _permutation(pose) if is_ideal(a) else None
+    exact = is_exactly_ideal(a)  # one tolerance test per frame when the camera is ideal (the usual case)
+    perm = _permutation(pose) if exact or is_ideal(a) else None
     if perm is not None:
         if inplace and img.flags.c_contiguous and img.flags.writeable and img.shape[-1] == 4 and kernels_available():
             return permute_channels_inplace(img, perm)
         return permute_channels(img, perm)
     m = intensity_pose_matrix(pose, a)
-    if img.dtype in (np.uint8, np.uint16) and img.size and is_exactly_ideal(a) and kernels_available():
+    if img.dtype in (np.uint8, np.uint16) and img.size and exact and kernels_available():
         out, bad = mix_integer_ideal(img, m)  # rounded, saturated, and checked in the same pass
         return fix_admissible(out, _camera(a), bad=bad)
     out = _linear(img, m)  # OpenCV rounds and saturates integers

@@ -14,12 +14,11 @@ computed in float64 (no overflow or underflow for any float32 input; for float64
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
-_KERNELS: dict[str, object] = {}
+from ._jit import compiled, numba_available
 
 
 def _stokes_pass(y, p, s, s0, ns1, ns2):
@@ -77,20 +76,9 @@ def _aolp_finish(ao, pi):
         ao[i] = v - pi if v >= pi else v
 
 
-@functools.cache
-def available() -> bool:
-    """Whether numba imports (a dependency; without it the torch path is used)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+available = numba_available  # module attribute: tests switch the compiled path off through it
 
 
 def kernel(name: str):
     """The compiled kernel ``stokes_pass``, ``cone_pass`` or ``aolp_finish``."""
-    if name not in _KERNELS:
-        import numba
-
-        _KERNELS[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(globals()[f"_{name}"])
-    return _KERNELS[name]
+    return compiled(globals()[f"_{name}"], error_model="numpy")

@@ -7,12 +7,11 @@ then nudges only the failing pixels by single LSBs in the direction that restore
 
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 
 from ._backend import pinv
+from ._jit import compiled, numba_available
 from .cone import DEFAULT_TOLERANCE
 from .stokes import stokes_from_intensities
 
@@ -77,13 +76,12 @@ def fix_admissible(q: np.ndarray, a: np.ndarray, bits: int | None = None, tol: f
     q = np.ascontiguousarray(q)  # reshape below must be a view for the fixes to land in q
     flat = q.reshape(-1, q.shape[-1])
     a64 = np.asarray(a, dtype=np.float64)
-    if bad is not None and (np.asarray(bad).ndim != 1 or np.asarray(bad).dtype.kind not in "iu"):
+    if bad is None:
+        exact = np.allclose(a64, _IDEAL, atol=1e-12)
+        bad = np.flatnonzero(_ideal_violators(q).ravel() if exact else _violation(flat, top, pinv(a64)) > tol)
+    elif np.asarray(bad).ndim != 1 or np.asarray(bad).dtype.kind not in "iu":
         raise TypeError(f"fix_admissible(bad=...) takes flat pixel indices, got {np.asarray(bad).dtype} "
                         f"of shape {np.shape(bad)}")
-    if bad is None and np.allclose(a64, _IDEAL, atol=1e-12):
-        bad = np.flatnonzero(_ideal_violators(q).ravel())
-    elif bad is None:
-        bad = np.flatnonzero(_violation(flat, top, pinv(a64)) > tol)
     if bad.size == 0:
         return q
     y = flat[bad].astype(np.float64) / top
@@ -105,17 +103,6 @@ def _violators(px, out):
     return out
 
 
-@functools.cache
-def _violators_kernel():
-    """:func:`_violators` compiled (numba, cached on disk), or None without numba."""
-    try:
-        import numba
-    except ImportError:  # a dependency, but without working wheels the OpenCV path still checks exactly
-        return None
-
-    return numba.njit(cache=True, nogil=True)(_violators)
-
-
 def _ideal_violators(q: np.ndarray) -> np.ndarray:
     """Boolean map (...) of inadmissible pixels of integer ideal-camera intensities, in exact arithmetic.
 
@@ -124,10 +111,9 @@ def _ideal_violators(q: np.ndarray) -> np.ndarray:
     2**53) otherwise."""
     if q.size == 0:
         return np.zeros(q.shape[:-1], dtype=bool)
-    kernel = _violators_kernel() if q.dtype in (np.uint8, np.uint16) else None
-    if kernel is not None:
+    if q.dtype in (np.uint8, np.uint16) and numba_available():
         px = np.ascontiguousarray(q).reshape(-1, 4)
-        return kernel(px, np.empty(px.shape[0], dtype=np.bool_)).reshape(q.shape[:-1])
+        return compiled(_violators)(px, np.empty(px.shape[0], dtype=np.bool_)).reshape(q.shape[:-1])
     dtype = np.float32 if q.dtype.itemsize == 1 else np.float64
     st = cv2.transform(q.reshape(-1, 1, 4).astype(dtype), _TWICE_STOKES)  # (N, 1, 3)
     total, t1, t2 = cv2.split(st)

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from polaraug.physics._jit import compiled
+
 _KERNEL = None
 
 
@@ -100,17 +102,14 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp
 
 
 def _kernel():
-    """The compiled kernel (numba imported and the functions compiled on first use; cached on disk)."""
+    """The compiled kernel (compiled on first use and cached on disk)."""
     global _KERNEL
     if _KERNEL is None:
-        import numba
-
-        atan2 = numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")(_atan2)
-        globals()["_atan2"] = atan2  # the kernel's reference resolves to the compiled function
+        # the kernel's reference to _atan2 resolves to the compiled, inlined function
+        globals()["_atan2"] = compiled(_atan2, inline="always", error_model="numpy")
         # reassociation lets the sums vectorize; no "fast" NaN/inf or signed-zero assumptions (the
         # inadmissible test must keep counting NaN, and AoLP at exactly 0° depends on the sign of zero)
-        _KERNEL = numba.njit(cache=True, nogil=True, error_model="numpy",
-                             fastmath={"reassoc", "contract", "arcp"})(_stats)
+        _KERNEL = compiled(_stats, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
         # compile now for both storage types (numba compiles lazily, per type): forked workers inherit it
         for dtype in (np.uint8, np.uint16):
             _KERNEL(np.zeros((1, 1, 4), dtype), 1.0, 1, np.zeros((3, 4)), np.zeros(4), 0.0, 1, 1.0, 1, 0.0, 1.0,

@@ -15,6 +15,7 @@ from polaraug.cameras import Camera
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import ImageReadError
 from polaraug.physics import DEFAULT_TOLERANCE, analyze, full_scale, pseudo_inverse
+from polaraug.physics._jit import numba_available
 
 DOLP_BINS = np.linspace(0.0, 1.2, 25)  # past 1: inadmissible
 DOLP_ROUNDING = 1e-4
@@ -97,23 +98,13 @@ def _fusable(raw: np.ndarray, camera: Camera) -> bool:
     """Whether the compiled one-pass kernel handles this frame: 4-channel 8/16-bit storage read as is (no
     DoFP demosaicing, no gain map)."""
     return (raw.ndim == 3 and raw.shape[2] == 4 and raw.dtype in (np.uint8, np.uint16)
-            and camera.gain_map is None and min(raw.shape[:2]) > 0 and _has_numba())
-
-
-@functools.cache
-def _has_numba() -> bool:
-    """numba is a dependency, but a platform without (working) wheels still validates (by the array path)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+            and camera.gain_map is None and min(raw.shape[:2]) > 0 and numba_available())
 
 
 def prepare_kernel(camera: Camera) -> None:
     """Compile (or load from numba's cache) the one-pass kernel in this process when ``camera``'s frames may
     use it, so that forked workers inherit it instead of each compiling it."""
-    if camera.gain_map is None and camera.dofp_pattern is None and _has_numba():
+    if camera.gain_map is None and camera.dofp_pattern is None and numba_available():
         from ._fused import _kernel
 
         _kernel()
