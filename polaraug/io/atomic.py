@@ -23,10 +23,12 @@ _UMASK = _umask()  # read once: os.umask can only be read by setting it
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, set_mode: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to ``path`` (same suffix); on success rename it onto ``path``.
 
-    The temporary file is removed if the block raises. Parent folders are created.
+    The temporary file is removed if the block raises. Parent folders are created. ``set_mode``: give the
+    file the permissions ``open()`` would (off when the block puts a hard link there: its mode is its
+    source's).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,7 +36,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the permissions open() would
+        if set_mode:
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the permissions open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -52,20 +55,13 @@ def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     src, dst = Path(src), Path(dst)
     if dst.exists() and dst.samefile(src):
         return dst
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    # named like atomic_path's temporaries, so that remove_stale_temporaries finds one a kill left behind
-    tmp = dst.parent / f".{dst.stem}.{os.getpid()}{os.urandom(4).hex()}.tmp{dst.suffix}"
-    try:
-        os.link(src, tmp)
-    except OSError:  # another file system, or links not allowed: copy
-        with atomic_path(dst) as t:
-            shutil.copyfile(src, t)
-        return dst
-    try:
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(dst, set_mode=False) as tmp:
+        tmp.unlink()  # the name stays ours: temporaries are random, and stale ones are cleaned by name
+        try:
+            os.link(src, tmp)
+        except OSError:  # another file system, or links not allowed: copy
+            shutil.copyfile(src, tmp)
+            os.chmod(tmp, 0o666 & ~_UMASK)
     return dst
 
 
