@@ -114,17 +114,36 @@ def test_class_selection_labels_only_the_chosen_classes(sets, tmp_path):
         DetectionSettings(classes=("car", "lorry"))
 
 
-def test_weather_subsets_cover_each_weather_with_enough_frames(sets, tmp_path, monkeypatch):
+def test_weather_and_condition_groups_cover_the_test_frames_with_enough_frames(sets, tmp_path, monkeypatch):
     root = datasets.export_polar(sets / "test" / "polar", tmp_path / "t", "stokes")
     weather = json.loads((root / "weather.json").read_text())
+    conditions = json.loads((root / "conditions.json").read_text())
+    assert set(conditions) == set(weather)
+    assert all(c == "night" or c == weather[s] for s, c in conditions.items())  # night, else the weather
     monkeypatch.setattr(datasets, "MIN_WEATHER_FRAMES", 1)
-    subsets = datasets.weather_yamls(root)
-    assert set(subsets) == set(weather.values())
-    for w, y in subsets.items():
-        listed = Path(yaml.safe_load(y.read_text())["val"]).read_text().split()
-        assert listed and all(weather[p.rsplit("/", 1)[1][:-4]] == w for p in listed)
+    for key, label in (("weather", weather), ("conditions", conditions)):
+        found = datasets.groups(root, key)
+        assert set(found) == set(label.values())
+        assert sorted(s for stems in found.values() for s in stems) == sorted(label)
+        assert all(label[s] == g for g, stems in found.items() for s in stems)
     monkeypatch.setattr(datasets, "MIN_WEATHER_FRAMES", 5)
-    assert datasets.weather_yamls(root) == {}  # 4 frames: no weather has enough
+    assert datasets.groups(root, "weather") == {}  # 4 frames: no weather has enough
+
+
+def test_each_seed_draws_its_own_nested_real_subsets(sets, tmp_path):
+    inputs = _inputs(sets, synthetic={"syn": sets / "syn"})
+    small = plan_arms(inputs, tmp_path, DetectionSettings(ratios=(1.0,), seeds=(0,), real_size=2))
+    large = plan_arms(inputs, tmp_path, DetectionSettings(ratios=(1.0,), seeds=(0,), real_size=3))
+    real = set(datasets.images(small.real))
+    draws = [small.real_frames(s) for s in range(6)]
+    assert all(len(d) == 2 and set(d) <= real for d in draws) and len({tuple(d) for d in draws}) > 1
+    for s in range(6):
+        assert set(small.real_frames(s)) <= set(large.real_frames(s))  # a seed's curve adds frames
+        for arm in small.arms:  # every arm of a seed trains on that seed's real frames only
+            listing = small.listing(arm, s)
+            assert len(listing) == small.size == 4 and {p for p in listing if p in real} == set(draws[s])
+    with pytest.raises(InputError, match="fewer than the 9 real frames"):
+        plan_arms(inputs, tmp_path, DetectionSettings(seeds=(0,), real_size=9))
 
 
 # --- statistics ----------------------------------------------------------------------------------------------------
@@ -250,6 +269,16 @@ def test_every_arm_with_validation_runs_and_reports(sets, tmp_path):
     assert set(results["controls"]) == {"real+syn-unpolarized"}
     assert results["controls"]["real+syn-unpolarized"]["of"] == "real+syn"
     assert "vs_real" not in results["arms"]["rgb"]  # scored on its own test set: not compared with real
+    # one validation pass per model keeps per-image records: the scores recomputed from them, and intervals
+    # over test images for every comparison with real and every control
+    from polaraug.detect.imagestats import ImageStats, map_scores
+
+    records = ImageStats.load(tmp_path / "scores" / "real_syn_s0.npz")
+    assert len(records.names) == 4
+    assert map_scores(records)["map50"] == pytest.approx(results["arms"]["real+syn"]["map50"]["mean"], abs=1e-9)
+    for boot in (results["arms"]["real+oracle"]["vs_real"]["bootstrap"],
+                 results["controls"]["real+syn-unpolarized"]["bootstrap"]):
+        assert boot["map50"]["images"] == 4 and boot["map50"]["low"] <= boot["map50"]["high"]
     assert all(len(c) == 1 and len(c[0]) == 1 for n, c in results["val_curves"].items() if n != "rgb")
     report = (tmp_path / "report.md").read_text()
     assert "Plateau" in report and "report_curves.png" in report and (tmp_path / "report_curves.png").is_file()
@@ -323,7 +352,7 @@ def test_arms_and_seeds_can_be_added_to_a_finished_experiment(sets, tmp_path, mo
 
     trained = []
 
-    def fake(arm, plan, seed, settings, runs):  # what would be trained, without training
+    def fake(arm, plan, seed, settings, runs, records):  # what would be trained, without training
         trained.append((arm.name, seed))
         return Score(0.1 + seed / 100, 0.05, {}, {}, [])
 

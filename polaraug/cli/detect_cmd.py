@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from polaraug.errors import ConfigError
+from polaraug.errors import ConfigError, InputError
 
 from ._errors import user_errors
 
@@ -29,8 +29,11 @@ def _classes(value: str | None) -> tuple[str, ...] | None:
 
 
 def eval_detection(
-    real_train: Annotated[Path, typer.Option(help="Real labelled polarimetric set (polaraug layout).")],
-    real_test: Annotated[Path, typer.Option(help="Real test set (polaraug layout), the same for every arm.")],
+    real_train: Annotated[Path | None, typer.Option(help="Real labelled polarimetric set (polaraug layout). "
+                                                         "Without --real-train and --real-test: the built-in "
+                                                         "usefulness benchmark.")] = None,
+    real_test: Annotated[Path | None, typer.Option(help="Real test set (polaraug layout), the same for every "
+                                                        "arm.")] = None,
     synthetic: Annotated[list[str] | None, typer.Option(help="NAME=PATH of a translated set (repeatable: one arm "
                                                              "real+NAME each).")] = None,
     oracle: Annotated[Path | None, typer.Option(help="True polarimetric twins of the translated frames (same "
@@ -47,43 +50,95 @@ def eval_detection(
     = None,
     rgb_test: Annotated[Path | None, typer.Option(help="RGB test set for the reference arm (the RGB twins of "
                                                        "--real-test for a like-for-like comparison).")] = None,
-    out: Annotated[Path, typer.Option(help="Output folder: datasets/, runs/, results.json, report.md, charts.")]
-    = Path("eval_detection"),
+    out: Annotated[Path | None, typer.Option(help="Output folder: datasets/, runs/, results.json, report.md, "
+                                                  "charts (default: eval_detection; the benchmark: "
+                                                  "polaraug_usefulness).")] = None,
     encoding: Annotated[str, typer.Option(help="intensities, stokes, i0-i45-i90 or hsv.")] = "intensities",
     protocol: Annotated[str, typer.Option(help="mix or pretrain-finetune.")] = "mix",
     ratio: Annotated[list[float] | None, typer.Option(help="Extra frames per real frame (repeat for a sweep, "
                                                            "e.g. --ratio 0.5 --ratio 1 --ratio 2).")] = None,
     budget: Annotated[str, typer.Option(help="equal-steps (every arm the same images per epoch) or "
                                              "equal-epochs.")] = "equal-steps",
-    seeds: Annotated[int, typer.Option(help="Repeats per arm (≥ 3 for intervals worth reading).")] = 3,
+    seeds: Annotated[int | None, typer.Option(help="Repeats per arm (≥ 3 for intervals worth reading; default 3; "
+                                                   "the benchmark: its own).")] = None,
     classes: Annotated[str | None, typer.Option(help="Comma-separated canonical classes to detect, e.g. "
                                                      "car,truck,bus (default: all).")] = None,
     model: Annotated[str, typer.Option(help="Ultralytics model YAML (built from scratch).")] = "yolov8n.yaml",
     weights: Annotated[str | None, typer.Option(help="Local weights to start from (never downloaded).")] = None,
-    epochs: Annotated[int, typer.Option(help="Epochs per training (CPU demo default; GPU: ~100).")] = 10,
+    epochs: Annotated[int | None, typer.Option(help="Epochs per training (default 10, a CPU demo size; GPU: "
+                                                    "~100; the benchmark: its own).")] = None,
     patience: Annotated[int, typer.Option(help="With --real-val: stop after this many epochs without "
                                                "improvement.")] = 100,
-    imgsz: Annotated[int, typer.Option(help="Image size (CPU demo default; GPU: 640).")] = 160,
+    imgsz: Annotated[int | None, typer.Option(help="Image size (default 160, a CPU demo size; GPU: 640; the "
+                                                   "benchmark: its own).")] = None,
     batch: Annotated[int, typer.Option(help="Batch size.")] = 8,
     device: Annotated[str | None, typer.Option(help="cpu, 0, 0,1, ... (default: cpu).")] = None,
+    nbs: Annotated[int | None, typer.Option(help="Nominal batch: gradients are accumulated to this many images "
+                                                 "per optimizer step (default: ultralytics' 64).")] = None,
+    real_size: Annotated[int | None, typer.Option(help="Real frames per training, each seed drawing its own "
+                                                       "(default: the whole --real-train set).")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="The benchmark at smoke-test size (about a minute).")]
+    = False,
+    checkpoint: Annotated[Path | None, typer.Option(help="The benchmark: the translator to evaluate (default: "
+                                                         "train the README's paired recipe).")] = None,
+    keep_scores: Annotated[Path | None, typer.Option(help="The benchmark: start from the scores saved in this "
+                                                          "folder and save every finished training's there "
+                                                          "(e.g. docs/figures/usefulness).")] = None,
+    figures: Annotated[Path | None, typer.Option(help="The benchmark: also copy usefulness.json and its charts "
+                                                      "here.")] = None,
 ) -> None:
     """Train YOLO on real data alone and with each generated set (same settings, steps and seeds), with an
-    oracle upper bound and an unpolarized control; report gains with 95 % intervals."""
+    oracle upper bound and an unpolarized control; report gains with 95 % intervals.
+
+    Without --real-train and --real-test: the usefulness benchmark on built-in data (scarce, narrow real
+    polarimetric frames; a wide test set; translations, oracle twins and unpolarized controls; a learning
+    curve), rendered and run here."""
     from polaraug.detect.arms import ExperimentInputs
     from polaraug.detect.evaluation import DetectionSettings
     from polaraug.detect.evaluation import eval_detection as run
     from polaraug.detect.report import report_lines, summary_lines
 
+    if real_train is None and real_test is None:
+        with user_errors():
+            _benchmark(out=out or Path("polaraug_usefulness"), quick=quick, checkpoint=checkpoint, seeds=seeds,
+                       epochs=epochs, imgsz=imgsz, device=device, keep_scores=keep_scores, figures=figures)
+        return
     with user_errors():
+        if real_train is None or real_test is None:
+            raise ConfigError("give both --real-train and --real-test (or neither, for the built-in benchmark)")
+        if quick or checkpoint or keep_scores or figures:
+            raise ConfigError("--quick, --checkpoint, --keep-scores and --figures are the built-in benchmark's "
+                              "options; with --real-train and --real-test give the sets and arms yourself")
+        out = out or Path("eval_detection")
         sets = _named_sets(synthetic or [])
         chosen = [c for c in (control or [])]
         controls = () if chosen == ["none"] else tuple(chosen) if chosen else tuple(list(sets)[:1])
         inputs = ExperimentInputs(real_train, real_test, sets, oracle, controls, real_val, rgb_train, rgb_test)
         settings = DetectionSettings(encoding=encoding, protocol=protocol, ratios=tuple(ratio or (1.0,)),
-                                     budget=budget, seeds=tuple(range(seeds)), model=model, weights=weights,
-                                     epochs=epochs, imgsz=imgsz, batch=batch, device=device,
-                                     classes=_classes(classes), patience=patience)
+                                     budget=budget, seeds=tuple(range(3 if seeds is None else seeds)), model=model,
+                                     weights=weights, epochs=10 if epochs is None else epochs,
+                                     imgsz=160 if imgsz is None else imgsz, batch=batch, device=device,
+                                     classes=_classes(classes), patience=patience, nbs=nbs, real_size=real_size)
         results = run(inputs, out, settings=settings)
     typer.echo("\n".join(report_lines(results)))
     typer.echo("\n".join(summary_lines(results)))
     typer.echo(f"report {out / 'report.md'}")
+
+
+def _benchmark(*, out: Path, quick: bool, checkpoint: Path | None, seeds: int | None, epochs: int | None,
+               imgsz: int | None, device: str | None, keep_scores: Path | None, figures: Path | None) -> None:
+    """``polaraug eval-detection`` without data: the usefulness benchmark, its summary printed."""
+    from dataclasses import replace
+
+    from polaraug.detect.usefulness import QUICK, UsefulnessConfig, run_usefulness
+
+    cfg = QUICK if quick else UsefulnessConfig()
+    changes = {k: v for k, v in {"seeds": seeds, "epochs": epochs, "imgsz": imgsz}.items() if v is not None}
+    if checkpoint is not None and not checkpoint.is_file():
+        raise InputError(f"{checkpoint}: no such translator checkpoint")
+    cfg = replace(cfg, **changes)
+    typer.echo(f"usefulness benchmark{' (quick)' if quick else ''} into {out}")
+    summary = run_usefulness(out, cfg=cfg, checkpoint=checkpoint, saved=keep_scores, figures=figures, device=device,
+                             log=typer.echo)
+    typer.echo("\n".join(summary["summary"]))
+    typer.echo(f"results {out / 'usefulness.json'}")

@@ -9,6 +9,7 @@ of the largest one, so every arm takes the same optimizer steps.
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from polaraug.data.polarset import read_polarset
 from polaraug.errors import ConfigError, InputError
 
 from .datasets import (
+    ScoringSet,
     by_stem,
     export_polar,
     export_rgb,
@@ -29,7 +31,7 @@ from .datasets import (
 )
 
 if TYPE_CHECKING:
-    from .evaluation import DetectionSettings, ScoringSet
+    from .settings import DetectionSettings
 
 REAL, ORACLE, RGB = "real", "oracle", "rgb"
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -134,6 +136,7 @@ class TrainingPlan:
         scoring: {real|rgb: ScoringSet}.
         rgb: exported RGB training set, if any.
         protocol: mix or pretrain-finetune.
+        real_size: real frames each seed trains on, drawn from the real set with the seed (None: all).
     """
 
     arms: list[Arm]
@@ -146,6 +149,7 @@ class TrainingPlan:
     scoring: dict[str, ScoringSet]
     rgb: Path | None = None
     protocol: str = "mix"
+    real_size: int | None = None
 
     def __post_init__(self) -> None:
         # listed once: every (arm, seed) listing reuses them
@@ -153,43 +157,60 @@ class TrainingPlan:
         self._rgb = images(self.rgb) if self.rgb is not None else []
         self._pools = {k: by_stem(p) for k, p in self.pools.items()}
 
+    @property
+    def n_real(self) -> int:
+        """Real frames per training."""
+        return len(self._real) if self.real_size is None else self.real_size
+
+    def real_frames(self, seed: int) -> list[Path]:
+        """The real frames every arm of ``seed`` trains on: all of them, or the seed's own draw of
+        ``real_size`` (the first ``real_size`` of one seeded shuffle, so a seed's smaller draws are part of
+        its larger ones: a learning curve adds frames instead of drawing new ones)."""
+        if self.real_size is None:
+            return self._real
+        order = list(self._real)
+        random.Random(f"real-{seed}").shuffle(order)
+        return sorted(order[: self.real_size])
+
     def extra(self, arm: Arm, seed: int) -> list[Path]:
         """The extra frames ``arm`` adds with ``seed`` (empty for real and rgb)."""
         if arm.source is None:
             return []
         pool, names = self._pools[arm.source], self.names[arm.source]
-        return sample_extra(pool, names, extra_count(len(self._real), len(names), arm.ratio), seed)
+        return sample_extra(pool, names, extra_count(self.n_real, len(names), arm.ratio), seed)
 
     def listing(self, arm: Arm, seed: int) -> list[Path]:
         """Training images of ``arm`` with ``seed`` under mix (real + extra, or the RGB set), repeated to the
         common size under equal-steps."""
-        base = self._rgb if arm.kind == RGB else self._real
+        base = self._rgb if arm.kind == RGB else self.real_frames(seed)
         return repeat_to(base + self.extra(arm, seed), self.size, seed)
 
     def images_per_epoch(self, arm: Arm) -> int:
         """Training images per epoch (pretrain-finetune: both phases together)."""
         if self.protocol == "pretrain-finetune" and arm.source is not None:
-            return len(self.pretrain_listing(arm, 0)) + len(self._real)
+            return len(self.pretrain_listing(arm, 0)) + self.n_real
         return len(self.listing(arm, 0))
 
     def pretrain_listing(self, arm: Arm, seed: int) -> list[Path]:
         """pretrain-finetune's first phase: the extra frames, repeated so that both phases together take the
         common size per epoch under equal-steps."""
-        size = None if self.size is None else self.size - len(self._real)
+        size = None if self.size is None else self.size - self.n_real
         return repeat_to(self.extra(arm, seed), size, seed)
 
-    def _yaml(self, root: Path, name: str, train: list[Path]) -> Path:
-        return listing_yaml(root, name, train, self.val if root == self.real else train)
+    def _yaml(self, root: Path, name: str, train: list[Path], seed: int) -> Path:
+        # without a validation split, a training's closing validation runs on the seed's own real frames
+        val = self.val if self.validated or self.real_size is None else self.real_frames(seed)
+        return listing_yaml(root, name, train, val if root == self.real else train)
 
     def train_yaml(self, arm: Arm, seed: int) -> Path:
         root = self.rgb if arm.kind == RGB else self.real
-        return self._yaml(root, f"{arm.slug}_s{seed}", self.listing(arm, seed))
+        return self._yaml(root, f"{arm.slug}_s{seed}", self.listing(arm, seed), seed)
 
     def pretrain_yaml(self, arm: Arm, seed: int) -> Path:
-        return self._yaml(self.real, f"{arm.slug}_s{seed}_pretrain", self.pretrain_listing(arm, seed))
+        return self._yaml(self.real, f"{arm.slug}_s{seed}_pretrain", self.pretrain_listing(arm, seed), seed)
 
     def finetune_yaml(self, arm: Arm, seed: int) -> Path:
-        return self._yaml(self.real, f"{arm.slug}_s{seed}_finetune", self._real)
+        return self._yaml(self.real, f"{arm.slug}_s{seed}_finetune", self.real_frames(seed), seed)
 
 
 def arm_list(inputs: ExperimentInputs, ratios: tuple[float, ...]) -> list[Arm]:
@@ -215,8 +236,6 @@ def plan_arms(inputs: ExperimentInputs, data: Path, settings: DetectionSettings)
     Raises:
         InputError: a set that cannot be read or has no labelled boxes.
     """
-    from .evaluation import ScoringSet
-
     enc, cls = settings.encoding, settings.classes
     real = export_polar(inputs.real_train, data / "real_train", enc, classes=cls)
     test = export_polar(inputs.real_test, data / "real_test", enc, classes=cls)
@@ -240,10 +259,15 @@ def plan_arms(inputs: ExperimentInputs, data: Path, settings: DetectionSettings)
         scoring[RGB] = ScoringSet.of(export_rgb(inputs.rgb_test, data / "rgb_test", classes=cls))
     arms = arm_list(inputs, settings.ratios)
     n_real = len(images(real))
+    if settings.real_size is not None:
+        if settings.real_size > n_real:
+            raise InputError(f"{inputs.real_train}: {n_real} frames, fewer than the {settings.real_size} real "
+                             "frames asked per training")
+        n_real = settings.real_size
     size = None
     if settings.budget == "equal-steps":
         extra = [extra_count(n_real, len(names[a.source]), a.ratio) for a in arms if a.source is not None]
         n_rgb = [len(images(rgb))] if rgb is not None else []
         size = max([n_real + max(extra, default=0), *n_rgb])
     return TrainingPlan(arms, real, pools, names, images(val) if val else images(real), val is not None, size,
-                        scoring, rgb, settings.protocol)
+                        scoring, rgb, settings.protocol, settings.real_size)

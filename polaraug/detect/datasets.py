@@ -1,10 +1,12 @@
 """YOLO datasets for eval-detection: the sets exported once into ``OUT/datasets/``, the training listings
 of the arms (real + a seeded sample of extra frames, repeated to a common size for equal optimizer steps),
-and the data.yaml variants they train and evaluate on (a listing, every split, one weather only).
+and the data.yaml variants they train and evaluate on (a listing, every split), and the scoring set of a test set
+(its data.yaml and which images show which weather and condition).
 
-Each export records the weather of every frame (``weather.json``, stem -> weather) so that test sets can be
-scored per weather; the paired RGB and polarimetric test sets of ``polaraug synth`` share scenes, so their
-per-weather scores compare like with like.
+Each export records the weather and the condition of every frame (``weather.json`` and ``conditions.json``,
+stem -> weather / condition; the condition is "night" for night frames, else the weather) so that test sets
+can be scored per weather and per condition; the paired RGB and polarimetric test sets of ``polaraug synth``
+share scenes, so their per-weather scores compare like with like.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -32,8 +35,14 @@ def _require_boxes(frames: list[Frame], src: Path) -> None:
         raise DatasetError(src, "no labelled boxes: a detection set needs labels")
 
 
+def condition_of(frame: Frame) -> str | None:
+    """"night" for a night frame, else its weather (None when unknown)."""
+    return "night" if frame.timeofday == "night" else frame.weather
+
+
 def _write_weather(frames: list[Frame], dst: Path) -> None:
     write_text(dst / "weather.json", json.dumps({f.flat_stem: f.weather for f in frames}, indent=0) + "\n")
+    write_text(dst / "conditions.json", json.dumps({f.flat_stem: condition_of(f) for f in frames}, indent=0) + "\n")
 
 
 def export_polar(src: Path, dst: Path, encoding: str, *, classes: tuple[str, ...] | None = None,
@@ -133,14 +142,33 @@ def all_splits_yaml(root: Path) -> Path:
     return _yaml(root, "all", imgs, imgs)
 
 
-def weather_yamls(root: Path) -> dict[str, Path]:
-    """One val yaml per weather with at least MIN_WEATHER_FRAMES test images (frames of unknown weather
-    are left out)."""
-    weather = json.loads((root / "weather.json").read_text())
-    groups: dict[str, list[Path]] = defaultdict(list)
+def groups(root: Path, key: str) -> dict[str, list[str]]:
+    """{weather or condition: image stems} of an exported set, for the groups with at least
+    MIN_WEATHER_FRAMES images (frames of unknown weather are left out).
+
+    Args:
+        root: the exported set.
+        key: "weather" or "conditions" (the json file written at export; {} for an export without it).
+    """
+    path = root / f"{key}.json"
+    label = json.loads(path.read_text()) if path.is_file() else {}
+    found: dict[str, list[str]] = defaultdict(list)
     for p in images(root):
-        w = weather.get(p.stem)
-        if w:
-            groups[w].append(p)
-    return {w: _yaml(root, f"weather_{w.replace(' ', '_')}", None, imgs)
-            for w, imgs in sorted(groups.items()) if len(imgs) >= MIN_WEATHER_FRAMES}
+        g = label.get(p.stem)
+        if g:
+            found[g].append(p.stem)
+    return {g: stems for g, stems in sorted(found.items()) if len(stems) >= MIN_WEATHER_FRAMES}
+
+
+@dataclass(frozen=True)
+class ScoringSet:
+    """A test set as it is scored: one data.yaml of all its images, and which images make each weather and
+    each condition (scores per group are computed from one validation pass's per-image records)."""
+
+    all: Path
+    weathers: dict[str, list[str]] = field(default_factory=dict)
+    conditions: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, root: Path) -> ScoringSet:
+        return cls(all_splits_yaml(root), groups(root, "weather"), groups(root, "conditions"))

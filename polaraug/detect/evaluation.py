@@ -29,24 +29,26 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from polaraug.data.classes import CLASSES
-from polaraug.data.encodings import check_encoding
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
 
 from .arms import REAL, RGB, Arm, ExperimentInputs, TrainingPlan, arm_list, plan_arms
-from .datasets import all_splits_yaml, weather_yamls
+from .datasets import ScoringSet
+from .imagestats import ImageStats, map_scores, paired_bootstrap
 from .report import write_report
+from .settings import BUDGETS, PROTOCOLS, DetectionSettings
 from .stats import gap_closed, mean_std, paired_difference
+from .validator import image_stats, recording_validator
 
-PROTOCOLS = ("mix", "pretrain-finetune")
-BUDGETS = ("equal-steps", "equal-epochs")
+__all__ = ["BUDGETS", "PROTOCOLS", "DetectionSettings", "Score", "eval_detection"]
 
 
 def offline_ultralytics(config_dir: Path) -> None:
@@ -56,61 +58,18 @@ def offline_ultralytics(config_dir: Path) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-@dataclass(kw_only=True)
-class DetectionSettings:
-    """Identical for every arm. CPU defaults are demo-sized; on a GPU use e.g. imgsz 640, epochs 100.
-
-    Keyword-only. Raises ConfigError for an unknown encoding, protocol, budget or class, a non-positive
-    ratio or no seeds; InputError for a weights file that does not exist.
-    """
-
-    encoding: str = "intensities"
-    protocol: str = "mix"
-    ratios: tuple[float, ...] = (1.0,)  # extra frames per real frame; several make a sweep
-    budget: str = "equal-steps"
-    seeds: tuple[int, ...] = (0, 1, 2)
-    model: str = "yolov8n.yaml"
-    weights: str | None = None
-    epochs: int = 10
-    imgsz: int = 160
-    batch: int = 8
-    device: str | None = None
-    classes: tuple[str, ...] | None = None  # canonical classes to detect (None: all)
-    patience: int = 100  # epochs without validation improvement before stopping (with a validation split)
-
-    def __post_init__(self) -> None:
-        check_encoding(self.encoding)
-        if self.protocol not in PROTOCOLS:
-            raise ConfigError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
-        if self.budget not in BUDGETS:
-            raise ConfigError(f"budget must be one of {BUDGETS}, got {self.budget!r}")
-        if not self.ratios or any(r <= 0 for r in self.ratios):
-            raise ConfigError(f"ratios must be positive, got {list(self.ratios)}")
-        if self.classes is not None:
-            unknown = [c for c in self.classes if c not in CLASSES]
-            if unknown or not self.classes:
-                raise ConfigError(f"unknown classes {unknown}; known: {', '.join(CLASSES)}")
-        if self.weights is not None and not Path(self.weights).is_file():
-            raise InputError(f"{self.weights}: no such weights file (nothing is downloaded)")
-        if not self.seeds:
-            raise ConfigError("at least one seed is needed")
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        return {**d, "seeds": list(self.seeds), "ratios": list(self.ratios),
-                "classes": list(self.classes) if self.classes else None}
-
-
 @dataclass
 class Score:
-    """One trained model scored on a test set: overall, per class (AP50) and per weather (mAP50), with the
-    validation mAP50 per epoch when a validation split was given."""
+    """One trained model scored on a test set: overall, per class (AP50), per weather and per condition
+    (mAP50; the condition is "night" for night frames, else the weather), with the validation mAP50 per epoch
+    when a validation split was given."""
 
     map50: float
     map: float
     per_class: dict[str, float]
     by_weather: dict[str, float] = field(default_factory=dict)
     val_curve: list[float] = field(default_factory=list)
+    by_condition: dict[str, float] = field(default_factory=dict)
 
 
 def summarize(scores: list[Score]) -> dict:
@@ -120,7 +79,8 @@ def summarize(scores: list[Score]) -> dict:
         return {k: mean_std([getattr(s, key)[k] for s in scores if k in getattr(s, key)]) for k in names}
 
     return {"map50": mean_std([s.map50 for s in scores]), "map50_95": mean_std([s.map for s in scores]),
-            "per_class_ap50": gather("per_class"), "by_weather_map50": gather("by_weather")}
+            "per_class_ap50": gather("per_class"), "by_weather_map50": gather("by_weather"),
+            "by_condition_map50": gather("by_condition")}
 
 
 def compare(base: list[Score], other: list[Score]) -> dict:
@@ -132,7 +92,17 @@ def compare(base: list[Score], other: list[Score]) -> dict:
 
     return {"map50": paired_difference([s.map50 for s in base], [s.map50 for s in other]),
             "map50_95": paired_difference([s.map for s in base], [s.map for s in other]),
-            "by_weather_map50": per("by_weather"), "per_class_ap50": per("per_class")}
+            "by_weather_map50": per("by_weather"), "per_class_ap50": per("per_class"),
+            "by_condition_map50": per("by_condition")}
+
+
+def compare_bootstrap(base: list[ImageStats], other: list[ImageStats], groups: dict[str, list[str]],
+                      n_boot: int) -> dict:
+    """Paired bootstrap over test images of ``other - base`` (seed-averaged mAP50): on every test image and
+    on each condition's images."""
+    return {"map50": paired_bootstrap(base, other, n_boot=n_boot),
+            "by_condition_map50": {g: paired_bootstrap(base, other, images=stems, n_boot=n_boot)
+                                   for g, stems in groups.items()}}
 
 
 def _weights_of(run_dir: Path, validated: bool) -> Path:
@@ -161,7 +131,8 @@ def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, 
 
     model = YOLO(weights or settings.weights or settings.model)
     trainer = polar_trainer(settings.encoding) if polar else None
-    model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs, patience=settings.patience,
+    extra = {"nbs": settings.nbs} if settings.nbs is not None else {}
+    model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs, patience=settings.patience, **extra,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,
                 deterministic=True, amp=False, plots=False, val=validated, project=str(runs.resolve()),
                 name=name, exist_ok=True, verbose=False)
@@ -171,34 +142,29 @@ def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, 
 
 
 def _val(weights: Path, data_yaml: Path, settings: DetectionSettings):
+    """One validation pass of ``weights`` on ``data_yaml``'s val images that keeps every image's records."""
     from ultralytics import YOLO
 
     runs = weights.parent.parent.parent  # OUT/runs/NAME/weights/x.pt: keep val folders inside OUT/runs
     return YOLO(str(weights)).val(data=str(data_yaml), split="val", imgsz=settings.imgsz, batch=settings.batch,
                                   device=settings.device or "cpu", workers=0, plots=False, verbose=False,
-                                  project=str(runs.resolve()), name="val", exist_ok=True).box
+                                  project=str(runs.resolve()), name="val", exist_ok=True,
+                                  validator=recording_validator())
 
 
-@dataclass(frozen=True)
-class ScoringSet:
-    """The data.yaml files a test set is scored with: all of it, and one per weather (written once)."""
-
-    all: Path
-    weathers: dict[str, Path]
-
-    @classmethod
-    def of(cls, root: Path) -> ScoringSet:
-        return cls(all_splits_yaml(root), weather_yamls(root))
-
-
-def _score(run_dir: Path, test: ScoringSet, settings: DetectionSettings, validated: bool) -> Score:
+def _score(run_dir: Path, test: ScoringSet, settings: DetectionSettings, validated: bool,
+           records: Path) -> Score:
+    """Score a trained model on ``test`` in one validation pass; its per-image records go to ``records``."""
     weights = _weights_of(run_dir, validated)
-    box = _val(weights, test.all, settings)
+    metrics = _val(weights, test.all, settings)
+    box, stats = metrics.box, image_stats(metrics)
+    stats.save(records)
     per_class = {CLASSES[int(c)]: float(box.ap50[i]) for i, c in enumerate(box.ap_class_index)}
-    by_weather = {w: float(_val(weights, y, settings).map50) for w, y in test.weathers.items()}
+    by_weather = {w: map_scores(stats.subset(stems))["map50"] for w, stems in test.weathers.items()}
+    by_condition = {c: map_scores(stats.subset(stems))["map50"] for c, stems in test.conditions.items()}
     # without validation ultralytics still writes the column (zeros, then a final value on training images)
     curve = _val_curve(run_dir) if validated else []
-    return Score(float(box.map50), float(box.map), per_class, by_weather, curve)
+    return Score(float(box.map50), float(box.map), per_class, by_weather, curve, by_condition)
 
 
 def _augmentation(out: Path) -> list[str]:
@@ -259,8 +225,10 @@ def _cached(path: Path, run) -> Score:
     return score
 
 
-def _run_arm(arm: Arm, plan: TrainingPlan, seed: int, settings: DetectionSettings, runs: Path) -> Score:
-    """Train ``arm`` with ``seed`` as the plan lists it and score it on its test set."""
+def _run_arm(arm: Arm, plan: TrainingPlan, seed: int, settings: DetectionSettings, runs: Path,
+             records: Path) -> Score:
+    """Train ``arm`` with ``seed`` as the plan lists it and score it on its test set (per-image records to
+    ``records``)."""
     validated = plan.validated and arm.kind != RGB  # no RGB validation split: the RGB arm keeps its last epoch
     tag = f"{arm.slug}_s{seed}"
     if arm.source is not None and settings.protocol == "pretrain-finetune":
@@ -270,11 +238,12 @@ def _run_arm(arm: Arm, plan: TrainingPlan, seed: int, settings: DetectionSetting
     else:
         run_dir = _train(settings, plan.train_yaml(arm, seed), runs, tag, seed, validated=validated,
                          polar=arm.kind != "rgb")
-    return _score(run_dir, plan.scoring[arm.test], settings, validated)
+    return _score(run_dir, plan.scoring[arm.test], settings, validated, records)
 
 
 def eval_detection(inputs: ExperimentInputs, out: Path, *, settings: DetectionSettings,
-                   progress: bool = True) -> dict:
+                   progress: bool = True, n_boot: int = 1000,
+                   on_training: Callable[[str, int, bool], None] | None = None) -> dict:
     """Run every arm over all seeds; write results.json, report.md and the charts into ``out``.
 
     Args:
@@ -283,6 +252,9 @@ def eval_detection(inputs: ExperimentInputs, out: Path, *, settings: DetectionSe
         out: output folder (datasets/, runs/, scores/, settings.json, results.json, report.md, *.png).
         settings: identical for every arm.
         progress: show a progress bar over (arm, seed) trainings.
+        n_boot: resamples of the paired bootstrap over test images (0: none).
+        on_training: called with (arm name, seed, trained) after each (arm, seed), ``trained`` False when its
+            score was kept from an earlier run.
 
     Returns:
         The results (settings, inputs, per-arm scores and listings, paired differences to ``real`` with
@@ -312,18 +284,35 @@ def eval_detection(inputs: ExperimentInputs, out: Path, *, settings: DetectionSe
     scores: dict[str, list[Score]] = {a.name: [] for a in plan.arms}
     jobs = [(arm, seed) for seed in settings.seeds for arm in plan.arms]
     for arm, seed in tqdm(jobs, desc="eval-detection", unit="training", disable=not progress):
-        scores[arm.name].append(_cached(cache / f"{arm.slug}_s{seed}.json",
-                                        lambda arm=arm, seed=seed: _run_arm(arm, plan, seed, settings, runs)))
-    results = _results(plan, scores, settings, inputs)
+        records, path = cache / f"{arm.slug}_s{seed}.npz", cache / f"{arm.slug}_s{seed}.json"
+        trained = not path.is_file()
+        scores[arm.name].append(_cached(path, lambda arm=arm, seed=seed, r=records: _run_arm(arm, plan, seed,
+                                                                                           settings, runs, r)))
+        if on_training is not None:
+            on_training(arm.name, seed, trained)
+    stats = _records(cache, plan, settings) if n_boot else None
+    results = _results(plan, scores, settings, inputs, stats, n_boot)
     results["augmentation"] = _augmentation(out)
     write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
     write_report(results, out)
     return results
 
 
+def _records(cache: Path, plan: TrainingPlan, settings: DetectionSettings) -> dict[str, list[ImageStats]] | None:
+    """Every (arm, seed)'s per-image records, or None when a score was made without them (older runs)."""
+    paths = {a.name: [cache / f"{a.slug}_s{s}.npz" for s in settings.seeds] for a in plan.arms}
+    if not all(p.is_file() for ps in paths.values() for p in ps):
+        return None
+    return {name: [ImageStats.load(p) for p in ps] for name, ps in paths.items()}
+
+
 def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: DetectionSettings,
-             inputs: ExperimentInputs) -> dict:
-    """Per-arm summaries, paired differences to ``real``, the share of the oracle gap, control comparisons."""
+             inputs: ExperimentInputs, stats: dict[str, list[ImageStats]] | None = None, n_boot: int = 1000) -> dict:
+    """Per-arm summaries, paired differences to ``real`` (Student-t over seeds, and with ``stats`` a paired
+    bootstrap over test images), the share of the oracle gap, control comparisons."""
+    def boot(base: str, other: str, test: str) -> dict:
+        return compare_bootstrap(stats[base], stats[other], plan.scoring[test].conditions, n_boot)
+
     arms: dict[str, dict] = {}
     oracles = {a.ratio: a.name for a in plan.arms if a.kind == "oracle"}  # one per ratio of a sweep
     for arm in plan.arms:
@@ -331,6 +320,8 @@ def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: Detec
                  "images_per_epoch": plan.images_per_epoch(arm), **summarize(scores[arm.name])}
         if arm.name != REAL and arm.test == REAL:
             entry["vs_real"] = compare(scores[REAL], scores[arm.name])
+            if stats is not None:
+                entry["vs_real"]["bootstrap"] = boot(REAL, arm.name, arm.test)
         arms[arm.name] = entry
     for entry in arms.values():
         oracle = oracles.get(entry["ratio"])
@@ -339,6 +330,10 @@ def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: Detec
     # arm − control: > 0 when the set's polarization helps beyond its intensities
     controls = {a.name: {"of": a.control_of, **compare(scores[a.name], scores[a.control_of])}
                 for a in plan.arms if a.control_of}
+    if stats is not None:
+        for a in plan.arms:
+            if a.control_of:
+                controls[a.name]["bootstrap"] = boot(a.name, a.control_of, a.test)
     return {"settings": settings.to_dict(), "inputs": {k: str(v) for k, v in inputs.paths().items()},
             "arms": arms, "controls": controls,
             "val_curves": {name: [sc.val_curve for sc in runs] for name, runs in scores.items()}}

@@ -96,11 +96,6 @@ def _grouped_bars(arms: dict, key: str, path: Path, ylabel: str, *, rotate: bool
     return _save(fig, ax, path)
 
 
-def plot_weather(arms: dict, path: Path) -> Path | None:
-    """Per-weather mAP50 bars (mean ± std) of every arm scored per weather."""
-    return _grouped_bars(arms, "by_weather_map50", path, "mAP50 (mean ± std over seeds)")
-
-
 def plot_sweep(arms: dict, path: Path) -> Path | None:
     """mAP50 against extra frames per real frame, one line per source, ``real`` as a band (sweeps only)."""
     ratios = sorted({a["ratio"] for a in arms.values() if a["ratio"] is not None})
@@ -145,7 +140,8 @@ def report_lines(results: dict) -> list[str]:
     """The Markdown table: per arm its images per epoch, mAP50, mAP50-95, the paired difference to real with
     its interval and verdict, the share of the oracle gap closed, and per-weather mAP50."""
     arms = results["arms"]
-    weathers = sorted({w for a in arms.values() for w in a["by_weather_map50"]})
+    key = _group_key(arms)
+    weathers = sorted({w for a in arms.values() for w in a[key]})
     head = ["arm", "images/epoch", "mAP50", "mAP50-95", "mAP50 − real [95 % CI]", "verdict", "oracle gap closed",
             *[f"mAP50 {w}" for w in weathers]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -155,8 +151,30 @@ def report_lines(results: dict) -> list[str]:
         cells = [name, str(arm["images_per_epoch"]), _pm(arm["map50"]), _pm(arm["map50_95"]),
                  _ci(vs["map50"]) if vs else "–", verdict(vs["map50"]) if vs else "–",
                  f"{100 * gap:.0f} %" if gap is not None else "–"]
-        cells += [_pm(arm["by_weather_map50"][w]) if w in arm["by_weather_map50"] else "–" for w in weathers]
+        cells += [_pm(arm[key][w]) if w in arm[key] else "–" for w in weathers]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _group_key(arms: dict) -> str:
+    """Per-condition scores when the results have them (night apart from the weathers), else per weather."""
+    return "by_condition_map50" if any(a.get("by_condition_map50") for a in arms.values()) else "by_weather_map50"
+
+
+def bootstrap_lines(results: dict) -> list[str]:
+    """A Markdown table of the paired bootstrap over test images: every comparison with real and every
+    control, overall and per condition (``mean [2.5 %, 97.5 %]`` of the seed-averaged difference)."""
+    rows = {f"{n} − real": a["vs_real"]["bootstrap"] for n, a in results["arms"].items()
+            if "bootstrap" in a.get("vs_real", {})}
+    rows |= {f"{c['of']} − {n}": c["bootstrap"] for n, c in results.get("controls", {}).items() if "bootstrap" in c}
+    if not rows:
+        return []
+    cols = sorted({g for r in rows.values() for g in r["by_condition_map50"]})
+    lines = ["| mAP50 difference, bootstrap over test images | all | " + " | ".join(cols) + " |",
+             "|" + "---|" * (len(cols) + 2)]
+    lines += ["| " + " | ".join([name, _ci(r["map50"]), *[_ci(r["by_condition_map50"][c])
+                                                           if c in r["by_condition_map50"] else "–" for c in cols]])
+              + " |" for name, r in rows.items()]
     return lines
 
 
@@ -215,7 +233,8 @@ def write_report(results: dict, out: Path) -> Path:
     arms, s = results["arms"], results["settings"]
     curves = results.get("val_curves", {})
     charts = [("mAP50 per arm and paired difference to real", plot_arms(results, out / "report_map50.png")),
-              ("per weather", plot_weather(arms, out / "report_weather.png")),
+              ("per condition" if _group_key(arms).startswith("by_condition") else "per weather",
+               _grouped_bars(arms, _group_key(arms), out / "report_weather.png", "mAP50 (mean ± std over seeds)")),
               ("ratio sweep", plot_sweep(arms, out / "report_sweep.png")),
               ("validation curves", plot_curves(curves, out / "report_curves.png")),
               ("per-class AP50", plot_per_class(arms, out / "report_ap.png"))]
@@ -225,7 +244,9 @@ def write_report(results: dict, out: Path) -> Path:
              f"{s['classes'] or 'all'}. mean ± std over seeds; intervals are 95 % Student-t intervals of the "
              "per-seed difference to `real` (seeds paired).", "", *report_lines(results), "",
              *[f"- {line}" for line in summary_lines(results)], "", *_plateau(arms, curves), "",
-             *difference_lines(results, "by_weather_map50", "mAP50 per weather"), "",
+             *difference_lines(results, _group_key(arms), "mAP50 per condition" if _group_key(arms).startswith(
+                 "by_condition") else "mAP50 per weather"), "",
+             *bootstrap_lines(results), "",
              *difference_lines(results, "per_class_ap50", "AP50 per class"), ""]
     if "rgb" in arms:
         lines += ["The `rgb` arm is a reference on its own test set (the same scenes in RGB when the sets are "

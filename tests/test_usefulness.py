@@ -1,0 +1,119 @@
+"""The usefulness benchmark at its --quick size: one command renders the sets, trains a translator,
+translates, runs every experiment (learning curve, controls, pretrain-finetune) and writes its results;
+finished trainings are kept and can start a run elsewhere (plumbing, not AP)."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from polaraug.cli import app
+from polaraug.detect import evaluation
+from polaraug.detect.usefulness import QUICK, UsefulnessConfig, content_digest, experiments, trainings
+from polaraug.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    root = tmp_path_factory.mktemp("usefulness")
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(root / "out"), "--keep-scores",
+                                   str(root / "saved"), "--figures", str(root / "figures")])
+    assert res.exit_code == 0, res.output
+    return root, res.output
+
+
+def test_the_bare_command_runs_the_whole_benchmark_and_reports_it(quick):
+    root, output = quick
+    summary = json.loads((root / "out" / "usefulness.json").read_text())
+    assert set(summary["n_real"]) == {"3", "6"} and set(summary["pretrain_finetune"]["n_real"]) == {"3"}
+    smallest = summary["n_real"]["3"]
+    assert list(smallest["arms"]) == ["real", "real+translated", "real+oracle", "real+translated-unpolarized",
+                                      "real+oracle-unpolarized"]
+    assert len(smallest["arms"]["real"]["map50"]["runs"]) == QUICK.control_seeds
+    assert set(smallest["controls"]) == {"real+translated-unpolarized", "real+oracle-unpolarized"}
+    assert "bootstrap" in smallest["controls"]["real+oracle-unpolarized"]
+    assert list(summary["n_real"]["6"]["arms"]) == ["real", "real+translated", "real+oracle"]
+    # every arm adds the same number of frames at every size, at equal steps
+    assert summary["n_real"]["6"]["arms"]["real"]["images_per_epoch"] == 6 + QUICK.extra
+    assert smallest["arms"]["real+oracle"]["images_per_epoch"] == 3 + QUICK.extra
+    assert summary["settings"]["sizes"] == [3, 6] and set(summary["inputs"]) == {"real", "test", "oracle",
+                                                                                "translated"}
+    assert "3 real frames" in output and "polarization:" in output and "usefulness.json" in output
+    for chart in ("usefulness_curve.png", "usefulness_polarization.png"):
+        assert (root / "out" / chart).is_file() and (root / "figures" / chart).is_file()
+    assert (root / "figures" / "usefulness.json").is_file()
+
+
+def test_the_narrow_real_set_and_the_wide_test_set(quick):
+    root, _ = quick
+    conditions = json.loads((root / "out" / "experiments" / "mix_n3" / "datasets" / "real_train" /
+                             "conditions.json").read_text())
+    assert set(conditions.values()) == {"clear"} and len(conditions) == QUICK.real_pool
+    test = json.loads((root / "out" / "experiments" / "mix_n3" / "datasets" / "real_test" /
+                       "conditions.json").read_text())
+    assert len(test) == QUICK.test and len(set(test.values())) > 1
+
+
+def test_a_rerun_trains_nothing_and_saved_scores_start_a_fresh_run(quick, tmp_path, monkeypatch):
+    root, _ = quick
+    saved = root / "saved"
+    assert {p.name for p in saved.iterdir()} == {e.name for e in experiments(QUICK)}
+    assert len(list((saved / "mix_n3").glob("*_s*.json"))) == 5 * QUICK.control_seeds
+    assert (saved / "mix_n3" / "usefulness_inputs.json").is_file()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a finished training was run again")
+
+    monkeypatch.setattr(evaluation, "_run_arm", refuse)
+    checkpoint = root / "out" / "data" / "translator" / "checkpoints" / "last.pt"
+    first = json.loads((root / "out" / "usefulness.json").read_text())
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(root / "out")])
+    assert res.exit_code == 0, res.output
+    # elsewhere, from the saved scores: the same sets are rendered and translated again, nothing is trained
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(tmp_path / "elsewhere"),
+                                   "--checkpoint", str(checkpoint), "--keep-scores", str(saved)])
+    assert res.exit_code == 0, res.output
+    assert "taken from" in res.output
+    again = json.loads((tmp_path / "elsewhere" / "usefulness.json").read_text())
+    assert again["n_real"]["3"]["arms"]["real+oracle"]["map50"] == first["n_real"]["3"]["arms"]["real+oracle"]["map50"]
+    assert again["inputs"] == first["inputs"]
+
+
+def test_saved_scores_of_other_inputs_are_not_reused(quick, tmp_path):
+    from polaraug.detect.usefulness import seed_from_saved
+
+    root, _ = quick
+    saved = tmp_path / "saved"
+    shutil.copytree(root / "saved" / "mix_n3", saved)
+    digests = json.loads((saved / "usefulness_inputs.json").read_text())
+    said = []
+    assert seed_from_saved(saved, tmp_path / "exp", {**digests, "translated": "other"}, said.append) == 0
+    assert "translated differ" in said[0] and not (tmp_path / "exp" / "scores").exists()
+    assert seed_from_saved(saved, tmp_path / "exp", digests, said.append) == 5 * QUICK.control_seeds
+
+
+def test_content_digest_follows_content_not_place_or_time(tmp_path):
+    a = tmp_path / "a"
+    (a / "images").mkdir(parents=True)
+    (a / "images" / "x.png").write_bytes(b"pixels")
+    (a / "manifest.json").write_text(json.dumps({"frames": 1, "created": "today"}))
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    (b / "manifest.json").write_text(json.dumps({"frames": 1, "created": "tomorrow"}))
+    assert content_digest(a) == content_digest(b)
+    (b / "images" / "x.png").write_bytes(b"pixelz")
+    assert content_digest(a) != content_digest(b)
+
+
+def test_the_plan_counts_its_trainings_and_checks_its_settings():
+    runs = experiments(UsefulnessConfig())
+    assert [r.name for r in runs] == ["mix_n25", "mix_n50", "mix_n100", "pretrain-finetune_n25"]
+    assert runs[0].seeds == 5 and runs[0].controls and not runs[1].controls
+    assert [trainings(r) for r in runs] == [25, 9, 9, 12]  # pretrain-finetune: two per arm, real reused
+    with pytest.raises(ConfigError, match="exceeds the real pool"):
+        UsefulnessConfig(sizes=(25, 400))
+    with pytest.raises(ConfigError, match="increasing"):
+        UsefulnessConfig(sizes=(50, 25))
+    res = CliRunner().invoke(app, ["eval-detection", "--real-train", "x"])
+    assert res.exit_code == 2 and "both --real-train and --real-test" in res.output
