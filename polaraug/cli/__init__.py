@@ -7,6 +7,7 @@ import typer
 from . import (
     calibrate_cmd,
     colour_cmd,
+    coverage_cmd,
     detect_cmd,
     eval_cmd,
     export_cmd,
@@ -36,6 +37,7 @@ app.command("validate")(validate_cmd.validate)
 app.command("export-yolo")(export_cmd.export_yolo)
 app.command("eval-detection")(detect_cmd.eval_detection)
 app.command("colour-pairs")(colour_cmd.colour_pairs)
+app.command("coverage")(coverage_cmd.coverage)
 app.command("run")(run_cmd.run)
 app.command("demo")(run_cmd.demo)
 app.add_typer(calibrate_cmd.app, name="calibrate")

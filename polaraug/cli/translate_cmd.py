@@ -34,8 +34,17 @@ def translate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Remove a previous translation in OUT and start "
                                                                 "over (a resume with other settings is refused).")]
     = False,
+    where: Annotated[list[str] | None, typer.Option(help="ATTRIBUTE=VALUE[,VALUE...]: only frames whose weather, "
+                                                         "timeofday or scene is one of the values (BDD100K labels; "
+                                                         "repeat for several attributes, all must hold), e.g. "
+                                                         "--where weather=rainy,foggy --where timeofday=night.")]
+    = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many frames (of those --where selects), drawn "
+                                                   "with --seed.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the --limit draw.")] = 0,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
+    from polaraug.data.select import Selection, parse_where
     from polaraug.errors import InputError
     from polaraug.translate.dataset import run_translation
 
@@ -44,10 +53,14 @@ def translate(
             i, n = (int(v) for v in shard.split("/"))
         except ValueError:
             raise InputError(f"--shard must look like 0/4, got {shard!r}") from None
+        selection = Selection(parse_where(where or []), limit, seed)
         summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
-                                  calibration=calibration, overwrite=overwrite, class_map=class_map)
+                                  calibration=calibration, overwrite=overwrite, class_map=class_map,
+                                  selection=selection)
     if summary is not None:  # under torchrun, rank 0 reports
+        if summary.selection:
+            typer.echo(summary.selection["line"])
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:

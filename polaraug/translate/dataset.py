@@ -37,6 +37,7 @@ from polaraug.data.errors import SkipReport
 from polaraug.data.export import export_yolo, write_kitti_labels
 from polaraug.data.frame import Box, Frame
 from polaraug.data.polarset import PolarSetWriter
+from polaraug.data.select import WITH_ATTRIBUTES, Selection
 from polaraug.data.sources import detect_format, source_frames
 from polaraug.engine import pick_device
 from polaraug.engine.distributed import barrier, gather_objects, setup_distributed, teardown
@@ -66,6 +67,7 @@ class TranslateSummary:
     unreadable: list[str] = field(default_factory=list)
     out: str = ""
     dropped_boxes: dict[str, int] = field(default_factory=dict)  # labels left out of kept frames, by reason
+    selection: dict = field(default_factory=dict)  # --where/--limit: the filter, and frames selected of how many
 
 
 def _record(frame: Frame, width: int, height: int, status: str) -> dict:
@@ -257,7 +259,8 @@ def clear_output(out: Path) -> None:
 def translate_dataset(src: str | Path, out: str | Path, model: Translator, checkpoint: str | Path,
                       camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4, bits: int = 16,
                       shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
-                      merge: bool = True, class_map: ClassMap | None = None) -> TranslateSummary:
+                      merge: bool = True, class_map: ClassMap | None = None,
+                      selection: Selection | None = None) -> TranslateSummary:
     """Translate every frame of ``src`` into ``out`` (see the module docstring).
 
     Args:
@@ -273,6 +276,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         workers: decode/encode threads; progress: show a progress bar.
         merge: write labels, YOLO export and manifest at the end (off for all shards but the last).
         class_map: renames the source's classes (``--class-map``).
+        selection: translate only the frames it chooses (``--where``, ``--limit``, ``--seed``).
 
     Returns:
         Counts of written, already present and unreadable frames.
@@ -287,12 +291,23 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
     job = _Job(out, model, camera.matrix(np.float64), project or model.admissible, bits,
                out / ".translate" / "records")
+    selection = selection if selection is not None and selection.active else None
+    if selection is not None and selection.where and source_format(src, fmt) not in WITH_ATTRIBUTES:
+        raise InputError(f"{src}: --where needs frame attributes (weather, timeofday, scene), which only "
+                         f"BDD100K labels carry; this source is {source_format(src, fmt)}")
     check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch,
                                       device=next(model.parameters()).device.type),
-                       "class_map": class_map.table if class_map else None})
+                       "class_map": class_map.table if class_map else None,
+                       **({"selection": selection.to_dict()} if selection is not None else {})})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
-    mine = batches(list(source_frames(src, fmt, skip, class_map)), batch)[idx::n_shards]
+    frames = list(source_frames(src, fmt, skip, class_map))
+    if selection is not None:
+        chosen = selection.apply(frames)
+        summary.selection = {**selection.to_dict(), "of": len(frames), "selected": len(chosen),
+                             "line": selection.describe(len(frames), len(chosen), frames)}
+        frames = chosen
+    mine = batches(frames, batch)[idx::n_shards]
     summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
@@ -314,14 +329,16 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                     project: bool = False, batch: int = 4, bits: int = 16, shard: tuple[int, int] = (0, 1),
                     device: str | None = None, workers: int = 4, compile_model: bool = False,
                     calibration: str | None = None, progress: bool = True,
-                    overwrite: bool = False, class_map: str | Path | None = None) -> TranslateSummary | None:
+                    overwrite: bool = False, class_map: str | Path | None = None,
+                    selection: Selection | None = None) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
     rank is done. Arguments as :func:`translate_dataset`; ``compile_model`` wraps the generator in
     torch.compile; ``calibration`` (a camera file or built-in name) translates for another camera than
     the checkpoint's (Stokes-head checkpoints); ``overwrite`` removes a previous translation in ``out``
-    first; ``class_map`` is a class map file (``polaraug.data.classmap``).
+    first; ``class_map`` is a class map file (``polaraug.data.classmap``); ``selection`` translates only the
+    frames it chooses.
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
@@ -342,12 +359,12 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
         shard = (ctx.rank, ctx.world)
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
                                 bits=bits, shard=shard, workers=workers, progress=progress and ctx.main,
-                                merge=ctx.world == 1, class_map=cmap)
+                                merge=ctx.world == 1, class_map=cmap, selection=selection)
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
                                    list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out,
-                                   summary.dropped_boxes)  # every rank reads every label: counts are equal
+                                   summary.dropped_boxes, summary.selection)  # every rank reads every label
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -369,7 +386,8 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),
         "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
         "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
-        "dropped_boxes": summary.dropped_boxes})
+        "dropped_boxes": summary.dropped_boxes,
+        **({"selection": summary.selection} if summary.selection else {})})
     splits: dict[str, list[Frame]] = {}
     for r in records:
         boxes = [Box(x1, y1, x2, y2, cls, ignore=ig, occluded=oc, truncated=tr)

@@ -335,3 +335,76 @@ def test_manual_shards_merge_every_shards_unreadable_frames(setup, tmp_path):
     one = read_polarset(tmp_path / "single").manifest["provenance"]["unreadable"]
     both = read_polarset(tmp_path / "shards").manifest["provenance"]["unreadable"]
     assert len(one) == 2 and both == one
+
+
+# --- choosing frames by attribute -------------------------------------------------------------------------------
+
+def test_where_and_limit_translate_only_the_chosen_frames_and_record_the_filter(setup, tmp_path):
+    from polaraug.data.sources import source_frames
+
+    frames = list(source_frames(setup / "bdd"))
+    weathers = sorted({f.weather for f in frames})
+    pick = weathers[0]
+    expected = sorted(f.flat_stem for f in frames if f.weather == pick)
+    res = _run(setup, tmp_path / "w", "--where", f"weather={pick}")
+    assert res.exit_code == 0, res.output
+    assert f"selected {len(expected)} of {len(frames)} frames (weather in {pick}: {len(expected)})" in res.output
+    ps = read_polarset(tmp_path / "w")
+    assert _stems(tmp_path / "w") == expected and all(f.weather == pick for s in ps.splits for f in ps.frames(s))
+    selection = ps.manifest["provenance"]["selection"]
+    assert selection["where"] == {"weather": [pick]} and selection["of"] == 6 and selection["selected"] == len(expected)
+
+    res = _run(setup, tmp_path / "l", "--limit", "2", "--seed", "3")
+    assert res.exit_code == 0, res.output
+    first = _stems(tmp_path / "l")
+    assert len(first) == 2
+    res = _run(setup, tmp_path / "l2", "--limit", "2", "--seed", "3")  # the draw is the seed's
+    assert _stems(tmp_path / "l2") == first
+    res = _run(setup, tmp_path / "l", "--limit", "3")  # a resume with another filter would mix two sets
+    assert res.exit_code == 2 and "selection" in res.output
+
+
+def test_where_is_refused_for_sources_without_attributes_and_bad_clauses(setup, tmp_path):
+    from tests.data.fixtures import make_kitti
+
+    kitti = make_kitti(tmp_path / "k")
+    res = runner.invoke(app, ["translate", str(kitti), str(tmp_path / "o"), "--checkpoint", str(setup / "c.pt"),
+                              "--where", "weather=rainy"])
+    assert res.exit_code == 2 and "only BDD100K labels carry" in res.output and "kitti" in res.output
+    assert not (tmp_path / "o" / "manifest.json").exists()
+    for clause, message in (("weather", "expected ATTRIBUTE=VALUE"), ("colour=red", "unknown attribute 'colour'"),
+                            ("weather=", "expected ATTRIBUTE=VALUE")):
+        res = _run(setup, tmp_path / "x", "--where", clause)
+        assert res.exit_code == 2 and message in res.output, res.output
+    res = _run(setup, tmp_path / "x", "--where", "weather=rainy", "--where", "weather=foggy")
+    assert res.exit_code == 2 and "given twice" in res.output
+
+
+def test_coverage_shows_what_each_set_has_side_by_side(setup, tmp_path):
+    import json
+
+    from polaraug.data.sources import source_frames
+
+    res = _run(setup, tmp_path / "t")
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["coverage", str(setup / "bdd"), str(tmp_path / "t"), "--plot", str(tmp_path / "c.png"),
+                              "--json", str(tmp_path / "c.json")])
+    assert res.exit_code == 0, res.output
+    counts = json.loads((tmp_path / "c.json").read_text())
+    frames = list(source_frames(setup / "bdd"))
+    expected = {w: sum(f.weather == w for f in frames) for w in {f.weather for f in frames}}
+    assert counts["weather"]["bdd"] == expected == counts["weather"]["t"]  # a translation keeps its source's
+    assert "| weather | bdd | t |" in res.output and (tmp_path / "c.png").stat().st_size > 1000
+    kitti_only = runner.invoke(app, ["coverage", str(tmp_path / "t"), str(_kitti(tmp_path))])
+    assert kitti_only.exit_code == 0 and "unknown" in kitti_only.output
+
+
+def _kitti(tmp_path):
+    from tests.data.fixtures import make_kitti
+
+    return make_kitti(tmp_path / "kk")
+
+
+def _stems(root):
+    ps = read_polarset(root)
+    return sorted(f.flat_stem for s in ps.splits for f in ps.frames(s))
