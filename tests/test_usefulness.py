@@ -42,7 +42,7 @@ def test_the_bare_command_runs_the_whole_benchmark_and_reports_it(quick):
     assert "3 real frames" in output and "polarization:" in output and "usefulness.json" in output
     for chart in ("usefulness_curve.png", "usefulness_polarization.png"):
         assert (root / "out" / chart).is_file() and (root / "figures" / chart).is_file()
-    assert (root / "figures" / "usefulness.json").is_file()
+    assert (root / "figures" / "usefulness.json").is_file() and all(summary["experiments"].values())
 
 
 def test_the_narrow_real_set_and_the_wide_test_set(quick):

@@ -374,7 +374,7 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
     from tqdm import tqdm
 
     from .evaluation import eval_detection, offline_ultralytics
-    from .usefulness_report import assemble, write_charts
+    from .usefulness_report import assemble
 
     out = Path(out)
     offline_ultralytics(out / ".ultralytics")
@@ -410,7 +410,15 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
                                                progress=False, n_boot=cfg.n_boot, on_training=after)
             if saved is not None:
                 _save_scores(exp_out, saved / exp.name, digests)
-    summary = assemble(cfg, runs, results, digests, data)
+            # after every experiment: the results so far (a long run shows its headline before it ends)
+            summary = _publish(assemble(cfg, runs, results, digests, data), out, figures)
+    return summary
+
+
+def _publish(summary: dict, out: Path, figures: Path | None) -> dict:
+    """Write ``usefulness.json`` and the charts into ``out`` (and copies into ``figures``)."""
+    from .usefulness_report import write_charts
+
     write_text(out / "usefulness.json", json.dumps(summary, indent=1) + "\n")
     charts = write_charts(summary, out)
     if figures is not None:

@@ -33,6 +33,7 @@ def assemble(cfg: UsefulnessConfig, runs: list[Experiment], results: dict[str, d
         if exp.name in results:
             by_protocol.setdefault(exp.protocol, {})[str(exp.size)] = results[exp.name]
     summary = {"settings": {**cfg.to_dict(), "translator": str(data.checkpoint)}, "inputs": digests,
+               "experiments": {e.name: e.name in results for e in runs},  # finished so far
                "n_real": by_protocol.get("mix", {})}
     for protocol, sizes in by_protocol.items():
         if protocol != "mix":
