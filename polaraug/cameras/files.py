@@ -13,6 +13,13 @@ channel I0, I45, I90, I135, and for DoFP sensors the 2x2 super-pixel pattern and
     colour_dofp_pattern: [[R90, R45, G90, G45], [R135, R0, G135, G0],   # optional: raw colour mosaics
                           [G90, G45, B90, B45], [G135, G0, B135, B0]]   # (4x4 of colour + angle)
     gain_map: mine.gainmap.npy                # optional: per-pixel gains (flat field), beside the file
+    sensor:                                   # optional: what translate writes through (physics/sensor.py)
+      noise_a: 0.001                          #   shot gain, variance = a x + b (or 4 values)
+      noise_b: 9.0e-6                         #   read variance
+      black_level: 0.0                        #   ADC pedestal, full-scale units
+      demosaic: bilinear                      #   or edge-aware (DoFP cameras)
+      blur_sigma: 0.0                         #   optical blur, pixels
+      gamma: 1.0                              #   tone curve y ** (1 / gamma)
 """
 
 from __future__ import annotations
@@ -32,11 +39,14 @@ from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.physics import camera_matrix, pattern_channels
 from polaraug.physics.colour import pattern_cells
+from polaraug.physics.sensor import SensorModel
 
 SCHEMA = "polaraug-camera/1"
 MAX_CONDITION = 1e4  # A is ~2.4 for an ideal camera; beyond this Stokes estimates are mostly noise
 REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
-OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source", "colour_dofp_pattern", "gain_map")
+OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source", "colour_dofp_pattern", "gain_map",
+            "sensor")
+SENSOR_FIELDS = ("noise_a", "noise_b", "black_level", "demosaic", "blur_sigma", "gamma")
 
 
 class CalibrationFileError(InputError):
@@ -56,6 +66,7 @@ class Camera:
     bit_depth: int | None = None
     colour_dofp_pattern: tuple[tuple[str, ...], ...] | None = None  # 4x4 cells like "R90"
     gain_map: str | None = None  # per-pixel gains (.npy): (H, W) for raw mosaics, (H, W, 4) for 4 channels
+    sensor: SensorModel | None = None  # noise, black level, demosaicing, blur, tone (bits and mosaic: above)
     description: str = ""
     source: str = ""
     path: Path | None = field(default=None, compare=False)
@@ -96,6 +107,8 @@ class Camera:
             d["colour_dofp_pattern"] = [list(r) for r in self.colour_dofp_pattern]
         if self.gain_map is not None:  # absolute: the dict may land elsewhere (a set's manifest)
             d["gain_map"] = str(self.gain_map_path())
+        if self.sensor is not None:
+            d["sensor"] = self.sensor.to_dict()
         if self.source:
             d["source"] = self.source
         return d
@@ -189,10 +202,11 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
     for name in ("description", "source"):
         if not isinstance(data.get(name, ""), str):
             raise _fail(where, name, f"must be a string, got {data[name]!r}")
+    sensor = _sensor(data["sensor"], where, bit_depth, pattern) if data.get("sensor") is not None else None
     cam = Camera(
         name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
-        bit_depth=bit_depth, colour_dofp_pattern=colour, gain_map=gain_map, description=data.get("description", ""),
-        source=data.get("source", ""),
+        bit_depth=bit_depth, colour_dofp_pattern=colour, gain_map=gain_map, sensor=sensor,
+        description=data.get("description", ""), source=data.get("source", ""),
     )
     cond = np.linalg.cond(cam.matrix(np.float64))
     if not cond < MAX_CONDITION:
@@ -201,6 +215,33 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
             f"linear polarization (condition number of A is {cond:.3g}; angles must differ, ERs exceed 1)"
         )
     return cam
+
+
+def _sensor(data: Any, where: str, bits: int | None, pattern) -> SensorModel:
+    """The ``sensor:`` mapping of a camera file (noise curve, black level, demosaicing, blur, tone); the bit
+    depth and the mosaic are the camera's own ``bit_depth`` and ``dofp_pattern``."""
+    if not isinstance(data, dict):
+        raise _fail(where, "sensor", f"must be a mapping of {', '.join(SENSOR_FIELDS)}, got {data!r}")
+    unknown = sorted(set(data) - set(SENSOR_FIELDS))
+    if unknown:
+        raise _fail(where, f"sensor.{unknown[0]}", f"is not a sensor field (known: {', '.join(SENSOR_FIELDS)})")
+    values: dict[str, Any] = {}
+    for name in ("noise_a", "noise_b"):
+        v = data.get(name, 0.0)
+        per = [_as_float(x) for x in v] if isinstance(v, list) and len(v) == 4 else [_as_float(v)] * 4
+        if any(x is None or math.isinf(x) or x < 0 for x in per):
+            raise _fail(where, f"sensor.{name}", f"must be a variance >= 0 or a list of 4 (one per channel), got {v!r}")
+        values[name] = tuple(per)
+    for name, default in (("black_level", 0.0), ("blur_sigma", 0.0), ("gamma", 1.0)):
+        x = _as_float(data.get(name, default))
+        if x is None or math.isinf(x):
+            raise _fail(where, f"sensor.{name}", f"must be a number, got {data.get(name)!r}")
+        values[name] = x
+    values["demosaic"] = data.get("demosaic", "bilinear")
+    try:
+        return SensorModel(**values, bits=bits if bits is not None and bits <= 16 else None, dofp_pattern=pattern)
+    except ValueError as e:
+        raise _fail(where, "sensor", f"is invalid: {e}") from None
 
 
 def builtin_dir() -> Path:

@@ -41,7 +41,11 @@ def translate(
     = None,
     limit: Annotated[int | None, typer.Option(help="At most this many frames (of those --where selects), drawn "
                                                    "with --seed.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the --limit draw.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the --limit draw and of the sensor noise.")] = 0,
+    sensor: Annotated[bool, typer.Option("--sensor/--no-sensor", help="Write frames through the target camera's "
+                                                                     "sensor model (noise, mosaic, demosaicing, "
+                                                                     "black level, blur, tone) when its file "
+                                                                     "has a 'sensor' section.")] = True,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.data.select import Selection, parse_where
@@ -57,10 +61,12 @@ def translate(
         summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
                                   calibration=calibration, overwrite=overwrite, class_map=class_map,
-                                  selection=selection)
+                                  selection=selection, sensor=sensor, sensor_seed=seed)
     if summary is not None:  # under torchrun, rank 0 reports
         if summary.selection:
             typer.echo(summary.selection["line"])
+        if summary.sensor:
+            typer.echo(f"written through the camera's sensor model: {summary.sensor}")
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:

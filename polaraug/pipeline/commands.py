@@ -170,6 +170,7 @@ STAGES: tuple[StageType, ...] = (
         many("--where"),
         opt("--limit"),
         opt("--seed", 0),
+        switch("--sensor", True, off="--no-sensor"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (
         arg("folder"),

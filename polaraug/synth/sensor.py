@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polaraug.physics import demosaic, intensities_from_stokes, mosaic, repair_intensities
+from polaraug.physics import intensities_from_stokes, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
+from polaraug.physics.sensor import SensorModel, capture
+from polaraug.physics.sensor import add_noise as physics_add_noise
 
 MAX_GAIN = 6.0  # auto-exposure limit: night scenes stay dark (and noisy) as real ones do
 
@@ -24,6 +26,11 @@ class SensorConfig:
     shot_noise: float = 0.0005
     bits: int = 16
     dofp_pattern: tuple | None = None
+
+    def model(self) -> SensorModel:
+        """The same sensor as the physics' :class:`SensorModel` (quantisation is left to the caller)."""
+        return SensorModel(noise_a=(self.shot_noise,) * 4, noise_b=(self.read_noise**2,) * 4,
+                           dofp_pattern=self.dofp_pattern)
 
 
 def auto_gain(luminance: np.ndarray, target: float = 0.8, percentile: float = 99.0) -> float:
@@ -52,9 +59,7 @@ def add_noise(x: np.ndarray, cfg: SensorConfig, rng: np.random.Generator) -> np.
     Returns:
         float32 array of x's shape.
     """
-    x = x.astype(np.float32, copy=False)
-    sigma = np.sqrt(np.float32(cfg.shot_noise) * np.clip(x, 0, None) + np.float32(cfg.read_noise**2))
-    return x + rng.standard_normal(x.shape, dtype=np.float32) * sigma
+    return physics_add_noise(x, cfg.shot_noise, cfg.read_noise**2, rng)
 
 
 def srgb_uint8(linear: np.ndarray) -> np.ndarray:
@@ -103,11 +108,6 @@ def capture_polar(stokes: np.ndarray, a: np.ndarray, cfg: SensorConfig, rng: np.
     """
     y = intensities_from_stokes(stokes, a)
     gain = auto_gain(y.max(axis=-1))
-    y = y * gain
-    if cfg.dofp_pattern is not None:
-        raw = add_noise(mosaic(y.astype(np.float32), cfg.dofp_pattern), cfg, rng)
-        y = demosaic(raw.astype(np.float32), cfg.dofp_pattern)
-    else:
-        y = add_noise(y, cfg, rng)
+    y = capture(y * gain, cfg.model(), rng)  # mosaic, noise per sample, demosaic (physics/sensor.py)
     y = repair_intensities(np.clip(y, 0.0, 1.0).astype(np.float32), a, margin=1e-6)
     return quantize_admissible(y, a, cfg.bits)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from polaraug.io.atomic import remove_stale_temporaries, write_text
 from polaraug.io.images import ImageReadError, image_size, read_image, write_image
 from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
+from polaraug.physics.sensor import SensorModel, capture
 
 from .checkpoint import load_translator
 from .infer import rgb_to_tensor, translate_batch
@@ -68,6 +70,7 @@ class TranslateSummary:
     out: str = ""
     dropped_boxes: dict[str, int] = field(default_factory=dict)  # labels left out of kept frames, by reason
     selection: dict = field(default_factory=dict)  # --where/--limit: the filter, and frames selected of how many
+    sensor: dict = field(default_factory=dict)  # the sensor the frames were written through (empty: none)
 
 
 def _record(frame: Frame, width: int, height: int, status: str) -> dict:
@@ -105,6 +108,12 @@ class _Job:
     project: bool
     bits: int
     records: Path
+    sensor: SensorModel | None = None  # the target camera's read-out, applied after the generator
+    sensor_seed: int = 0
+
+    def sensor_rng(self, frame: Frame) -> np.random.Generator:
+        """The frame's own noise stream: a rerun or a resume writes the same bytes, whatever the batch."""
+        return np.random.default_rng([self.sensor_seed, zlib.crc32(f"{frame.split}/{frame.flat_stem}".encode())])
 
     def image_path(self, frame: Frame) -> Path:
         return self.out / "images" / frame.split / f"{frame.flat_stem}.png"
@@ -127,7 +136,10 @@ class _Job:
             return frame, e
 
     def encode(self, frame: Frame, y: np.ndarray) -> None:
-        """Quantise and write intensities (H, W, 4) in [0, 1], then the record."""
+        """Quantise and write intensities (H, W, 4) in [0, 1] (through the sensor first, if any), then the
+        record."""
+        if self.sensor is not None:
+            y = capture(y, self.sensor, self.sensor_rng(frame))
         write_image(self.image_path(frame), quantize_output(y, self.a, project=self.project, bits=self.bits))
         write_text(self.record_path(frame), json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
@@ -231,10 +243,10 @@ def check_resume(out: Path, settings: dict) -> None:
     path = out / ".translate" / SETTINGS
     if path.is_file():
         old = json.loads(path.read_text())
-        diff = next((k for k in settings if old.get(k) != settings[k]), None)
+        diff = next((k for k in {**old, **settings} if old.get(k) != settings.get(k)), None)
         if diff is not None:
             what = ("another checkpoint" if diff == "checkpoint_sha256" else
-                    f"{diff} {old.get(diff)!r}, now {settings[diff]!r}")
+                    f"{diff} {old.get(diff)!r}, now {settings.get(diff)!r}")
             raise InputError(f"{out}: translated with other settings ({what}); resuming would mix them in one set. "
                              "Translate into a new folder, or --overwrite to start over")
         return
@@ -260,7 +272,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
                       camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4, bits: int = 16,
                       shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
                       merge: bool = True, class_map: ClassMap | None = None,
-                      selection: Selection | None = None) -> TranslateSummary:
+                      selection: Selection | None = None, sensor: SensorModel | None = None,
+                      sensor_seed: int = 0) -> TranslateSummary:
     """Translate every frame of ``src`` into ``out`` (see the module docstring).
 
     Args:
@@ -277,6 +290,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         merge: write labels, YOLO export and manifest at the end (off for all shards but the last).
         class_map: renames the source's classes (``--class-map``).
         selection: translate only the frames it chooses (``--where``, ``--limit``, ``--seed``).
+        sensor: write every frame through this sensor (noise, mosaic, demosaicing, ...), each frame's noise
+            drawn from its own stream of ``sensor_seed``.
 
     Returns:
         Counts of written, already present and unreadable frames.
@@ -290,7 +305,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     if not 0 <= idx < n_shards:
         raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
     job = _Job(out, model, camera.matrix(np.float64), project or model.admissible, bits,
-               out / ".translate" / "records")
+               out / ".translate" / "records", sensor, sensor_seed)
     selection = selection if selection is not None and selection.active else None
     if selection is not None and selection.where and source_format(src, fmt) not in WITH_ATTRIBUTES:
         raise InputError(f"{src}: --where needs frame attributes (weather, timeofday, scene), which only "
@@ -298,7 +313,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch,
                                       device=next(model.parameters()).device.type),
                        "class_map": class_map.table if class_map else None,
-                       **({"selection": selection.to_dict()} if selection is not None else {})})
+                       **({"selection": selection.to_dict()} if selection is not None else {}),
+                       **({"sensor": {**sensor.to_dict(), "seed": sensor_seed}} if sensor is not None else {})})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
     frames = list(source_frames(src, fmt, skip, class_map))
@@ -314,6 +330,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     summary.dropped_boxes = dict(skip.dropped_boxes)
     # every shard's unreadable frames, for whichever process merges (manual --shard runs each merge)
     write_text(out / ".translate" / "unreadable" / f"{idx}_of_{n_shards}.json", json.dumps(summary.unreadable))
+    if sensor is not None:
+        summary.sensor = {**sensor.to_dict(), "bits": sensor.bits, "seed": sensor_seed}
     if merge:
         merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
                       source_format=source_format(src, fmt))
@@ -330,7 +348,8 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                     device: str | None = None, workers: int = 4, compile_model: bool = False,
                     calibration: str | None = None, progress: bool = True,
                     overwrite: bool = False, class_map: str | Path | None = None,
-                    selection: Selection | None = None) -> TranslateSummary | None:
+                    selection: Selection | None = None, sensor: bool = True,
+                    sensor_seed: int = 0) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
@@ -338,7 +357,8 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     torch.compile; ``calibration`` (a camera file or built-in name) translates for another camera than
     the checkpoint's (Stokes-head checkpoints); ``overwrite`` removes a previous translation in ``out``
     first; ``class_map`` is a class map file (``polaraug.data.classmap``); ``selection`` translates only the
-    frames it chooses.
+    frames it chooses; ``sensor`` writes every frame through the target camera's sensor model when its file
+    has one (``sensor_seed`` seeds each frame's noise).
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
@@ -359,12 +379,13 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
         shard = (ctx.rank, ctx.world)
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
                                 bits=bits, shard=shard, workers=workers, progress=progress and ctx.main,
-                                merge=ctx.world == 1, class_map=cmap, selection=selection)
+                                merge=ctx.world == 1, class_map=cmap, selection=selection,
+                                sensor=camera.sensor if sensor else None, sensor_seed=sensor_seed)
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
                                    list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out,
-                                   summary.dropped_boxes, summary.selection)  # every rank reads every label
+                                   summary.dropped_boxes, summary.selection, summary.sensor)  # ranks agree
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -387,7 +408,8 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
         "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
         "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
         "dropped_boxes": summary.dropped_boxes,
-        **({"selection": summary.selection} if summary.selection else {})})
+        **({"selection": summary.selection} if summary.selection else {}),
+        **({"sensor": summary.sensor} if summary.sensor else {})})
     splits: dict[str, list[Frame]] = {}
     for r in records:
         boxes = [Box(x1, y1, x2, y2, cls, ignore=ig, occluded=oc, truncated=tr)

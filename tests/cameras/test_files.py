@@ -117,3 +117,33 @@ def test_save_refuses_an_invalid_camera_and_writes_nothing(tmp_path):
     with pytest.raises(CalibrationFileError, match="gains"):
         save_camera(Camera(name="x", gains=(1.0, math.nan, 1.0, 1.0)), tmp_path / "x.yaml")
     assert list(tmp_path.iterdir()) == []
+
+
+def _with_sensor(tmp_path, sensor, name="s.yaml"):
+    data = yaml.safe_load((load_camera("shifted_dofp").path).read_text())
+    data["sensor"] = sensor
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_sensor_section_takes_the_cameras_depth_and_mosaic_and_round_trips(tmp_path):
+    cam = load_camera(_with_sensor(tmp_path, {"noise_a": 0.001, "noise_b": [1e-5, 2e-5, 1e-5, 2e-5],
+                                              "black_level": 0.01, "demosaic": "edge-aware"}))
+    s = cam.sensor
+    assert s.noise_a == (0.001,) * 4 and s.noise_b == (1e-5, 2e-5, 1e-5, 2e-5) and s.demosaic == "edge-aware"
+    assert s.bits == 12 and s.dofp_pattern == cam.dofp_pattern and s.gamma == 1.0 and s.blur_sigma == 0.0
+    back = load_camera(save_camera(cam, tmp_path / "back.yaml"))
+    assert back.sensor == cam.sensor
+    assert "sensor" not in load_camera("shifted_dofp").to_dict()  # cameras without one stay as they were
+
+
+@pytest.mark.parametrize(("sensor", "field"), [({"noise_a": -1.0}, "sensor.noise_a"),
+                                               ({"noise_b": [1, 2]}, "sensor.noise_b"),
+                                               ({"demosaic": "vng"}, "sensor"),
+                                               ({"shutter": 1}, "sensor.shutter"),
+                                               ({"gamma": "2.2"}, "sensor.gamma"),
+                                               ([1, 2], "sensor")])
+def test_bad_sensor_sections_fail_naming_the_field(tmp_path, sensor, field):
+    with pytest.raises(CalibrationFileError, match=f"field '{field}'"):
+        load_camera(_with_sensor(tmp_path, sensor))

@@ -408,3 +408,51 @@ def _kitti(tmp_path):
 def _stems(root):
     ps = read_polarset(root)
     return sorted(f.flat_stem for s in ps.splits for f in ps.frames(s))
+
+
+# --- the target camera's sensor after the generator ---------------------------------------------------------------
+
+def _sensor_camera(tmp_path, **sensor):
+    import yaml
+
+    data = {"schema": "polaraug-camera/1", "name": "noisy", "angles_deg": [0, 45, 90, 135], "gains": [1, 1, 1, 1],
+            "extinction_ratios": [".inf"] * 4, "dofp_pattern": [[90, 45], [135, 0]], "bit_depth": 12,
+            "sensor": {"noise_a": 0.002, "noise_b": 1.0e-4, **sensor}}
+    text = yaml.safe_dump(data).replace("'.inf'", ".inf")
+    tmp_path.mkdir(exist_ok=True)
+    path = tmp_path / "noisy.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_translate_writes_through_the_target_cameras_sensor_reproducibly(setup, tmp_path):
+    import numpy as np
+
+    from polaraug.io.images import read_image
+
+    quiet = _sensor_camera(tmp_path / "q", noise_a=0.0, noise_b=0.0)  # the same mosaic and depth, no noise
+    cam = _sensor_camera(tmp_path)
+    assert _run(setup, tmp_path / "clean", "--calibration", str(quiet)).exit_code == 0
+    assert _run(setup, tmp_path / "plain", "--calibration", str(cam), "--no-sensor").exit_code == 0
+    res = _run(setup, tmp_path / "noisy", "--calibration", str(cam))
+    assert res.exit_code == 0, res.output and "sensor model" in res.output
+    clean = sorted((tmp_path / "clean" / "images").rglob("*.png"))
+    noisy = sorted((tmp_path / "noisy" / "images").rglob("*.png"))
+    diff = np.concatenate([(read_image(b).astype(np.float64) - read_image(a)).ravel() / 65535
+                           for a, b in zip(clean, noisy, strict=True)])
+    assert 0.005 < diff.std() < 0.05  # noise of variance 2e-3 x + 1e-4, less after demosaicing and clipping
+    sensor = read_polarset(tmp_path / "noisy").manifest["provenance"]["sensor"]
+    assert sensor["noise_b"] == [1.0e-4] * 4 and sensor["bits"] == 12 and sensor["seed"] == 0
+    assert "sensor" not in read_polarset(tmp_path / "plain").manifest["provenance"]
+    assert _digest(tmp_path / "plain") != _digest(tmp_path / "clean")  # the mosaic alone changes the frames
+    # each frame draws its own stream: a rerun, or a resume that writes only some frames, gives the same bytes
+    first = _digest(tmp_path / "noisy")
+    assert _run(setup, tmp_path / "again", "--calibration", str(cam)).exit_code == 0
+    assert _digest(tmp_path / "again") == first
+    noisy[3].unlink()
+    assert _run(setup, tmp_path / "noisy", "--calibration", str(cam)).exit_code == 0
+    assert _digest(tmp_path / "noisy") == first
+    assert _run(setup, tmp_path / "seed1", "--calibration", str(cam), "--seed", "1").exit_code == 0
+    assert _digest(tmp_path / "seed1") != _digest(tmp_path / "noisy")
+    res = _run(setup, tmp_path / "noisy", "--calibration", str(cam), "--no-sensor")  # would mix two sets
+    assert res.exit_code == 2 and "sensor" in res.output
