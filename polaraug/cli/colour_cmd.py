@@ -19,6 +19,8 @@ def colour_pairs(
                                                   "IMX250MYR mosaics).")] = "ideal",
     weights: Annotated[str, typer.Option(help="R,G,B weights of the mono polarimetric twin.")] = "0.299,0.587,0.114",
     bits: Annotated[int, typer.Option(help="Polarimetric PNG depth: 8 or 16.")] = 16,
+    rgb_encoding: Annotated[str, typer.Option(help="RGB side: srgb (as a camera's JPEG or a BDD100K frame, what "
+                                                   "translators see) or linear (the sensor's s0 / 2).")] = "srgb",
     json_out: Annotated[Path | None, typer.Option("--json", help="Per-frame, per-colour statistics as JSON.")]
     = None,
 ) -> None:
@@ -41,8 +43,10 @@ def colour_pairs(
             raise ConfigError(f"--weights must be three non-negative numbers, got {weights!r}")
         if bits not in (8, 16):
             raise ConfigError(f"--bits must be 8 or 16, got {bits}")
+        if rgb_encoding not in ("srgb", "linear"):
+            raise ConfigError(f"--rgb-encoding must be srgb or linear, got {rgb_encoding!r}")
         camera = load_camera(calibration)
-        report = colour_to_pairs(src, out, camera, weights=w, bits=bits)
+        report = colour_to_pairs(src, out, camera, weights=w, bits=bits, rgb_encoding=rgb_encoding)
         stats = report.stats
     typer.echo(f"wrote {report.written} pairs into {out} (rgb/, polar/); {len(report.unreadable)} unreadable")
     for line in report.unreadable:

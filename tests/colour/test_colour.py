@@ -96,8 +96,14 @@ def test_colour_pairs_writes_a_paired_set_that_trains(tmp_path):
                                    str(tmp_path / "stats.json")])
     assert res.exit_code == 0, res.output
     assert "wrote 2 pairs" in res.output and "luminance" in res.output
-    rgb = read_image(tmp_path / "pairs" / "rgb" / "f1.png").astype(np.float64) / 255
-    np.testing.assert_allclose(rgb[0, 0], S[:, 0] / 2, atol=0.6 / 255)  # each colour's s0 / 2
+    rgb = read_image(tmp_path / "pairs" / "rgb" / "images" / "100k" / "train" / "f1.png").astype(np.float64) / 255
+    srgb = np.where(S[:, 0] / 2 <= 0.0031308, 12.92 * S[:, 0] / 2, 1.055 * (S[:, 0] / 2) ** (1 / 2.4) - 0.055)
+    np.testing.assert_allclose(rgb[0, 0], srgb, atol=0.6 / 255)  # each colour's s0 / 2, sRGB-encoded
+    res = CliRunner().invoke(app, ["colour-pairs", str(tmp_path / "cap"), str(tmp_path / "linear"),
+                                   "--rgb-encoding", "linear"])
+    assert res.exit_code == 0, res.output
+    linear = read_image(tmp_path / "linear" / "rgb" / "images" / "100k" / "train" / "f1.png").astype(np.float64)
+    np.testing.assert_allclose(linear[0, 0] / 255, S[:, 0] / 2, atol=0.6 / 255)  # the sensor's values
     ps = read_polarset(tmp_path / "pairs" / "polar")
     frame = next(iter(ps.frames("train")))
     w = np.array([0.299, 0.587, 0.114])
@@ -111,6 +117,10 @@ def test_colour_pairs_writes_a_paired_set_that_trains(tmp_path):
                                    "--paired", str(tmp_path / "pairs"), "--out", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+    res = CliRunner().invoke(app, ["eval-translator", "--checkpoint", str(tmp_path / "run" / "checkpoints" / "last.pt"),
+                                   "--paired", str(tmp_path / "pairs"), "--split", "train"])
+    assert res.exit_code == 0, res.output  # the pairs are read as synth's are
+    assert "PSNR" in res.output or "psnr" in res.output.lower()
 
 
 def test_validate_reads_colour_sets_per_colour_and_refuses_to_repair_them(tmp_path):
