@@ -141,3 +141,41 @@ def show(camera: Annotated[str, typer.Argument(help="Camera file or built-in nam
     a = cam.matrix(np.float64)
     np.set_printoptions(precision=4, suppress=True)
     typer.echo(f"{cam.name}: {cam.description}\nA =\n{a}\nA† =\n{pseudo_inverse(a)}")
+
+
+@app.command("sensor")
+def sensor(
+    files: Annotated[list[Path], typer.Argument(help="Captures: raw DoFP mosaics or 4-channel images (integer "
+                                                     "samples as the camera wrote them).")],
+    out: OutOpt,
+    camera: CameraOpt = "ideal",
+    name: NameOpt = None,
+    stack: Annotated[bool, typer.Option("--stack", help="The captures are frames of one static scene: temporal "
+                                                        "statistics (EMVA 1288 style) instead of single images.")]
+    = False,
+    plot: Annotated[Path | None, typer.Option(help="Variance against signal per channel (PNG).")] = None,
+) -> None:
+    """Noise curve (variance = a x + b per channel), ADC depth and black level from captures, written as the
+    camera file's 'sensor' section (translate then writes frames through it)."""
+    from polaraug.cameras import load_camera, save_camera
+    from polaraug.cameras.calibrate import default_name
+    from polaraug.cameras.noise import CHANNELS, calibrate_sensor, plot_noise
+
+    with user_errors():
+        cal = calibrate_sensor(files, load_camera(camera), stack=stack, name=default_name(out, name))
+        save_camera(cal.camera, out)
+    typer.echo(f"{cal.route}: ADC depth {cal.bits} bits" + (f" (shifted left by {cal.shift} in the files)"
+                                                           if cal.shift else ""))
+    typer.echo("channel  a (shot gain)              b (read variance)          blocks")
+    for label, fit in zip(CHANNELS, cal.fits, strict=True):
+        typer.echo(f"{label:<8} {fit.a:.4g} ± {fit.a_err:.2g}{'':<8} {fit.b:.4g} ± {fit.b_err:.2g}{'':<8} {fit.blocks}")
+    typer.echo(f"black level at most {cal.black_level:.4g} (full scale; the 0.01 % quantile of the samples)")
+    falling = [label for label, fit in zip(CHANNELS, cal.fits, strict=True) if fit.a + 2 * fit.a_err < 0]
+    if falling:
+        typer.echo(f"warning: in {', '.join(falling)} the noise falls as the signal rises, which a linear raw "
+                   "read-out does not do (a tone curve, denoising, or texture left in dark areas): their shot "
+                   "gain is written as 0; prefer raw captures or --stack")
+    if plot is not None:
+        plot_noise(cal, plot)
+        typer.echo(f"plot {plot}")
+    typer.echo(f"wrote {out}")
