@@ -151,3 +151,14 @@ def test_input_errors_and_missing_files_are_one_line_exit_2(tmp_path, monkeypatc
         res = run("export-yolo", tmp_path / "set", tmp_path / "out")
         assert res.exit_code == 2, res.output
         assert res.output.strip() == text
+
+
+def test_version_flag_and_command_print_the_package_version():
+    from typer.testing import CliRunner
+
+    from polaraug import __version__
+    from polaraug.cli import app
+
+    for args in (["--version"], ["version"]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0 and res.output.strip() == __version__

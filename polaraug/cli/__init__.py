@@ -51,3 +51,17 @@ def version() -> None:
     from polaraug import __version__
 
     typer.echo(__version__)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                      help="Print polaraug's version and exit."),
+) -> None:
+    """Turn labelled RGB road-scene datasets into physically valid polarimetric datasets."""
