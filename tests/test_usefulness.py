@@ -10,7 +10,14 @@ from typer.testing import CliRunner
 
 from polaraug.cli import app
 from polaraug.detect import evaluation
-from polaraug.detect.usefulness import QUICK, UsefulnessConfig, content_digest, experiments, trainings
+from polaraug.detect.usefulness import (
+    QUICK,
+    UsefulnessConfig,
+    content_digest,
+    experiments,
+    settings_of,
+    trainings,
+)
 from polaraug.errors import ConfigError
 
 
@@ -40,7 +47,7 @@ def test_the_bare_command_runs_the_whole_benchmark_and_reports_it(quick):
     assert summary["settings"]["sizes"] == [3, 6] and set(summary["inputs"]) == {"real", "test", "oracle",
                                                                                 "translated"}
     assert "3 real frames" in output and "polarization:" in output and "usefulness.json" in output
-    for chart in ("usefulness_curve.png", "usefulness_polarization.png"):
+    for chart in ("usefulness_curve.png", "usefulness_polarization.png", "usefulness.md"):
         assert (root / "out" / chart).is_file() and (root / "figures" / chart).is_file()
     assert (root / "figures" / "usefulness.json").is_file() and all(summary["experiments"].values())
 
@@ -75,6 +82,11 @@ def test_a_rerun_trains_nothing_and_saved_scores_start_a_fresh_run(quick, tmp_pa
                                    "--checkpoint", str(checkpoint), "--keep-scores", str(saved)])
     assert res.exit_code == 0, res.output
     assert "taken from" in res.output
+    other = tmp_path / "other.pt"
+    other.write_bytes(checkpoint.read_bytes() + b"\0")  # another translator: its hash differs
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(tmp_path / "elsewhere"),
+                                   "--checkpoint", str(other)])
+    assert res.exit_code == 2 and "translated with another checkpoint" in res.output
     again = json.loads((tmp_path / "elsewhere" / "usefulness.json").read_text())
     assert again["n_real"]["3"]["arms"]["real+oracle"]["map50"] == first["n_real"]["3"]["arms"]["real+oracle"]["map50"]
     assert again["inputs"] == first["inputs"]
@@ -87,10 +99,26 @@ def test_saved_scores_of_other_inputs_are_not_reused(quick, tmp_path):
     saved = tmp_path / "saved"
     shutil.copytree(root / "saved" / "mix_n3", saved)
     digests = json.loads((saved / "usefulness_inputs.json").read_text())
+    settings = settings_of(QUICK, experiments(QUICK)[0]).to_dict()
     said = []
-    assert seed_from_saved(saved, tmp_path / "exp", {**digests, "translated": "other"}, said.append) == 0
+    assert seed_from_saved(saved, tmp_path / "exp", {**digests, "translated": "other"}, settings, said.append) == 0
     assert "translated differ" in said[0] and not (tmp_path / "exp" / "scores").exists()
-    assert seed_from_saved(saved, tmp_path / "exp", digests, said.append) == 5 * QUICK.control_seeds
+    assert seed_from_saved(saved, tmp_path / "exp", digests, {**settings, "device": "0"}, said.append) == 0
+    assert "device differ" in said[1]
+    assert seed_from_saved(saved, tmp_path / "exp", digests, settings, said.append) == 5 * QUICK.control_seeds
+
+
+def test_saved_scores_of_other_inputs_are_replaced_not_relabelled(quick, tmp_path):
+    from polaraug.detect.usefulness import _save_scores
+
+    root, _ = quick
+    saved = tmp_path / "saved"
+    shutil.copytree(root / "saved" / "mix_n6", saved)
+    (saved / "usefulness_inputs.json").write_text(json.dumps({"real": "older"}))
+    (saved / "real_s7.json").write_text("{}")  # a score of those older inputs
+    _save_scores(root / "out" / "experiments" / "mix_n6", saved, {"real": "newer"})
+    assert not (saved / "real_s7.json").exists() and (saved / "real_s0.json").is_file()
+    assert json.loads((saved / "usefulness_inputs.json").read_text()) == {"real": "newer"}
 
 
 def test_content_digest_follows_content_not_place_or_time(tmp_path):

@@ -251,23 +251,25 @@ def detect_bits(raw: np.ndarray) -> tuple[int, int]:
     return min(bits, container - shift), shift
 
 
-def black_level(raw_full_scale: list[np.ndarray]) -> float:
-    """An upper bound of the black level: the 0.01 % quantile of every sample (dark frames give the level
-    itself)."""
-    return float(np.percentile(np.concatenate([np.ravel(x) for x in raw_full_scale]), 0.01))
+def lowest_samples(images: list[np.ndarray]) -> float:
+    """The 0.01 % quantile of every sample: near -3.7 read-noise sigma when the black level was right and
+    the captures hold dark areas, well above 0 when a pedestal was left in (a hint, not an estimate)."""
+    return float(np.percentile(np.concatenate([np.ravel(x) for x in images]), 0.01))
 
 
 @dataclass
 class SensorCalibration:
-    """What ``calibrate sensor`` found: the camera with its ``sensor:`` section, each channel's fit, the
-    detected ADC depth and container shift, and the black level's upper bound."""
+    """What ``calibrate sensor`` found: the camera with its ``sensor:`` section, each channel's fit, the ADC
+    depth and container shift, the black level used and the lowest samples."""
 
     camera: object
     fits: list[NoiseFit]
     bits: int
     shift: int
-    black_level: float
+    black_level: float  # as given (full scale)
     route: str  # "single images" or "stack"
+    bits_guessed: bool = False  # the depth came from the largest sample (no bit_depth, no container padding)
+    lowest: float = 0.0  # the 0.01 % quantile of the samples after the black level (full scale)
 
 
 def read_raw(path, camera) -> np.ndarray:
@@ -288,14 +290,18 @@ def read_raw(path, camera) -> np.ndarray:
     return img
 
 
-def calibrate_sensor(paths: list, camera, *, stack: bool = False, name: str | None = None) -> SensorCalibration:
-    """Estimate the noise curve, ADC depth and black level from captures, into a copy of ``camera``.
+def calibrate_sensor(paths: list, camera, *, stack: bool = False, name: str | None = None,
+                     black_dn: float = 0.0) -> SensorCalibration:
+    """Estimate the noise curve and ADC depth from captures, into a copy of ``camera``.
 
     Args:
         paths: capture files (raw mosaics or 4-channel), or with ``stack`` frames of one static scene.
         camera: the base camera (polarizer model, DoFP pattern; its bit depth when set).
         stack: treat the captures as repeated frames of one static scene (temporal statistics).
         name: the new camera's name (None: the base camera's).
+        black_dn: the black level in ADC counts (the pedestal the samples carry; 0 for pedestal-free
+            samples): subtracted before the fit, so that ``b`` is the read noise at zero signal, and
+            written into the sensor model.
 
     Raises:
         InputError: unreadable captures, or captures that cannot support an estimate (saturated, no flat
@@ -309,18 +315,22 @@ def calibrate_sensor(paths: list, camera, *, stack: bool = False, name: str | No
     if len({r.dtype for r in raws}) != 1:
         raise InputError(f"{paths[0]}: the captures mix sample types {sorted({str(r.dtype) for r in raws})}")
     bits, shift = detect_bits(np.concatenate([r.ravel() for r in raws]))
+    guessed = camera.bit_depth is None and shift == 0
     if camera.bit_depth is not None:
         bits = camera.bit_depth
+    elif shift:
+        bits = raws[0].dtype.itemsize * 8 - shift  # MSB-aligned in the container: its padding says the depth
     top = float(2**bits - 1)
-    images = [(r.astype(np.float64) / 2**shift) / top for r in raws]
+    black = black_dn / top
+    images = [(r.astype(np.float64) / 2**shift) / top - black for r in raws]
     where = str(paths[0]) if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
     fits = (estimate_from_stack if stack else estimate_from_images)(images, camera.dofp_pattern, where)
-    black = black_level(images)
     model = SensorModel(noise_a=tuple(max(f.a, 0.0) for f in fits), noise_b=tuple(max(f.b, 0.0) for f in fits),
-                        bits=bits if bits <= 16 else None, dofp_pattern=camera.dofp_pattern)
+                        bits=bits if bits <= 16 else None, dofp_pattern=camera.dofp_pattern, black_level=black)
     cam = dataclasses.replace(camera, name=name or camera.name, bit_depth=bits, sensor=model, path=None,
                               source=f"noise from {len(paths)} capture(s), {'stack' if stack else 'single images'}")
-    return SensorCalibration(cam, fits, bits, shift, black, "stack" if stack else "single images")
+    return SensorCalibration(cam, fits, bits, shift, black, "stack" if stack else "single images", guessed,
+                             lowest_samples(images))
 
 
 def plot_noise(cal: SensorCalibration, path) -> None:

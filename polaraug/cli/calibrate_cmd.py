@@ -154,6 +154,10 @@ def sensor(
                                                         "statistics (EMVA 1288 style) instead of single images.")]
     = False,
     plot: Annotated[Path | None, typer.Option(help="Variance against signal per channel (PNG).")] = None,
+    black_level: Annotated[float, typer.Option(help="The pedestal the samples carry, in ADC counts (from dark "
+                                                    "frames or the datasheet; 0 for pedestal-free samples): "
+                                                    "subtracted before the fit and written into the file.")]
+    = 0.0,
 ) -> None:
     """Noise curve (variance = a x + b per channel), ADC depth and black level from captures, written as the
     camera file's 'sensor' section (translate then writes frames through it)."""
@@ -162,14 +166,20 @@ def sensor(
     from polaraug.cameras.noise import CHANNELS, calibrate_sensor, plot_noise
 
     with user_errors():
-        cal = calibrate_sensor(files, load_camera(camera), stack=stack, name=default_name(out, name))
+        cal = calibrate_sensor(files, load_camera(camera), stack=stack, name=default_name(out, name),
+                               black_dn=black_level)
         save_camera(cal.camera, out)
     typer.echo(f"{cal.route}: ADC depth {cal.bits} bits" + (f" (shifted left by {cal.shift} in the files)"
                                                            if cal.shift else ""))
     typer.echo("channel  a (shot gain)              b (read variance)          blocks")
     for label, fit in zip(CHANNELS, cal.fits, strict=True):
         typer.echo(f"{label:<8} {fit.a:.4g} ± {fit.a_err:.2g}{'':<8} {fit.b:.4g} ± {fit.b_err:.2g}{'':<8} {fit.blocks}")
-    typer.echo(f"black level at most {cal.black_level:.4g} (full scale; the 0.01 % quantile of the samples)")
+    if cal.bits_guessed:
+        typer.echo(f"warning: ADC depth guessed from the largest sample ({cal.bits} bits); give a --camera with "
+                   "bit_depth if the captures never reach full scale")
+    typer.echo(f"black level {cal.black_level:.4g} (full scale, as given); lowest samples {cal.lowest:.4g} "
+               "(about -3.7 read-noise sigma with dark areas and the right black level; well above 0: a "
+               "pedestal left in)")
     falling = [label for label, fit in zip(CHANNELS, cal.fits, strict=True) if fit.a + 2 * fit.a_err < 0]
     if falling:
         typer.echo(f"warning: in {', '.join(falling)} the noise falls as the signal rises, which a linear raw "

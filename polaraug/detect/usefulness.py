@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from polaraug.errors import ConfigError
+from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
 
 from .arms import ExperimentInputs
@@ -221,6 +221,7 @@ def prepare_data(cfg: UsefulnessConfig, root: Path, checkpoint: Path | None = No
     if checkpoint is None:
         checkpoint = _train_translator(cfg, data, log)
     translated = data / "translated"
+    _check_translator(translated, Path(checkpoint))
     if not (translated / "manifest.json").is_file():  # written last, when every frame is
         from polaraug.translate.dataset import run_translation
 
@@ -228,6 +229,19 @@ def prepare_data(cfg: UsefulnessConfig, root: Path, checkpoint: Path | None = No
         run_translation(data / "pool" / "rgb", translated, checkpoint=checkpoint, calibration="shifted_dofp",
                         progress=progress)
     return BenchmarkData(data / "real", data / "test", data / "pool", translated, Path(checkpoint))
+
+
+def _check_translator(translated: Path, checkpoint: Path) -> None:
+    """Refuse a finished translation made by another checkpoint than ``checkpoint`` (its scores would be
+    reported as this translator's)."""
+    from polaraug.translate.dataset import file_sha256
+
+    manifest = translated / "manifest.json"
+    if manifest.is_file():
+        made_by = json.loads(manifest.read_text()).get("provenance", {}).get("checkpoint_sha256")
+        if made_by is not None and made_by != file_sha256(checkpoint):
+            raise InputError(f"{translated}: translated with another checkpoint than {checkpoint}; "
+                             "choose a new --out to evaluate this translator")
 
 
 def _rendered(out: Path, n: int) -> bool:
@@ -292,10 +306,11 @@ def _done(out: Path) -> set[str]:
     return {p.stem for p in scores.glob("*.json")} if scores.is_dir() else set()
 
 
-def seed_from_saved(saved: Path, out: Path, digests: dict[str, str], log: Callable[[str], None]) -> int:
+def seed_from_saved(saved: Path, out: Path, digests: dict[str, str], settings: dict,
+                    log: Callable[[str], None]) -> int:
     """Copy the saved scores of an experiment into its folder when they were made from inputs of the same
-    content, and rewrite the saved record's input paths and fingerprints to this machine's. Returns the
-    number of scores copied (0 when the inputs differ: said in ``log``)."""
+    content with the same detector settings (device included: CPU and GPU trainings differ). Returns the
+    number of scores copied (0 when inputs or settings differ: said in ``log``)."""
     record = saved / "usefulness_inputs.json"
     if not record.is_file() or not (saved / "settings.json").is_file():
         return 0
@@ -303,6 +318,11 @@ def seed_from_saved(saved: Path, out: Path, digests: dict[str, str], log: Callab
     if made_from != digests:
         differ = sorted(k for k in digests if made_from.get(k) != digests[k])
         log(f"  saved scores in {saved} were made from other inputs ({', '.join(differ)} differ): not reused")
+        return 0
+    recorded = json.loads((saved / "settings.json").read_text())
+    changed = sorted(k for k in settings if k != "seeds" and recorded.get(k) != settings[k])
+    if changed:
+        log(f"  saved scores in {saved} were made with other settings ({', '.join(changed)} differ): not reused")
         return 0
     (out / "scores").mkdir(parents=True, exist_ok=True)
     copied = 0
@@ -333,6 +353,10 @@ def _save_scores(out: Path, saved: Path, digests: dict[str, str]) -> None:
     from polaraug.io.atomic import atomic_path
 
     saved.mkdir(parents=True, exist_ok=True)
+    record = saved / "usefulness_inputs.json"
+    if record.is_file() and json.loads(record.read_text()) != digests:
+        for old in saved.glob("*_s*.*"):  # scores of other inputs: replaced, never relabelled as ours
+            old.unlink()
     for p in sorted((out / "scores").glob("*")) + [out / "settings.json"]:
         dst = saved / p.name
         if p.is_file() and (p.name == "settings.json" or not dst.is_file()):
@@ -384,7 +408,8 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
     root = out / "experiments"
     for exp in runs:
         if saved is not None and (saved / exp.name).is_dir():
-            n = seed_from_saved(saved / exp.name, root / exp.name, digests, log)
+            n = seed_from_saved(saved / exp.name, root / exp.name, digests,
+                                settings_of(cfg, exp, device).to_dict(), log)
             if n:
                 _localise_settings(saved / exp.name, root / exp.name, inputs_of(data, exp).paths())
                 log(f"  {exp.name}: {n} finished trainings taken from {saved / exp.name}")
@@ -417,10 +442,10 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
 
 def _publish(summary: dict, out: Path, figures: Path | None) -> dict:
     """Write ``usefulness.json`` and the charts into ``out`` (and copies into ``figures``)."""
-    from .usefulness_report import write_charts
+    from .usefulness_report import write_charts, write_markdown
 
     write_text(out / "usefulness.json", json.dumps(summary, indent=1) + "\n")
-    charts = write_charts(summary, out)
+    charts = [*write_charts(summary, out), write_markdown(summary, out)]
     if figures is not None:
         figures.mkdir(parents=True, exist_ok=True)
         write_text(figures / "usefulness.json", json.dumps(summary, indent=1) + "\n")

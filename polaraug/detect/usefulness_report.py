@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from polaraug.io.atomic import write_text
+
 from .report import _mean_ci, _plt, _save
 from .stats import verdict
 
@@ -170,3 +172,75 @@ def write_charts(summary: dict, out: Path) -> list[Path]:
               plot_conditions(summary, out / "usefulness_conditions.png"),
               plot_polarization(summary, out / "usefulness_polarization.png")]
     return [c for c in charts if c is not None]
+
+
+def _pm(d: dict) -> str:
+    return f"{d['mean']:.3f} ± {d['std']:.3f}"
+
+
+def arm_table(res: dict) -> list[str]:
+    """One experiment's arms: mAP50, the difference to real over seeds and over test images, the verdict, the
+    oracle gap closed, and mAP50 per condition."""
+    arms = {_arm_name(k): v for k, v in res["arms"].items()}
+    conds = [c for c in CONDITIONS if any(c in a["by_condition_map50"] for a in arms.values())]
+    head = ["arm", "images/epoch", "mAP50", "− real (seeds, 95 % t)", "− real (test images, 95 % bootstrap)",
+            "verdict", "oracle gap closed", *conds]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in ARMS:
+        if name not in arms:
+            continue
+        a = arms[name]
+        vs = a.get("vs_real")
+        boot = vs.get("bootstrap", {}).get("map50") if vs else None
+        gap = a.get("gap_closed")
+        cells = [LABELS[name], str(a["images_per_epoch"]), _pm(a["map50"]), _fmt(vs["map50"]) if vs else "–",
+                 _fmt(boot), verdict(vs["map50"]) if vs else "–", f"{100 * gap:.0f} %" if gap is not None else "–",
+                 *[_pm(a["by_condition_map50"][c]) if c in a["by_condition_map50"] else "–" for c in conds]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def difference_table(res: dict, polarization: bool) -> list[str]:
+    """Differences per condition with both intervals: each arm minus real, or (``polarization``) each arm
+    minus its unpolarized control."""
+    rows = ({f"{LABELS[_arm_name(c['of'])]} − unpolarized": c for c in res.get("controls", {}).values()}
+            if polarization else
+            {f"{LABELS[_arm_name(n)]} − real": a["vs_real"] for n, a in res["arms"].items() if "vs_real" in a})
+    if not rows:
+        return []
+    conds = ["all", *[c for c in CONDITIONS if any(c in r["by_condition_map50"] for r in rows.values())]]
+    lines = ["| mAP50 difference | " + " | ".join(conds) + " |", "|" + "---|" * (len(conds) + 1)]
+    for name, r in rows.items():
+        boot = r.get("bootstrap", {})
+        cells = []
+        for c in conds:
+            t = r["map50"] if c == "all" else r["by_condition_map50"].get(c)
+            b = boot.get("map50") if c == "all" else boot.get("by_condition_map50", {}).get(c)
+            cells.append("–" if t is None else f"{_fmt(t)} / {_fmt(b)}" if b else _fmt(t))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def class_table(res: dict) -> list[str]:
+    """AP50 per class of each arm minus its unpolarized control (seeds' interval)."""
+    rows = {LABELS[_arm_name(c["of"])]: c["per_class_ap50"] for c in res.get("controls", {}).values()}
+    classes = sorted({k for r in rows.values() for k in r})
+    if not rows or not classes:
+        return []
+    lines = ["| AP50, polarized − unpolarized | " + " | ".join(classes) + " |", "|" + "---|" * (len(classes) + 1)]
+    lines += [f"| {n} | " + " | ".join(_fmt(r[k]) if k in r else "–" for k in classes) + " |" for n, r in rows.items()]
+    return lines
+
+
+def write_markdown(summary: dict, out: Path) -> Path:
+    """``usefulness.md``: every experiment's tables (the README's Detection section quotes them)."""
+    lines = ["# Usefulness benchmark", ""]
+    for size, res in sorted(summary["n_real"].items(), key=lambda kv: int(kv[0])):
+        n = len(res["arms"]["real"]["map50"]["runs"])
+        lines += [f"## mix, {size} real frames ({n} seeds)", "", *arm_table(res), "",
+                  "Differences per condition: seeds' 95 % t interval / test images' 95 % bootstrap.", "",
+                  *difference_table(res, False), "", *difference_table(res, True), "", *class_table(res), ""]
+    for size, res in sorted(summary.get("pretrain_finetune", {}).get("n_real", {}).items(), key=lambda kv: int(kv[0])):
+        lines += [f"## pretrain on added frames, fine-tune on {size} real frames", "", *arm_table(res), ""]
+    lines += ["## Summary", "", *[f"    {line}" for line in summary["summary"]], ""]
+    return write_text(out / "usefulness.md", "\n".join(lines))

@@ -159,8 +159,11 @@ def edge_aware_demosaic(raw: np.ndarray, pattern) -> np.ndarray:
 
     raw = np.asarray(raw)
     h, w = raw.shape
-    scale = 65535.0
-    dn = np.round(np.clip(raw, 0, 1) * scale).astype(np.uint16)
+    # OpenCV demosaics integers: map [-0.25, 1.25] onto uint16 so that noise below 0 (no pedestal) or above
+    # full scale survives as it does through the bilinear path
+    lo, span = -0.25, 1.5
+    scale = 65535.0 / span
+    dn = np.round((np.clip(raw, lo, lo + span) - lo) * scale).astype(np.uint16)
     channels = pattern_channels(pattern)
     first, last = _bayer_planes()  # output planes of Bayer's (0, 0) and (1, 1) samples
     out = np.empty((h, w, 4), np.float32)
@@ -171,7 +174,7 @@ def edge_aware_demosaic(raw: np.ndarray, pattern) -> np.ndarray:
     shifted = cv2.demosaicing(np.pad(dn, ((0, 0), (1, 0)), mode="reflect"), cv2.COLOR_BayerRG2BGR_EA)[:, 1:]
     out[..., channels[0, 1]] = shifted[..., first]
     out[..., channels[1, 0]] = shifted[..., last]
-    return out / np.float32(scale)
+    return out / np.float32(scale) + np.float32(lo)
 
 
 @functools.cache

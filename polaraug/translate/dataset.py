@@ -314,7 +314,10 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
                                       device=next(model.parameters()).device.type),
                        "class_map": class_map.table if class_map else None,
                        **({"selection": selection.to_dict()} if selection is not None else {}),
-                       **({"sensor": {**sensor.to_dict(), "seed": sensor_seed}} if sensor is not None else {})})
+                       **({"sensor": {**sensor.to_dict(), "bits": sensor.bits, "seed": sensor_seed,
+                                      "dofp_pattern": [list(r) for r in sensor.dofp_pattern]
+                                      if sensor.dofp_pattern is not None else None}}
+                          if sensor is not None else {})})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
     frames = list(source_frames(src, fmt, skip, class_map))

@@ -27,11 +27,12 @@ def _patches(seed: int, h: int = 192, w: int = 256, levels=(0.02, 0.9)) -> np.nd
     return y
 
 
-def _raw(y: np.ndarray, rng, shift: int = 4) -> np.ndarray:
-    """A 12-bit raw mosaic of ``y`` with the known noise, shifted left into a 16-bit container."""
+def _raw(y: np.ndarray, rng, shift: int = 4, pedestal: int = 0) -> np.ndarray:
+    """A 12-bit raw mosaic of ``y`` with the known noise (and a black level of ``pedestal`` counts), shifted
+    left into a 16-bit container."""
     raw = mosaic(y, PATTERN)
     raw = add_noise(raw, _per_sample(A, PATTERN, raw.shape), _per_sample(B, PATTERN, raw.shape), rng)
-    return (np.round(np.clip(raw, 0, 1) * 4095).astype(np.uint16) << shift)
+    return (np.round(np.clip(raw + pedestal / 4095, 0, 1) * 4095).astype(np.uint16) << shift)
 
 
 @pytest.fixture()
@@ -92,3 +93,18 @@ def test_bit_depth_is_read_from_the_samples():
     assert detect_bits(np.array([0, 16 * 17, 16 * 4000], np.uint16)) == (12, 4)
     assert detect_bits(np.array([3, 200], np.uint8)) == (8, 0)
     assert detect_bits(np.array([3, 900], np.uint16)) == (10, 0)
+
+
+def test_a_given_black_level_is_taken_out_before_the_fit_and_written(tmp_path, camera):
+    rng = np.random.default_rng(5)
+    scene = _patches(11, levels=(0.02, 0.8))
+    files = [write_image(tmp_path / f"p{k}.png", _raw(scene, rng, pedestal=256)) for k in range(8)]
+    res = _calibrate(files, camera, tmp_path / "out.yaml", "--stack", "--black-level", "256")
+    assert res.exit_code == 0, res.output
+    sensor = yaml.safe_load((tmp_path / "out.yaml").read_text())["sensor"]
+    assert sensor["black_level"] == pytest.approx(256 / 4095)
+    assert np.allclose(sensor["noise_a"], A, rtol=0.10) and np.allclose(sensor["noise_b"], B, rtol=0.25)
+    # left in, the pedestal shifts the curve: the intercept (read noise at zero signal) comes out wrong
+    res = _calibrate(files, camera, tmp_path / "raw.yaml", "--stack")
+    wrong = yaml.safe_load((tmp_path / "raw.yaml").read_text())["sensor"]["noise_b"]
+    assert not np.allclose(wrong, B, rtol=0.25)
