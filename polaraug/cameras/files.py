@@ -277,6 +277,6 @@ def save_camera(cam: Camera, path: str | os.PathLike) -> Path:
     camera_from_dict(d, f"{path} (about to be written)")
     if cam.gain_map is not None and cam.gain_map_path().parent == Path(path).resolve().parent:
         d["gain_map"] = cam.gain_map_path().name  # beside the file: keep the pair movable
-    text = "# polaraug camera calibration file; see README.md, 'Calibration files'\n"
+    text = "# polaraug camera calibration file; see docs/cameras.md\n"
     text += yaml.safe_dump(d, sort_keys=False, default_flow_style=None)
     return write_text(path, text)

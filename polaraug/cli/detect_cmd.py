@@ -80,7 +80,8 @@ def eval_detection(
     quick: Annotated[bool, typer.Option("--quick", help="The benchmark at smoke-test size (about a minute).")]
     = False,
     checkpoint: Annotated[Path | None, typer.Option(help="The benchmark: the translator to evaluate (default: "
-                                                         "train the README's paired recipe).")] = None,
+                                                         "train the paired Stokes-head recipe of "
+                                                         "docs/translator.md).")] = None,
     keep_scores: Annotated[Path | None, typer.Option(help="The benchmark: start from the scores saved in this "
                                                           "folder and save every finished training's there "
                                                           "(e.g. docs/figures/usefulness).")] = None,

@@ -9,7 +9,7 @@ and plenty of labelled RGB frames:
   pool (a seed's smaller subsets are part of its larger ones);
 - test: the shifted domain, **wide**: every weather and 20 % night, scored overall and per condition
   (clear, overcast, foggy, rainy, night);
-- added data: RGB scenes of every condition, translated by a translator (the README's paired Stokes-head
+- added data: RGB scenes of every condition, translated by a translator (the paired Stokes-head
   recipe, trained here, or any checkpoint), their true polarimetric twins (the oracle: what a perfect
   translator adds) and both sets with their polarization removed (the controls: same s0, DoLP 0);
 - every arm trains the same optimizer steps with the same seeds (``eval-detection``'s protocol), under
@@ -251,7 +251,8 @@ def _rendered(out: Path, n: int) -> bool:
 
 
 def _train_translator(cfg: UsefulnessConfig, data: Path, log: Callable[[str], None]) -> Path:
-    """The README's paired Stokes-head recipe for ``cfg.translator_steps`` steps (a finished run is kept)."""
+    """The paired Stokes-head recipe (docs/translator.md) for ``cfg.translator_steps`` steps (a finished run is
+    kept)."""
     from polaraug.translate.train import TrainingInputs, train_from_folders
 
     run = data / "translator"

@@ -233,7 +233,7 @@ def class_table(res: dict) -> list[str]:
 
 
 def write_markdown(summary: dict, out: Path) -> Path:
-    """``usefulness.md``: every experiment's tables (the README's Detection section quotes them)."""
+    """``usefulness.md``: every experiment's tables (docs/detection.md quotes them)."""
     lines = ["# Usefulness benchmark", ""]
     for size, res in sorted(summary["n_real"].items(), key=lambda kv: int(kv[0])):
         n = len(res["arms"]["real"]["map50"]["runs"])

@@ -7,7 +7,7 @@ material parameters, car colours). ``polaraug synth --domain NAME`` picks one; e
 
 ``default`` is the distribution the translator is pretrained on (paired renders). ``shifted`` is a
 different polarimetric domain for an honest built-in benchmark: a "real" camera whose frames do not come
-from the pretraining renderer's own distribution (README.md, "Data", "The shifted domain").
+from the pretraining renderer's own distribution (docs/data.md, "The shifted domain").
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class TranslatorConfig:
     # What the generator predicts: "stokes" (s0 as a residual on the RGB luminance, DoLP, AoLP as a unit
     # vector; y = A s, admissible by construction: ``mode`` then changes nothing) or "intensities" (tanh,
     # then the mode's constraint).
-    head: str = "stokes"  # the translator ablation's pick (README "Translator")
+    head: str = "stokes"  # the translator ablation's pick (docs/translator.md)
     # Paired objective (pix2pix with polarization terms) and the paired anchor of unpaired adaptation:
     # L = λ_adv L_GAN + λ_l1 |y - ŷ| + λ_stokes |(s1, s2) - (ŝ1, ŝ2)| + λ_aolp Σ w (1 - cos 2Δφ) / Σ w.
     lambda_adv: float = 1.0
@@ -96,7 +96,7 @@ class TranslatorConfig:
 PRESETS = {
     "reference": TranslatorConfig(),
     "cpu-small": TranslatorConfig(ngf=16, n_blocks=3, ndf=16, n_layers=2, crop=64, pool_size=10),
-    # The translator ablation's architecture (README "Translator"): 6 blocks, batch 4 of 64 px crops.
+    # The translator ablation's architecture (docs/translator.md): 6 blocks, batch 4 of 64 px crops.
     "cpu-medium": TranslatorConfig(ngf=16, n_blocks=6, ndf=16, n_layers=2, crop=64, pool_size=10, batch=4),
 }
 
