@@ -46,6 +46,9 @@ def translate(
                                                                      "sensor model (noise, mosaic, demosaicing, "
                                                                      "black level, blur, tone) when its file "
                                                                      "has a 'sensor' section.")] = True,
+    space_check: Annotated[bool, typer.Option("--space-check/--no-space-check", help="Refuse to start when the "
+                                                                                    "output's disk lacks the "
+                                                                                    "estimated space.")] = True,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.data.select import Selection, parse_where
@@ -61,7 +64,8 @@ def translate(
         summary = run_translation(src, out, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch, bits=bits,
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
                                   calibration=calibration, overwrite=overwrite, class_map=class_map,
-                                  selection=selection, sensor=sensor, sensor_seed=seed)
+                                  selection=selection, sensor=sensor, sensor_seed=seed,
+                                  space_check=space_check)
     if summary is not None:  # under torchrun, rank 0 reports
         if summary.selection:
             typer.echo(summary.selection["line"])

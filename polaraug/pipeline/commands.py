@@ -171,6 +171,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--limit"),
         opt("--seed", 0),
         switch("--sensor", True, off="--no-sensor"),
+        switch("--space-check", True, off="--no-space-check"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (
         arg("folder"),

@@ -144,24 +144,55 @@ class _Job:
         write_text(self.record_path(frame), json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
 
-def batches(frames: list[Frame], batch: int) -> list[list[Frame]]:
+def frame_sizes(frames: list[Frame]) -> list[tuple[int, int] | None]:
+    """(width, height) of each frame from its image header, None where the header cannot be read."""
+    sizes: list[tuple[int, int] | None] = []
+    for frame in frames:
+        try:
+            sizes.append(image_size(frame.image))
+        except ImageReadError:
+            sizes.append(None)
+    return sizes
+
+
+def disk_estimate(sizes: list[tuple[int, int] | None], bits: int) -> int:
+    """Bytes the translations of frames of these sizes take: 4 channels at ``bits`` per sample, uncompressed
+    (generated frames' low bits are noise: PNG barely compresses them; measured 7.2 MB for a 16-bit 1280x720
+    frame against 7.4 MB uncompressed)."""
+    per_sample = 2 if bits > 8 else 1
+    return sum(w * h * 4 * per_sample for w, h in (s for s in sizes if s is not None))
+
+
+def check_space(out: Path, need: int, frames: int) -> None:
+    """Refuse to start when the file system of ``out`` has less free space than ``need`` bytes.
+
+    Raises:
+        InputError: not enough space (the message says how much is needed and free).
+    """
+    import shutil
+
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    free = shutil.disk_usage(probe).free
+    if need > free:
+        raise InputError(f"{out}: the {frames} frames to translate need about {need / 1e9:.1f} GB and the disk has "
+                         f"{free / 1e9:.1f} GB free; free space, write elsewhere, use --bits 8, or --no-space-check")
+
+
+def batches(frames: list[Frame], batch: int, sizes: list | None = None) -> list[list[Frame]]:
     """Frames in fixed batches: consecutive frames of equal size (from the image header), ``batch`` at a
     time; a frame whose header cannot be read is a batch of its own (its decoding will report it).
 
     Args:
         frames: the frames to translate, in order.
         batch: the largest batch.
+        sizes: each frame's (width, height) (None: read from the headers).
 
     Returns:
         The batches, in order. They depend only on ``frames`` and ``batch``, never on what is already done.
     """
     groups: list[list[Frame]] = []
     last = None
-    for frame in frames:
-        try:
-            size = image_size(frame.image)
-        except ImageReadError:
-            size = None
+    for frame, size in zip(frames, sizes if sizes is not None else frame_sizes(frames), strict=True):
         if size is None or size != last or len(groups[-1]) >= batch:
             groups.append([])
         groups[-1].append(frame)
@@ -173,11 +204,15 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
                       summary: TranslateSummary) -> None:
     """Decode in threads, translate each batch that holds an unfinished frame (whole, so that its numbers
     are those of an uninterrupted run), write its unfinished frames in threads."""
+    import time
+
     from tqdm import tqdm
 
     dev = next(job.model.parameters()).device
     todo = [g for g in groups if not all(job.done(f) for f in g)]
-    bar = tqdm(total=sum(len(g) for g in todo), disable=not progress, unit="frame", desc="translate")
+    total = sum(len(g) for g in todo)
+    bar = tqdm(total=total, disable=not progress, unit="frame", desc="translate")
+    start, warm = time.perf_counter(), True
     with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:
         pending = []
         decoded = _prefetched(readers, job.decode, [f for g in todo for f in g], ahead=max(32, 4 * workers))
@@ -196,10 +231,21 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
             y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
             pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(ok, y, strict=True)
                            if not job.done(frame))
+            if warm and progress and total > len(group):  # the estimate the user decides on, early
+                warm = False
+                rate = len(group) / max(time.perf_counter() - start, 1e-9)
+                bar.write(f"first batch at {rate:.2f} frames/s: about {_duration(total / rate)} for {total} frames")
         for p in pending:
             p.result()  # surface write errors
             summary.written += 1
     bar.close()
+
+
+def _duration(seconds: float) -> str:
+    """'1 h 05 min', '12 min', '40 s'."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    return f"{round(seconds / 60)} min" if seconds >= 120 else f"{round(seconds)} s"
 
 
 def _prefetched(pool: ThreadPoolExecutor, fn, items: list, ahead: int):
@@ -273,7 +319,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
                       shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
                       merge: bool = True, class_map: ClassMap | None = None,
                       selection: Selection | None = None, sensor: SensorModel | None = None,
-                      sensor_seed: int = 0) -> TranslateSummary:
+                      sensor_seed: int = 0, space_check: bool = True) -> TranslateSummary:
     """Translate every frame of ``src`` into ``out`` (see the module docstring).
 
     Args:
@@ -292,13 +338,14 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         selection: translate only the frames it chooses (``--where``, ``--limit``, ``--seed``).
         sensor: write every frame through this sensor (noise, mosaic, demosaicing, ...), each frame's noise
             drawn from its own stream of ``sensor_seed``.
+        space_check: refuse to start when the output's disk lacks the estimated space.
 
     Returns:
         Counts of written, already present and unreadable frames.
 
     Raises:
-        InputError: ``out`` holds frames translated with other settings (see :func:`check_resume`), or a
-            bad shard.
+        InputError: ``out`` holds frames translated with other settings (see :func:`check_resume`), a bad
+            shard, or too little disk space.
     """
     src, out = Path(src), Path(out)
     idx, n_shards = shard
@@ -326,8 +373,19 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         summary.selection = {**selection.to_dict(), "of": len(frames), "selected": len(chosen),
                              "line": selection.describe(len(frames), len(chosen), frames)}
         frames = chosen
-    mine = batches(frames, batch)[idx::n_shards]
+    sizes = frame_sizes(frames)
+    mine = batches(frames, batch, sizes)[idx::n_shards]
     summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
+    size_of = {id(f): sz for f, sz in zip(frames, sizes, strict=True)}
+    todo = [f for g in mine for f in g if not job.done(f)]
+    need = disk_estimate([size_of[id(f)] for f in todo], bits)
+    if progress:
+        from tqdm import tqdm
+
+        tqdm.write(f"{len(todo)} frames to translate ({summary.skipped_existing} already done); about "
+                   f"{need / 1e9:.2f} GB on disk")
+    if space_check and todo:
+        check_space(out, need, len(todo))
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
     summary.dropped_boxes = dict(skip.dropped_boxes)
@@ -352,7 +410,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                     calibration: str | None = None, progress: bool = True,
                     overwrite: bool = False, class_map: str | Path | None = None,
                     selection: Selection | None = None, sensor: bool = True,
-                    sensor_seed: int = 0) -> TranslateSummary | None:
+                    sensor_seed: int = 0, space_check: bool = True) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
@@ -383,7 +441,8 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
                                 bits=bits, shard=shard, workers=workers, progress=progress and ctx.main,
                                 merge=ctx.world == 1, class_map=cmap, selection=selection,
-                                sensor=camera.sensor if sensor else None, sensor_seed=sensor_seed)
+                                sensor=camera.sensor if sensor else None, sensor_seed=sensor_seed,
+                                space_check=space_check)
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),

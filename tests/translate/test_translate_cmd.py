@@ -456,3 +456,20 @@ def test_translate_writes_through_the_target_cameras_sensor_reproducibly(setup, 
     assert _digest(tmp_path / "seed1") != _digest(tmp_path / "noisy")
     res = _run(setup, tmp_path / "noisy", "--calibration", str(cam), "--no-sensor")  # would mix two sets
     assert res.exit_code == 2 and "sensor" in res.output
+
+
+def test_translate_says_what_it_will_write_and_refuses_a_disk_too_small(setup, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    res = _run(setup, tmp_path / "ok")
+    assert res.exit_code == 0, res.output
+    # 6 frames of 60x44, 4 channels of 16 bits: the uncompressed size is the estimate
+    assert f"6 frames to translate (0 already done); about {6 * 60 * 44 * 8 / 1e9:.2f} GB on disk" in res.output
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    res = _run(setup, tmp_path / "full")
+    assert res.exit_code == 2 and "need about" in res.output and "--no-space-check" in res.output
+    assert not list((tmp_path / "full").rglob("*.png"))  # nothing written
+    res = _run(setup, tmp_path / "full", "--no-space-check")
+    assert res.exit_code == 0 and len(list((tmp_path / "full" / "images").rglob("*.png"))) == 6
