@@ -46,7 +46,7 @@ MAX_CONDITION = 1e4  # A is ~2.4 for an ideal camera; beyond this Stokes estimat
 REQUIRED = ("name", "angles_deg", "gains", "extinction_ratios")
 OPTIONAL = ("schema", "description", "dofp_pattern", "bit_depth", "source", "colour_dofp_pattern", "gain_map",
             "sensor")
-SENSOR_FIELDS = ("noise_a", "noise_b", "black_level", "demosaic", "blur_sigma", "gamma")
+SENSOR_FIELDS = ("noise_a", "noise_b", "black_level", "demosaic", "blur_sigma", "gamma", "gain")
 
 
 class CalibrationFileError(InputError):
@@ -232,7 +232,7 @@ def _sensor(data: Any, where: str, bits: int | None, pattern) -> SensorModel:
         if any(x is None or math.isinf(x) or x < 0 for x in per):
             raise _fail(where, f"sensor.{name}", f"must be a variance >= 0 or a list of 4 (one per channel), got {v!r}")
         values[name] = tuple(per)
-    for name, default in (("black_level", 0.0), ("blur_sigma", 0.0), ("gamma", 1.0)):
+    for name, default in (("black_level", 0.0), ("blur_sigma", 0.0), ("gamma", 1.0), ("gain", 1.0)):
         x = _as_float(data.get(name, default))
         if x is None or math.isinf(x):
             raise _fail(where, f"sensor.{name}", f"must be a number, got {data.get(name)!r}")

@@ -6,8 +6,8 @@ Two routes, both ending in the same weighted fit of block variances against bloc
 - single images (in the manner of Foi et al. 2008): each channel's own samples (a raw mosaic's sub-image,
   or one plane of a 4-channel capture) give Haar diagonal details ``(x00 - x01 - x10 + x11) / 2``, whose
   variance is the noise variance wherever the scene is locally flat; blocks whose horizontal and vertical
-  details are much larger than the diagonal ones (edges, texture) are left out, and each brightness bin
-  keeps the median block variance;
+  details are much larger than those of the typical block of their brightness (edges, texture) are left
+  out, and each brightness bin keeps the median block variance (so most blocks of a bin must be flat);
 - a stack of frames of a static scene (EMVA 1288 style): every pixel's temporal mean and variance.
 
 Units are full scale ([0, 1] of the camera's bit depth). Demosaiced 4-channel captures have spatially
@@ -29,6 +29,7 @@ MIN_BLOCKS = 40  # usable blocks (or pixels / 64 for stacks) below which a chann
 MAX_SATURATED = 0.5  # share of saturated samples beyond which captures are refused
 CHANNELS = ("I0", "I45", "I90", "I135")
 ADC_DEPTHS = (8, 10, 12, 14, 16)
+MEASURABLE = (0.25 / 65535) ** 2  # block variances below a quarter of a 16-bit step are no noise to measure
 
 
 @dataclass
@@ -95,17 +96,19 @@ def image_points(plane: np.ndarray, top_clip: float = 0.98) -> tuple[np.ndarray,
     d, hv = _blocks(diag, size), _blocks(np.hypot(horiz, vert) / np.sqrt(2), size)
     m, peak = _blocks(mean, size).mean(axis=1), _blocks(np.maximum.reduce([p00, p01, p10, p11]), size).max(axis=1)
     var_d = d.var(axis=1, ddof=1)
-    keep = (peak < top_clip) & (var_d > 0)
+    keep = (peak < top_clip) & (var_d > MEASURABLE)
     return m[keep], var_d[keep], (hv**2).mean(axis=1)[keep]
 
 
 def flat_blocks(means: np.ndarray, variances: np.ndarray, texture: np.ndarray) -> np.ndarray:
-    """Which blocks are flat: texture energy below twice the noise a first robust fit expects at their
-    brightness. The test never looks at a block's own variance estimate (that would bias the kept ones up);
-    horizontal, vertical and diagonal details of pure noise are independent."""
+    """Which blocks are flat: texture energy below twice what a robust fit of texture against brightness
+    expects (the typical block of that brightness). The test never looks at a block's own variance estimate
+    (that would bias the kept ones up): horizontal, vertical and diagonal details of pure noise are
+    independent. Fitting texture on itself keeps the test right for demosaiced frames too, whose correlated
+    noise has more horizontal and vertical than diagonal energy."""
     if means.size < MIN_BLOCKS:
         return np.ones(means.size, bool)
-    x, y, n = _binned(means, variances, min(BINS, means.size // 8))
+    x, y, n = _binned(means, texture, min(BINS, means.size // 8))
     a, b = _wls(x, y, n)
     expected = np.maximum(a * means + b, np.min(y[y > 0]) if (y > 0).any() else 1e-12)
     return texture < 2.0 * expected

@@ -49,10 +49,24 @@ def train(
     device: Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
     sample_every: Annotated[int, typer.Option(help="Steps between sample grids.")] = 500,
+    adapt: Annotated[str, typer.Option(help="With --init, --rgb and --polar: 'cyclegan' trains the whole "
+                                            "generator unpaired (it can erase what pretraining learned); 'sensor' "
+                                            "keeps it frozen and fits only the real camera's exposure and noise "
+                                            "to the real frames' statistics, written as OUT/camera.yaml for "
+                                            "translate --calibration.")] = "cyclegan",
 ) -> None:
     """Train RGB -> (I0, I45, I90, I135): unpaired (constrained CycleGAN) or paired, from scratch or --init."""
     from polaraug.translate.train import TrainingInputs, train_from_folders
 
+    if adapt not in ("cyclegan", "sensor"):
+        with user_errors():
+            from polaraug.errors import ConfigError
+
+            raise ConfigError(f"--adapt must be cyclegan or sensor, got {adapt!r}")
+    if adapt == "sensor":
+        with user_errors():
+            _adapt_sensor(init, rgb, polar, out, seed=seed, device=device)
+        return
     with user_errors():
         inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, anchor=anchor, init=init,
                                 calibration=calibration)
@@ -65,3 +79,23 @@ def train(
 
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
         typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
+
+
+def _adapt_sensor(init: Path | None, rgb: Path | None, polar: Path | None, out: Path, *, seed: int,
+                  device: str | None) -> None:
+    """``train --adapt sensor``: fit the real camera's sensor for a frozen translator."""
+    from polaraug.cameras.noise import CHANNELS
+    from polaraug.errors import ConfigError
+    from polaraug.translate.adapt_sensor import adapt_sensor
+
+    if init is None or rgb is None or polar is None:
+        raise ConfigError("--adapt sensor needs --init CKPT (the translator), --rgb (frames to translate) and "
+                          "--polar (the real, unlabelled frames)")
+    fit = adapt_sensor(init, rgb, polar, out, seed=seed, device=device)
+    typer.echo(f"exposure gain {fit.gain:.3f} (all channels)")
+    typer.echo("channel  raw noise a, b (fitted)        measured on real frames  on translations through it")
+    for c, label in enumerate(CHANNELS):
+        (ra, rb), (sa, sb) = fit.real_curve[c], fit.simulated_curve[c]
+        typer.echo(f"{label:<8} {fit.sensor.noise_a[c]:.3g}, {fit.sensor.noise_b[c]:.3g}{'':<12} "
+                   f"{ra:.3g}, {rb:.3g}{'':<8} {sa:.3g}, {sb:.3g}")
+    typer.echo(f"wrote {out / 'camera.yaml'} (translate --calibration {out / 'camera.yaml'})")

@@ -35,6 +35,7 @@ class SensorModel:
             channel pairs of the super-pixel, as polanalyser's older EA option).
         blur_sigma: Gaussian optical blur (pixels) before sampling; 0: none.
         gamma: tone curve y ** (1 / gamma) applied last; 1: linear (the physics of y = A s holds only then).
+        gain: exposure, one factor on all four channels before anything else (DoLP and AoLP unchanged).
     """
 
     noise_a: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
@@ -45,6 +46,7 @@ class SensorModel:
     demosaic: str = "bilinear"
     blur_sigma: float = 0.0
     gamma: float = 1.0
+    gain: float = 1.0
 
     def __post_init__(self) -> None:
         if len(self.noise_a) != 4 or len(self.noise_b) != 4:
@@ -53,8 +55,8 @@ class SensorModel:
             raise ValueError(f"noise variances must be >= 0, got a={self.noise_a}, b={self.noise_b}")
         if self.demosaic not in DEMOSAIC_METHODS:
             raise ValueError(f"demosaic must be one of {DEMOSAIC_METHODS}, got {self.demosaic!r}")
-        if not 0 <= self.black_level < 1 or self.blur_sigma < 0 or self.gamma <= 0:
-            raise ValueError("need 0 <= black_level < 1, blur_sigma >= 0 and gamma > 0")
+        if not 0 <= self.black_level < 1 or self.blur_sigma < 0 or self.gamma <= 0 or self.gain <= 0:
+            raise ValueError("need 0 <= black_level < 1, blur_sigma >= 0, gamma > 0 and gain > 0")
         if self.bits is not None and not 1 <= self.bits <= 16:
             raise ValueError(f"bits must be 1..16, got {self.bits}")
 
@@ -64,9 +66,10 @@ class SensorModel:
 
     def to_dict(self) -> dict:
         """The camera file's ``sensor:`` mapping (bits and pattern live in the camera's own fields)."""
-        return {"noise_a": [float(v) for v in self.noise_a], "noise_b": [float(v) for v in self.noise_b],
-                "black_level": float(self.black_level), "demosaic": self.demosaic,
-                "blur_sigma": float(self.blur_sigma), "gamma": float(self.gamma)}
+        d = {"noise_a": [float(v) for v in self.noise_a], "noise_b": [float(v) for v in self.noise_b],
+             "black_level": float(self.black_level), "demosaic": self.demosaic,
+             "blur_sigma": float(self.blur_sigma), "gamma": float(self.gamma)}
+        return {**d, "gain": float(self.gain)} if self.gain != 1 else d
 
 
 def add_noise(x: np.ndarray, a: np.ndarray | float, b: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
@@ -96,8 +99,8 @@ def _per_sample(values: tuple[float, ...], pattern, shape: tuple[int, int]) -> n
 def capture(y: np.ndarray, model: SensorModel, rng: np.random.Generator) -> np.ndarray:
     """Intensities reaching the sensor -> what the camera's pipeline delivers.
 
-    blur -> (mosaic) -> noise per sample -> + black level, clip, quantise -> (demosaic) -> - black level ->
-    tone curve.
+    gain -> blur -> (mosaic) -> noise per sample -> + black level, clip, quantise -> (demosaic) -> - black
+    level -> tone curve.
 
     Args:
         y: (H, W, 4) linear intensities I0, I45, I90, I135 in full-scale units.
@@ -109,6 +112,8 @@ def capture(y: np.ndarray, model: SensorModel, rng: np.random.Generator) -> np.n
         multiples of 1 / (2**bits - 1) before the black level is subtracted when ``bits`` is set.
     """
     y = np.asarray(y, dtype=np.float32)
+    if model.gain != 1:
+        y = y * np.float32(model.gain)
     if model.blur_sigma > 0:
         import cv2
 
