@@ -9,7 +9,6 @@ from .files import (
     load_camera,
     save_camera,
 )
-from .resolve import manifest_camera, resolve_camera
 
 __all__ = [
     "Camera",
@@ -18,7 +17,5 @@ __all__ = [
     "builtin_names",
     "camera_from_dict",
     "load_camera",
-    "manifest_camera",
-    "resolve_camera",
     "save_camera",
 ]

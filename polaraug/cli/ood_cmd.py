@@ -17,7 +17,7 @@ app = typer.Typer(help="Score how far polarimetric frames are from the real doma
 
 def _open(folder: Path, calibration: str | None):
     """(folder, camera, frames) of a polarimetric set (camera: --calibration, else the set's own)."""
-    from polaraug.cameras.resolve import resolve_camera
+    from polaraug.data.camera_choice import resolve_camera
     from polaraug.validate.runner import open_set
 
     opened = open_set(folder, resolve_camera(calibration) if calibration else None)

@@ -19,7 +19,7 @@ CalOpt = Annotated[str | None, typer.Option(help="Camera file for polarimetric d
 
 def _camera(data: Path, kind: str, calibration: str | None):
     """None for RGB data, else the camera (calibration file, else the set's manifest)."""
-    from polaraug.cameras import resolve_camera
+    from polaraug.data.camera_choice import resolve_camera
     from polaraug.reconstruct.data import data_kind
 
     if data_kind(data, kind) == "rgb":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from polaraug.cameras.resolve import resolve_camera
+from polaraug.data.camera_choice import resolve_camera
 from polaraug.errors import ConfigError
 from polaraug.physics import DEFAULT_TOLERANCE
 

@@ -110,7 +110,7 @@ def adapt_sensor(checkpoint: str | Path, rgb_dir: str | Path, polar_dir: str | P
     """
     import torch
 
-    from polaraug.cameras import resolve_camera
+    from polaraug.data.camera_choice import resolve_camera
     from polaraug.data.crops import scan_rgb
     from polaraug.data.polarset import scan_polarimetric
     from polaraug.io.capture import capture_from_array

@@ -279,7 +279,7 @@ def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str |
     Returns:
         As :func:`train`.
     """
-    from polaraug.cameras import resolve_camera
+    from polaraug.data.camera_choice import resolve_camera
 
     inputs.check()
     overrides = dict(overrides or {})

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from polaraug.cameras import Camera
-from polaraug.cameras.resolve import resolve_camera
+from polaraug.data.camera_choice import resolve_camera
 from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.io.parallel import process_pool
 from polaraug.physics import DEFAULT_TOLERANCE

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from polaraug.cameras import Camera
-from polaraug.cameras.resolve import resolve_camera
+from polaraug.data.camera_choice import resolve_camera
 from polaraug.data.polarset import finish_interrupted_writes
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text

@@ -3,7 +3,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from polaraug.cameras import CalibrationFileError, Camera, load_camera, resolve_camera, save_camera
+from polaraug.cameras import CalibrationFileError, Camera, load_camera, save_camera
+from polaraug.data.camera_choice import resolve_camera
 from polaraug.data.polarset import PolarSetWriter
 from polaraug.errors import InputError
 

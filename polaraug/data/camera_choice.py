@@ -1,4 +1,4 @@
-"""Which camera a command uses: the one place that decides it.
+"""Which camera a command uses: the one place that decides it (on the data floor: it reads a set's manifest).
 
 Order: an explicit camera (``--calibration``: a file or a built-in name), else the camera recorded in a
 polaraug set's ``manifest.json`` (with the set's bit depth, e.g. 12 for 12-bit data in uint16), else a
@@ -11,9 +11,10 @@ import dataclasses
 import os
 from pathlib import Path
 
+from polaraug.cameras import Camera, load_camera
 from polaraug.errors import InputError
 
-from .files import Camera, load_camera
+from .polarset import read_polarset
 
 
 def manifest_camera(root: str | os.PathLike) -> Camera:
@@ -25,8 +26,6 @@ def manifest_camera(root: str | os.PathLike) -> Camera:
     Returns:
         The manifest's camera, ``bit_depth`` replaced by the manifest's ``bit_depth``.
     """
-    from polaraug.data.polarset import read_polarset  # data imports cameras: resolve at call time
-
     ps = read_polarset(root)
     return dataclasses.replace(ps.camera, bit_depth=ps.bits)
 
