@@ -407,13 +407,8 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
     digests = data.digests()
     runs = experiments(cfg)
     root = out / "experiments"
-    for exp in runs:
-        if saved is not None and (saved / exp.name).is_dir():
-            n = seed_from_saved(saved / exp.name, root / exp.name, digests,
-                                settings_of(cfg, exp, device).to_dict(), log)
-            if n:
-                _localise_settings(saved / exp.name, root / exp.name, inputs_of(data, exp).paths())
-                log(f"  {exp.name}: {n} finished trainings taken from {saved / exp.name}")
+    if saved is not None:
+        _start_from_saved(cfg, runs, data, root, saved, digests, device, log)
     total = sum(trainings(e) for e in runs)
     done = sum(_finished(root / e.name, e) for e in runs)
     log(f"{len(runs)} experiments, {total} trainings ({done} already done): "
@@ -425,13 +420,7 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
             if exp.protocol != "mix":
                 _reuse_real_arm(root / f"mix_n{exp.size}", exp_out, exp.seeds)
             bar.set_postfix_str(exp.name)
-
-            def after(arm: str, seed: int, trained: bool, exp=exp, exp_out=exp_out) -> None:
-                if trained:  # a pretrain-finetune arm is two trainings
-                    bar.update(2 if exp.protocol == "pretrain-finetune" and arm != "real" else 1)
-                    if saved is not None:  # keep every finished training's scores as it goes
-                        _save_scores(exp_out, saved / exp.name, digests)
-
+            after = _after_each_training(bar, exp, exp_out, saved, digests)
             results[exp.name] = eval_detection(inputs_of(data, exp), exp_out, settings=settings_of(cfg, exp, device),
                                                progress=False, n_boot=cfg.n_boot, on_training=after)
             if saved is not None:
@@ -439,6 +428,30 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
             # after every experiment: the results so far (a long run shows its headline before it ends)
             summary = _publish(assemble(cfg, runs, results, digests, data), out, figures)
     return summary
+
+
+def _start_from_saved(cfg: UsefulnessConfig, runs: list[Experiment], data: BenchmarkData, root: Path, saved: Path,
+                      digests: dict[str, str], device: str | None, log: Callable[[str], None]) -> None:
+    """Seed every experiment's folder with the saved scores made from the same inputs and settings."""
+    for exp in runs:
+        if (saved / exp.name).is_dir():
+            n = seed_from_saved(saved / exp.name, root / exp.name, digests,
+                                settings_of(cfg, exp, device).to_dict(), log)
+            if n:
+                _localise_settings(saved / exp.name, root / exp.name, inputs_of(data, exp).paths())
+                log(f"  {exp.name}: {n} finished trainings taken from {saved / exp.name}")
+
+
+def _after_each_training(bar, exp: Experiment, exp_out: Path, saved: Path | None, digests: dict[str, str]):
+    """eval-detection's ``on_training`` hook: advance the bar (a pretrain-finetune arm is two trainings) and keep
+    every finished training's scores as it goes."""
+    def after(arm: str, seed: int, trained: bool) -> None:
+        if trained:
+            bar.update(2 if exp.protocol == "pretrain-finetune" and arm != "real" else 1)
+            if saved is not None:
+                _save_scores(exp_out, saved / exp.name, digests)
+
+    return after
 
 
 def _publish(summary: dict, out: Path, figures: Path | None) -> dict:

@@ -361,31 +361,14 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
                                       device=next(model.parameters()).device.type),
                        "class_map": class_map.table if class_map else None,
                        **({"selection": selection.to_dict()} if selection is not None else {}),
-                       **({"sensor": {**sensor.to_dict(), "bits": sensor.bits, "seed": sensor_seed,
-                                      "dofp_pattern": [list(r) for r in sensor.dofp_pattern]
-                                      if sensor.dofp_pattern is not None else None}}
-                          if sensor is not None else {})})
+                       **({"sensor": _sensor_record(sensor, sensor_seed)} if sensor is not None else {})})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
-    frames = list(source_frames(src, fmt, skip, class_map))
-    if selection is not None:
-        chosen = selection.apply(frames)
-        summary.selection = {**selection.to_dict(), "of": len(frames), "selected": len(chosen),
-                             "line": selection.describe(len(frames), len(chosen), frames)}
-        frames = chosen
+    frames = _chosen_frames(list(source_frames(src, fmt, skip, class_map)), selection, summary)
     sizes = frame_sizes(frames)
     mine = batches(frames, batch, sizes)[idx::n_shards]
     summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
-    size_of = {id(f): sz for f, sz in zip(frames, sizes, strict=True)}
-    todo = [f for g in mine for f in g if not job.done(f)]
-    need = disk_estimate([size_of[id(f)] for f in todo], bits)
-    if progress:
-        from tqdm import tqdm
-
-        tqdm.write(f"{len(todo)} frames to translate ({summary.skipped_existing} already done); about "
-                   f"{need / 1e9:.2f} GB on disk")
-    if space_check and todo:
-        check_space(out, need, len(todo))
+    _announce(job, frames, sizes, mine, summary, bits=bits, progress=progress, space_check=space_check)
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
     summary.dropped_boxes = dict(skip.dropped_boxes)
@@ -397,6 +380,37 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
                       source_format=source_format(src, fmt))
     return summary
+
+
+def _sensor_record(sensor: SensorModel, seed: int) -> dict:
+    """What decides a sensor's bytes, for the run's settings."""
+    return {**sensor.to_dict(), "bits": sensor.bits, "seed": seed,
+            "dofp_pattern": [list(r) for r in sensor.dofp_pattern] if sensor.dofp_pattern is not None else None}
+
+
+def _chosen_frames(frames: list[Frame], selection: Selection | None, summary: TranslateSummary) -> list[Frame]:
+    """The frames ``selection`` keeps (all without one); the counts go into ``summary``."""
+    if selection is None:
+        return frames
+    chosen = selection.apply(frames)
+    summary.selection = {**selection.to_dict(), "of": len(frames), "selected": len(chosen),
+                         "line": selection.describe(len(frames), len(chosen), frames)}
+    return chosen
+
+
+def _announce(job: _Job, frames: list[Frame], sizes: list, mine: list[list[Frame]], summary: TranslateSummary, *,
+              bits: int, progress: bool, space_check: bool) -> None:
+    """Say what is left to do and the disk space it takes; refuse when the disk lacks it (``space_check``)."""
+    size_of = {id(f): sz for f, sz in zip(frames, sizes, strict=True)}
+    todo = [f for g in mine for f in g if not job.done(f)]
+    need = disk_estimate([size_of[id(f)] for f in todo], bits)
+    if progress:
+        from tqdm import tqdm
+
+        tqdm.write(f"{len(todo)} frames to translate ({summary.skipped_existing} already done); about "
+                   f"{need / 1e9:.2f} GB on disk")
+    if space_check and todo:
+        check_space(job.out, need, len(todo))
 
 
 def source_format(src: str | Path, fmt: str) -> str:
