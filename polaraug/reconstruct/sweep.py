@@ -101,11 +101,7 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: 
     train_data, test_data = split_holdout(data, holdout)
     real, m = eval_batch(test_data, eval_images)
     reference, _ = eval_batch(replace(test_data, seed=test_data.seed + 1), eval_images)
-    if feature_net is not None:
-        featnet, extractor = load_feature_net(feature_net), str(feature_net)
-    else:
-        featnet, extractor = train_feature_net((eval_batch(replace(train_data, seed=data.seed + 20_000), 256)[0]
-                                                + 1) / 2), "domain (self-supervised on the training images)"
+    featnet, extractor = _feature_net(feature_net, train_data, data.seed)
     rows = []
     for lam in lambdas:
         for seed in seeds:
@@ -125,12 +121,7 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: 
             model.eval()
             rows.append({"method": method, "lambda": None, "seed": seed,
                          **score(model, real, m, reference, featnet, seed)})
-    table = []
-    for method, lam in [(GAN, lam) for lam in lambdas] + [(b, None) for b in baselines]:
-        rs = [r for r in rows if r["method"] == method and r["lambda"] == lam]
-        table.append({"method": method, "lambda": lam,
-                      **{k: {"mean": statistics.fmean(r[k] for r in rs),
-                             "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0} for k in KEYS}})
+    table = _table(rows, [(GAN, lam) for lam in lambdas] + [(b, None) for b in baselines])
     results = {"settings": {"config": cfg.to_dict(), "steps": steps, "seeds": seeds, "eval_images": len(real),
                             "holdout": holdout, "feature_extractor": extractor, "baselines": list(baselines)},
                "runs": rows, "table": table}
@@ -138,6 +129,25 @@ def run_sweep(data: Crops, out: str | Path, cfg: ReconstructConfig, *, lambdas: 
     write_text(out / "sweep.md", "\n".join(table_lines(results)) + "\n")
     plot_tradeoff(results, out / "tradeoff.png")
     return results
+
+
+def _feature_net(feature_net: str | Path | None, train_data: Crops, seed: int):
+    """The FID feature extractor and its description: a local TorchScript file, else one trained on the data."""
+    if feature_net is not None:
+        return load_feature_net(feature_net), str(feature_net)
+    images = (eval_batch(replace(train_data, seed=seed + 20_000), 256)[0] + 1) / 2
+    return train_feature_net(images), "domain (self-supervised on the training images)"
+
+
+def _table(rows: list[dict], models: list[tuple[str, float | None]]) -> list[dict]:
+    """mean ± std over seeds of every metric, one row per (method, λ)."""
+    table = []
+    for method, lam in models:
+        rs = [r for r in rows if r["method"] == method and r["lambda"] == lam]
+        table.append({"method": method, "lambda": lam,
+                      **{k: {"mean": statistics.fmean(r[k] for r in rs),
+                             "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0} for k in KEYS}})
+    return table
 
 
 def _pm(d: dict, fmt: str) -> str:

@@ -44,6 +44,59 @@ class RepairRequest:
     out: str | Path | None = None  # repaired copy; None: in place
 
 
+def _limits_and_ood(limits: Mapping[str, float | None] | None, ood_model, skip_bad: bool):
+    """The thresholds in force (unreadable frames fail the run unless skipped) and the OOD model, loaded before
+    any work so that a bad file fails early.
+
+    Raises:
+        ConfigError: ``max_ood`` without a model.
+    """
+    limits = dict(limits or {})
+    if limits.get("max_ood") is not None and ood_model is None:
+        raise ConfigError("--max-ood needs --ood-model (the model that scores the frames)")
+    if not skip_bad and limits.get("max_unreadable") is None:
+        limits["max_unreadable"] = 0
+    return limits, (load_ood(ood_model) if ood_model is not None else None)
+
+
+def _first_pass(folder, opened, tolerance: float, workers: int | None, progress: bool):
+    """The report of the set as found.
+
+    Raises:
+        InputError: no frame of the set can be read.
+    """
+    report = validate_frames(folder, *opened, tol=tolerance, workers=workers, progress=progress)
+    if report.frames and all(f.error is not None for f in report.frames):
+        raise InputError(f"{folder}: no readable frame ({len(report.frames)} unreadable; first: "
+                         f"{report.frames[0].error})")
+    return report
+
+
+def _score_ood(report, ood, opened, folder) -> None:
+    """Every frame's out-of-distribution score into the report.
+
+    Raises:
+        InputError: no frame could be scored.
+    """
+    for fr, score in zip(report.frames, score_frames(ood, opened.frames, opened.camera), strict=True):
+        fr.ood = score
+    if all(f.ood is None for f in report.frames):
+        raise InputError(f"{folder}: no frame could be scored by the OOD model (unreadable, or under "
+                         f"{ood.min_side} px a side)")
+
+
+def _write_outputs(report, opened, json_out, plots, method: str | None, changed: dict | None) -> None:
+    """The JSON report (with what a repair did, per frame) and the plots, when asked for."""
+    if json_out:
+        doc = report.to_dict()
+        if changed is not None:  # what the repair did, per frame: the report is of the repaired set
+            doc["repair"] = {"method": method, "frames": len(changed), "changed_pixels": sum(changed.values()),
+                             "changed_pixels_per_frame": changed}
+        write_text(json_out, json.dumps(doc, indent=1) + "\n")
+    if plots:
+        write_plots(report, opened.frames, opened.camera, plots)
+
+
 def run_validation(folder: str | Path, *, calibration: str | Path | Camera | None = None, layout: str = "auto",
                    tolerance: float = DEFAULT_TOLERANCE, workers: int | None = None,
                    limits: Mapping[str, float | None] | None = None, fix: bool = False, repair: str | None = None,
@@ -81,22 +134,14 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         InputError: bad options, sets, checkpoints or files (ConfigError for option values), or a set of
             which no frame can be read.
     """
-    limits = dict(limits or {})
-    if limits.get("max_ood") is not None and ood_model is None:
-        raise ConfigError("--max-ood needs --ood-model (the model that scores the frames)")
-    ood = load_ood(ood_model) if ood_model is not None else None  # a bad file fails before any work
-    if not skip_bad and limits.get("max_unreadable") is None:
-        limits["max_unreadable"] = 0
+    limits, ood = _limits_and_ood(limits, ood_model, skip_bad)
     camera = resolve_camera(calibration) if calibration else None  # explicit camera, else per set
     opened = open_set(folder, camera, layout)  # scanned once, used by every step (hidden temporaries excluded)
     if opened.layout in PER_ANGLE:  # only per-angle repairs journal: finish any a crash interrupted, before reading
         for root in (folder, out):
             if root is not None and Path(root).is_dir():
                 finish_interrupted_writes(root)
-    report = validate_frames(folder, *opened, tol=tolerance, workers=workers, progress=progress)
-    if report.frames and all(f.error is not None for f in report.frames):
-        raise InputError(f"{folder}: no readable frame ({len(report.frames)} unreadable; first: "
-                         f"{report.frames[0].error})")
+    report = _first_pass(folder, opened, tolerance, workers, progress)
     method = repair_method(fix, repair)
     changed = None
     if method is not None:
@@ -104,23 +149,11 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
         if log is not None:
             log(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed, {method})"
                 + (f" into {out}" if out else " in place"))
-        target = out or folder
-        opened = open_set(target, camera, layout)
-        report = validate_frames(target, *opened, tol=tolerance, workers=workers)
+        opened = open_set(out or folder, camera, layout)  # the report is of the repaired set
+        report = validate_frames(out or folder, *opened, tol=tolerance, workers=workers)
     if ood is not None:
-        for fr, score in zip(report.frames, score_frames(ood, opened.frames, opened.camera), strict=True):
-            fr.ood = score
-        if all(f.ood is None for f in report.frames):
-            raise InputError(f"{folder}: no frame could be scored by the OOD model (unreadable, or under "
-                             f"{ood.min_side} px a side)")
-    if json_out:
-        doc = report.to_dict()
-        if changed is not None:  # what the repair did, per frame: the report is of the repaired set
-            doc["repair"] = {"method": method, "frames": len(changed), "changed_pixels": sum(changed.values()),
-                             "changed_pixels_per_frame": changed}
-        write_text(json_out, json.dumps(doc, indent=1) + "\n")
-    if plots:
-        write_plots(report, opened.frames, opened.camera, plots)
+        _score_ood(report, ood, opened, folder)
+    _write_outputs(report, opened, json_out, plots, method, changed)
     failures = check_thresholds(report, limits)
     return ValidationRun(report, failures, verdict(failures, limits), changed)
 
