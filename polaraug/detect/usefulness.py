@@ -162,6 +162,11 @@ def content_digest(root: Path) -> str:
     return h.hexdigest()
 
 
+# manifest fields that change with the time, place or software of a write, not with the set's content
+VOLATILE = ("created", "created_at", "time", "versions", "source", "checkpoint", "updated", "polaraug", "python",
+            "numpy", "torch")
+
+
 def _stable_manifest(data: bytes) -> bytes:
     """A manifest without the fields that change with every write (times, paths, versions)."""
     try:
@@ -171,8 +176,7 @@ def _stable_manifest(data: bytes) -> bytes:
 
     def strip(x):
         if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items()
-                    if k not in ("created", "created_at", "time", "versions", "source", "checkpoint", "updated")}
+            return {k: strip(v) for k, v in x.items() if k not in VOLATILE}
         if isinstance(x, list):
             return [strip(v) for v in x]
         return x
