@@ -151,6 +151,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--device"),
         opt("--checkpoint-every", 1000),
         opt("--sample-every", 500),
+        opt("--adapt", "cyclegan"),
     ), outputs=OUT),
     StageType("translate", ("translate",), (
         arg("src"),
