@@ -80,3 +80,11 @@ def test_paired_bootstrap_resolves_a_better_arm_and_not_a_copy():
     assert half["images"] == 40 and half["high"] - half["low"] > 0
     with pytest.raises(ValueError, match="paired seeds"):
         paired_bootstrap(base, better[:2])
+
+
+def test_the_bootstrap_does_not_depend_on_how_its_resamples_are_chunked():
+    base = [_random_stats(s, n_img=60, quality=0.45) for s in (30, 31)]
+    other = [_random_stats(s, n_img=60, quality=0.6) for s in (40, 41)]
+    whole = paired_bootstrap(base, other, n_boot=120, chunk=120)
+    assert paired_bootstrap(base, other, n_boot=120, chunk=50) == whole
+    assert paired_bootstrap(base, other, n_boot=120, chunk=50, seed=1) != whole

@@ -173,9 +173,9 @@ def weighted_map50(stats: ImageStats, weights: np.ndarray) -> np.ndarray:
     return np.divide(total, n_classes, out=np.zeros(n_b), where=n_classes > 0)
 
 
-def bootstrap_weights(n_images: int, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n_images) counts: each row draws ``n_images`` images with replacement."""
-    rng = np.random.default_rng(seed)
+def bootstrap_weights(n_images: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, n_images) counts: each row draws ``n_images`` images with replacement. Rows come from ``rng``
+    one after another, so drawing in chunks gives the same resamples as drawing at once."""
     return rng.multinomial(n_images, np.full(n_images, 1.0 / n_images), size=n_boot).astype(np.float64)
 
 
@@ -210,8 +210,9 @@ def paired_bootstrap(base: Sequence[ImageStats], other: Sequence[ImageStats], *,
     observed = np.ones((1, len(names)))
     point = [float(weighted_map50(s, observed)[0]) for s in runs]
     diffs = []
+    rng = np.random.default_rng(seed)
     for start in range(0, n_boot, chunk):
-        w = bootstrap_weights(len(names), min(chunk, n_boot - start), seed + start)
+        w = bootstrap_weights(len(names), min(chunk, n_boot - start), rng)
         maps = np.stack([weighted_map50(s, w) for s in runs])  # (2n, B)
         diffs.append((maps[n:] - maps[:n]).mean(axis=0))
     d = np.concatenate(diffs)
