@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from polaraug.errors import InputError
-from polaraug.physics import pattern_channels
+from polaraug.physics import demosaic
 
 BLOCK = 8  # block side (samples of one channel) over which variance and mean are taken
 BINS = 16  # brightness bins of the fit
@@ -53,20 +53,16 @@ class NoiseFit:
 
 
 def channel_planes(img: np.ndarray, pattern) -> list[np.ndarray]:
-    """The samples of each channel I0..I135: a raw mosaic's four sub-images, or a capture's four planes.
+    """The samples of each channel I0..I135: a raw mosaic's four sub-images (physics' superpixel split, the
+    mosaic cropped to even sides), or a capture's four planes.
 
     Args:
         img: (H, W) raw mosaic (needs ``pattern``) or (H, W, 4) intensities, full-scale float.
         pattern: the 2x2 DoFP pattern (raw mosaics only).
     """
-    if img.ndim == 3:
-        return [img[..., c] for c in range(4)]
-    channels = pattern_channels(pattern)
-    planes: list[np.ndarray | None] = [None] * 4
-    for i in range(2):
-        for j in range(2):
-            planes[int(channels[i, j])] = img[i::2, j::2]
-    return planes  # type: ignore[return-value]
+    if img.ndim == 2:
+        img = demosaic(img[: img.shape[0] // 2 * 2, : img.shape[1] // 2 * 2], pattern, method="superpixel")
+    return [img[..., c] for c in range(4)]
 
 
 def _blocks(x: np.ndarray, size: int) -> np.ndarray:

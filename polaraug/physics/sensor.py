@@ -89,11 +89,8 @@ def add_noise(x: np.ndarray, a: np.ndarray | float, b: np.ndarray | float, rng: 
 
 
 def _per_sample(values: tuple[float, ...], pattern, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) map of a per-channel value at each raw sample of a DoFP mosaic."""
-    channels = pattern_channels(pattern)  # (2, 2) channel index of each super-pixel position
-    h, w = shape
-    tile = np.asarray(values, dtype=np.float32)[channels]
-    return np.tile(tile, ((h + 1) // 2, (w + 1) // 2))[:h, :w]
+    """(H, W) map of a per-channel value at each raw sample of a DoFP mosaic (the mosaic of a constant image)."""
+    return mosaic(np.broadcast_to(np.asarray(values, dtype=np.float32), (*shape, 4)), pattern)
 
 
 def capture(y: np.ndarray, model: SensorModel, rng: np.random.Generator) -> np.ndarray:

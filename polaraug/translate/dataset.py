@@ -367,7 +367,6 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     frames = _chosen_frames(list(source_frames(src, fmt, skip, class_map)), selection, summary)
     sizes = frame_sizes(frames)
     mine = batches(frames, batch, sizes)[idx::n_shards]
-    summary.skipped_existing = sum(job.done(f) for g in mine for f in g)
     _announce(job, frames, sizes, mine, summary, bits=bits, progress=progress, space_check=space_check)
     _translate_frames(job, mine, workers=workers, progress=progress, summary=summary)
     summary.unreadable += skip.skipped
@@ -400,9 +399,11 @@ def _chosen_frames(frames: list[Frame], selection: Selection | None, summary: Tr
 
 def _announce(job: _Job, frames: list[Frame], sizes: list, mine: list[list[Frame]], summary: TranslateSummary, *,
               bits: int, progress: bool, space_check: bool) -> None:
-    """Say what is left to do and the disk space it takes; refuse when the disk lacks it (``space_check``)."""
+    """Count what is already done (into ``summary``), say what is left and the disk space it takes; refuse
+    when the disk lacks it (``space_check``). Each frame's outputs are looked up once."""
     size_of = {id(f): sz for f, sz in zip(frames, sizes, strict=True)}
     todo = [f for g in mine for f in g if not job.done(f)]
+    summary.skipped_existing = sum(len(g) for g in mine) - len(todo)
     need = disk_estimate([size_of[id(f)] for f in todo], bits)
     if progress:
         from tqdm import tqdm
