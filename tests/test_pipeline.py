@@ -82,10 +82,10 @@ def test_invalid_pipelines_name_the_key(tmp_path, change, message):
 
 def test_missing_required_option_and_unknown_param_are_errors(tmp_path):
     doc = yaml.safe_load(TINY.read_text())
-    del doc["stages"]["translated"]["with"]["checkpoint"]
+    del doc["stages"]["check"]["with"]["folder"]
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(doc))
     res = CliRunner().invoke(app, ["run", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "w")])
-    assert res.exit_code == 2 and "stages.translated.with" in res.output and "checkpoint" in res.output
+    assert res.exit_code == 2 and "stages.check.with" in res.output and "folder" in res.output
     res = CliRunner().invoke(app, ["run", str(TINY), "--out", str(tmp_path / "w"), "--set", "sise=1"])
     assert res.exit_code == 2 and "params.sise" in res.output
 
@@ -165,7 +165,7 @@ def test_stage_outputs_go_into_the_stage_folder(tmp_path):
     fixed = STAGE_TYPES["validate"].with_outputs(folder, {"folder": "x", "fix": True})
     assert fixed["out"] == str(folder / "repaired")  # never in place into the upstream stage's folder
     assert STAGE_TYPES["synth"].with_outputs(folder, {"n": 1}) == {"n": 1, "out": str(folder)}
-    assert STAGE_TYPES["eval-translator"].with_outputs(folder, {}) == {}
+    assert STAGE_TYPES["eval-translator"].with_outputs(folder, {}) == {"json": str(folder / "scores.json")}
     assert to_argv("synth", {"out": "o", "n": 2, "noise": False, "dofp": True}) == [
         "synth", "o", "-n", "2", "--dofp", "--no-noise"]
     assert to_argv("validate", {"folder": "f", "fix": True, "max_inadmissible": 0, "json": "r.json"}) == [

@@ -12,7 +12,8 @@ from ._errors import user_errors
 
 
 def eval_translator(
-    checkpoint: Annotated[Path, typer.Option(help="Translator checkpoint (RUN/checkpoints/last.pt).")],
+    checkpoint: Annotated[Path, typer.Option(help="Translator checkpoint (RUN/checkpoints/last.pt, or "
+                                                  "'default': the built-in translator).")],
     paired: Annotated[Path, typer.Option(help="Paired set from 'polaraug synth --mode paired'.")],
     split: Annotated[str, typer.Option(help="Split to score.")] = "val",
     limit: Annotated[int | None, typer.Option(help="Score at most this many frames.")] = None,

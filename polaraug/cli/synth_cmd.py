@@ -12,11 +12,12 @@ from polaraug.errors import InputError
 from ._errors import user_errors
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
+    """'WIDTHxHEIGHT' -> (width, height); InputError naming ``flag`` otherwise."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise InputError(f"--size must look like 256x256, got {text!r}") from None
+        raise InputError(f"{flag} must look like 256x256, got {text!r}") from None
     return w, h
 
 
@@ -54,7 +55,7 @@ def synth(
     from polaraug.synth.generate import SynthConfig, domain_sensor, generate
 
     with user_errors():
-        width, height = _size(size)
+        width, height = parse_size(size)
         dom = get_domain(domain)
         cam = load_camera(camera or dom.camera)
         sensor = domain_sensor(dom, cam, bits=bits, dofp=dofp, noise=noise)

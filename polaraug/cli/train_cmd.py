@@ -19,14 +19,24 @@ def train(
     paired: Annotated[Path | None, typer.Option(help="Paired training (pix2pix + polarization terms) on DIR/rgb "
                                                      "and DIR/polar twins, e.g. 'polaraug synth --mode paired' "
                                                      "output; instead of --rgb/--polar.")] = None,
+    render: Annotated[bool, typer.Option("--render/--no-render", help="Paired training on fresh renders made "
+                                         "while it trains (no folder; data that does not run out).")] = False,
+    render_size: Annotated[str, typer.Option(help="--render: WIDTHxHEIGHT of the renders.")] = "192x144",
+    render_cache: Annotated[int, typer.Option(help="--render: frames held in memory.")] = 800,
+    render_every: Annotated[int, typer.Option(help="--render: steps between two new frames (0: a fixed set "
+                                                   "of --render-cache frames).")] = 4,
+    render_domains: Annotated[str, typer.Option(help="--render: rendering domains, taken in turn.")] = "default,shifted",
+    render_seed: Annotated[int, typer.Option(help="--render: the renders' seed.")] = 0,
     init: Annotated[Path | None, typer.Option(help="Start from this translator checkpoint's generator (e.g. a "
-                                                   "paired pretraining run); same architecture and head.")] = None,
+                                                   "paired pretraining run, or 'default': the built-in one); same "
+                                                   "architecture and head.")] = None,
     anchor: Annotated[Path | None, typer.Option(help="Paired folder for the anchor loss during unpaired training "
                                                      "(weight: config key lambda_anchor, or --anchor-weight).")]
     = None,
     anchor_weight: Annotated[float | None, typer.Option(help="lambda_anchor (default: the config's).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML with settings (optionally 'preset: cpu-small').")] = None,
-    preset: Annotated[str, typer.Option(help="reference, cpu-small or cpu-medium (when no --config).")] = "reference",
+    preset: Annotated[str, typer.Option(help="reference, cpu-small, cpu-medium or cpu-context (when no "
+                                             "--config).")] = "reference",
     mode: Annotated[str | None, typer.Option(help="Constraint mode: none, relax, project, proximal.")] = None,
     head: Annotated[str | None, typer.Option(help="Generator head: intensities or stokes (default: the "
                                                   "config's).")] = None,
@@ -39,6 +49,10 @@ def train(
     feature_matching: Annotated[float | None, typer.Option(help="Weight of pix2pixHD's discriminator feature "
                                                                 "matching (paired training only; default: the "
                                                                 "config's, 0).")] = None,
+    context: Annotated[int | None, typer.Option(help="Whole-frame context canvas side (0: off; default: the "
+                                                     "config's). Paired training only.")] = None,
+    upsample: Annotated[str | None, typer.Option(help="Generator upsampling: transpose or resize (default: the "
+                                                      "config's).")] = None,
     calibration: Annotated[str | None, typer.Option(help="Camera file; default: the polarimetric set's.")] = None,
     steps: Annotated[int | None, typer.Option(help="Stop after this many steps (default: the config's epochs).")]
     = None,
@@ -49,6 +63,8 @@ def train(
     device: Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
     sample_every: Annotated[int, typer.Option(help="Steps between sample grids.")] = 500,
+    keep_checkpoints: Annotated[bool, typer.Option(help="Keep every checkpoint (checkpoints/step_N.pt) besides "
+                                                        "last.pt, e.g. for a learning curve.")] = False,
     adapt: Annotated[str, typer.Option(help="With --init, --rgb and --polar: 'cyclegan' trains the whole "
                                             "generator unpaired (it can erase what pretraining learned); 'sensor' "
                                             "keeps it frozen and fits only the real camera's exposure and noise "
@@ -68,13 +84,25 @@ def train(
             _adapt_sensor(init, rgb, polar, out, seed=seed, device=device)
         return
     with user_errors():
-        inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, anchor=anchor, init=init,
+        spec = None
+        if render:
+            from polaraug.translate.rendered import RenderSpec
+
+            from .synth_cmd import parse_size
+
+            w, h = parse_size(render_size, "--render-size")
+            spec = RenderSpec(width=w, height=h, cache=render_cache, refresh=render_every,
+                              domains=tuple(d.strip() for d in render_domains.split(",") if d.strip()),
+                              seed=render_seed)
+        inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, render=spec, anchor=anchor, init=init,
                                 calibration=calibration)
         overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
-                     "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching}
+                     "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching, "context": context,
+                     "upsample": upsample}
         result = train_from_folders(inputs, out, config=config, preset=preset, overrides=overrides, seed=seed,
                                     max_steps=steps, max_minutes=minutes, device=device,
-                                    checkpoint_every=checkpoint_every, sample_every=sample_every)
+                                    checkpoint_every=checkpoint_every, sample_every=sample_every,
+                                    keep_checkpoints=keep_checkpoints)
     import os
 
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports

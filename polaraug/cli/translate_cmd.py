@@ -13,7 +13,9 @@ from ._errors import user_errors
 def translate(
     src: Annotated[Path, typer.Argument(help="BDD100K, KITTI, COCO or YOLO root, or a folder of images.")],
     out: Annotated[Path, typer.Argument(help="Output polarimetric set (polaraug layout).")],
-    checkpoint: Annotated[Path, typer.Option(help="Translator checkpoint (from polaraug train).")],
+    checkpoint: Annotated[str, typer.Option(help="Translator checkpoint (from polaraug train); 'default': the "
+                                                 "built-in translator (its model card: docs/translator.md).")]
+    = "default",
     fmt: Annotated[str, typer.Option("--format", help="auto, bdd100k, kitti, coco, yolo, folder.")] = "auto",
     project: Annotated[bool, typer.Option("--project", help="Project every output onto the admissible cone "
                                                             "(always on for 'project' checkpoints).")] = False,
@@ -71,6 +73,9 @@ def translate(
             typer.echo(summary.selection["line"])
         if summary.sensor:
             typer.echo(f"written through the camera's sensor model: {summary.sensor}")
+        from polaraug.translate.builtin import resolve_checkpoint, translator_name
+
+        typer.echo(f"translator: {translator_name(resolve_checkpoint(checkpoint))}")
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:

@@ -45,14 +45,22 @@ def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndar
     Returns:
         (size, size, C), a view of ``img`` when no padding was needed.
     """
+    return random_crop_at(img, size, rng)[0]
+
+
+def random_crop_at(img: np.ndarray, size: int, rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int]]:
+    """:func:`random_crop` and where the crop lies: (crop, (y, x)), its top-left corner in ``img``'s own
+    pixel coordinates (negative when padding was needed)."""
     h, w = img.shape[:2]
+    py = px = 0
     if h < size or w < size:
         ph, pw = max(size - h, 0), max(size - w, 0)
         mode = "reflect" if min(h, w) > max(ph, pw) else "edge"  # reflect needs more pixels than it pads
-        img = np.pad(img, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode=mode)
+        py, px = ph // 2, pw // 2
+        img = np.pad(img, ((py, ph - py), (px, pw - px), (0, 0)), mode=mode)
         h, w = img.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
-    return img[y:y + size, x:x + size]
+    return img[y:y + size, x:x + size], (y - py, x - px)
 
 
 def to_tensor(x: np.ndarray) -> torch.Tensor:

@@ -22,7 +22,7 @@ def _init(setup: Callable[..., None], args: tuple) -> None:
     setup(*args)
 
 
-def process_pool(workers: int, setup: Callable[..., None], args: tuple = ()) -> Any:
+def process_pool(workers: int, setup: Callable[..., None], args: tuple = (), *, start_method: str | None = None) -> Any:
     """A multiprocessing pool of single-threaded workers; fork where available (no re-import cost), else
     spawn.
 
@@ -30,9 +30,13 @@ def process_pool(workers: int, setup: Callable[..., None], args: tuple = ()) -> 
         workers: number of worker processes.
         setup: run as ``setup(*args)`` once in each worker (e.g. to receive shared read-only state).
         args: arguments of ``setup`` (picklable under spawn).
+        start_method: "fork" or "spawn" (spawn from a process whose torch already runs threads); None:
+            fork where available.
 
     Returns:
         The ``multiprocessing.Pool``; use it as a context manager.
     """
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    if start_method is None:
+        start_method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(start_method)
     return ctx.Pool(workers, initializer=_init, initargs=(setup, args))

@@ -12,6 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
+UPSAMPLING = ("transpose", "resize")
+
+
 class ResnetBlock(nn.Module):
     """Two 3x3 convolutions with reflection padding and instance norm, plus the identity."""
 
@@ -31,10 +34,22 @@ class ResnetGenerator(nn.Module):
 
     Instance norm without affine parameters and no conv bias before it, as in the reference. ``tanh=False``
     leaves the last convolution's outputs unbounded.
+
+    Args:
+        upsample: "transpose" (the reference's transposed convolutions) or "resize" (nearest-neighbour
+            2x then a 3x3 convolution: no checkerboard artifacts, Odena et al. 2016).
+        context: side of the whole-frame context canvas (:mod:`polaraug.nn.context`); 0 for none. With a
+            context the encoder's features receive the frame's features over the input's region, through a
+            1x1 fusion whose gate starts at 0 (the network starts as the plain generator).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, n_blocks: int = 9, tanh: bool = True):
+    ENCODER_LAYERS = 10  # c7s1 (pad, conv, norm, relu) + 2 x (conv, norm, relu): where the context joins
+
+    def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, n_blocks: int = 9, tanh: bool = True,
+                 *, upsample: str = "transpose", context: int = 0):
         super().__init__()
+        if upsample not in UPSAMPLING:
+            raise ValueError(f"upsample must be one of {UPSAMPLING}, got {upsample!r}")
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=False),
                                    nn.InstanceNorm2d(ngf), nn.ReLU(True)]
         ch = ngf
@@ -44,16 +59,42 @@ class ResnetGenerator(nn.Module):
             ch *= 2
         layers += [ResnetBlock(ch) for _ in range(n_blocks)]
         for _ in range(2):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
-                       nn.InstanceNorm2d(ch // 2), nn.ReLU(True)]
+            if upsample == "transpose":
+                up: nn.Module = nn.ConvTranspose2d(ch, ch // 2, 3, stride=2, padding=1, output_padding=1, bias=False)
+            else:
+                up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
+                                   nn.Conv2d(ch, ch // 2, 3, bias=False))
+            layers += [up, nn.InstanceNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_channels, 7)]
         if tanh:  # outputs in [-1, 1]; heads that map raw outputs to physics (the Stokes head) go without
             layers.append(nn.Tanh())
         self.model = nn.Sequential(*layers)
+        self.context_size = context
+        if context:
+            from .context import GlobalContext
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+            width = ngf * 4
+            self.context_net = GlobalContext(width, ngf)
+            self.fuse = nn.Conv2d(2 * width, width, 1)
+            self.gate = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor, context: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Args: x (B, C_in, H, W); context: (canvas (B, 6, s, s), boxes (B, 4)) of the frames ``x`` was
+        cropped from, or None (then ``x`` is taken as whole frames). Returns: (B, C_out, H, W)."""
+        if not self.context_size:
+            return self.model(x)
+        from .context import context_canvas, sample_region
+
+        h = self.model[:self.ENCODER_LAYERS](x)
+        if context is None:
+            canvas, box = context_canvas(x, self.context_size)
+            boxes = box.expand(x.shape[0], 4)
+        else:
+            canvas, boxes = context
+        region = sample_region(self.context_net(canvas.to(h.dtype)), boxes, h.shape[-2], h.shape[-1])
+        h = h + self.gate * self.fuse(torch.cat([h, region], 1))
+        return self.model[self.ENCODER_LAYERS:](h)
 
 
 class PatchDiscriminator(nn.Module):

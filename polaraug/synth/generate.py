@@ -31,8 +31,8 @@ from polaraug.io.images import write_image
 from polaraug.io.parallel import process_pool
 
 from .domain import Domain, get_domain
-from .render import render
-from .scene import MATERIAL_NAMES, WEATHERS, random_scene, random_weather
+from .render import Rendered, render
+from .scene import MATERIAL_NAMES, WEATHERS, Scene, Weather, random_scene, random_weather
 from .sensor import SensorConfig, capture_polar, capture_rgb
 
 MODES = ("rgb", "polar", "paired")
@@ -253,6 +253,24 @@ def surface_mask(material: np.ndarray) -> np.ndarray:
     return (np.asarray(material) + 1).astype(np.uint8)
 
 
+def render_scene(cfg: SynthConfig, index: int) -> tuple[np.random.Generator, Weather, Scene, Rendered]:
+    """Draw and render the scene of frame ``index`` (no sensor yet).
+
+    Args:
+        cfg: the settings (size, domain, weather mix, seed).
+        index: frame number; its generator is ``default_rng([cfg.seed, index])``.
+
+    Returns:
+        (the frame's generator, positioned for the sensor's draws; the weather; the scene; the render).
+    """
+    rng = np.random.default_rng([cfg.seed, index])
+    dom = cfg.dom
+    weather = random_weather(rng, None if cfg.weather == "mixed" else cfg.weather,
+                             night=bool(rng.random() < cfg.night_fraction), domain=dom)
+    scene = random_scene(rng, cfg.width, cfg.height, weather, domain=dom)
+    return rng, weather, scene, render(scene)
+
+
 def render_frame(cfg: SynthConfig, paths: Paths, index: int) -> dict:
     """Render, capture and write frame ``index`` (and its surface mask if ``cfg.masks``).
 
@@ -271,12 +289,7 @@ def render_frame(cfg: SynthConfig, paths: Paths, index: int) -> dict:
         record = json.loads(record_path.read_text())
         if _outputs_exist(cfg, paths, record):
             return record
-    rng = np.random.default_rng([cfg.seed, index])
-    dom = cfg.dom
-    weather = random_weather(rng, None if cfg.weather == "mixed" else cfg.weather,
-                             night=bool(rng.random() < cfg.night_fraction), domain=dom)
-    scene = random_scene(rng, cfg.width, cfg.height, weather, domain=dom)
-    out = render(scene)
+    rng, weather, scene, out = render_scene(cfg, index)
     name, split = frame_name(cfg, index), split_of(cfg, index)
     # Sensor noise is drawn after the scene: a --no-noise run of the same seed renders the same scenes.
     if cfg.mode in ("rgb", "paired"):

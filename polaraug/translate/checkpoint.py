@@ -16,6 +16,7 @@ import torch
 from polaraug.io.atomic import atomic_path
 from polaraug.io.checkpoints import CheckpointError, load_state
 
+from .builtin import resolve_checkpoint
 from .config import TranslatorConfig, config_from_dict
 from .cyclegan import ConstrainedCycleGAN
 from .model import Translator
@@ -71,8 +72,8 @@ def save_checkpoint(model: TrainState, path: str | os.PathLike, step: int, epoch
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """The raw checkpoint dict, loaded safely; errors name the file."""
-    return load_state(path, FORMAT, "translator")
+    """The raw checkpoint dict, loaded safely; errors name the file. ``default`` is the built-in translator."""
+    return load_state(resolve_checkpoint(path), FORMAT, "translator")
 
 
 def saved_config(state: dict, path) -> TranslatorConfig:
@@ -162,7 +163,7 @@ def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
     """
     state = read_checkpoint(path)
     saved = saved_config(state, path)
-    mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head")}
+    mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head", "upsample", "context")}
     theirs = {k: getattr(saved, k) for k in mine}
     if mine != theirs:
         raise CheckpointError(f"{path}: --init needs a generator like this run's {mine}, the checkpoint has {theirs}")

@@ -10,7 +10,7 @@ import yaml
 
 from polaraug.errors import ConfigError
 from polaraug.nn.adversarial import GAN_LOSSES
-from polaraug.nn.networks import min_input_side
+from polaraug.nn.networks import UPSAMPLING, min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
 HEADS = ("intensities", "stokes")
@@ -58,6 +58,11 @@ class TranslatorConfig:
     # it compares D's activations on a frame's true twin and its translation).
     d_scales: int = 1
     lambda_fm: float = 0.0
+    # Generator architecture: upsampling by transposed convolutions (the reference) or resize + convolution
+    # (no checkerboards); ``context`` > 0 adds the whole-frame context branch with a canvas of that side
+    # (polaraug.nn.context); 0 translates what the generator sees and nothing more.
+    upsample: str = "transpose"
+    context: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -78,6 +83,11 @@ class TranslatorConfig:
                      "lambda_fm"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(self, name)}")
+        if self.upsample not in UPSAMPLING:
+            raise ConfigError(f"translator config: 'upsample' must be one of {UPSAMPLING}, got {self.upsample!r}")
+        if not isinstance(self.context, int) or self.context < 0 or self.context % 4 or 0 < self.context < 16:
+            raise ConfigError(f"translator config: 'context' must be 0 (off) or a multiple of 4 of at least 16, "
+                              f"got {self.context!r}")
         if self.crop % 4:
             raise ConfigError(f"translator config: 'crop' must be a multiple of 4, got {self.crop}")
         if self.crop < min_input_side(self.n_layers, self.d_scales):
@@ -87,7 +97,8 @@ class TranslatorConfig:
 
     def architecture(self) -> dict[str, int]:
         """What a checkpoint must match to be loaded."""
-        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "d_scales", "head")}
+        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "d_scales", "head",
+                                                 "upsample", "context")}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +109,10 @@ PRESETS = {
     "cpu-small": TranslatorConfig(ngf=16, n_blocks=3, ndf=16, n_layers=2, crop=64, pool_size=10),
     # The translator ablation's architecture (docs/translator.md): 6 blocks, batch 4 of 64 px crops.
     "cpu-medium": TranslatorConfig(ngf=16, n_blocks=6, ndf=16, n_layers=2, crop=64, pool_size=10, batch=4),
+    # cpu-medium with the whole-frame context branch (a 64 px canvas) and resize-convolution upsampling:
+    # the built-in translator's architecture (docs/translator.md).
+    "cpu-context": TranslatorConfig(ngf=16, n_blocks=6, ndf=16, n_layers=2, crop=64, pool_size=10, batch=4,
+                                    upsample="resize", context=64),
 }
 
 

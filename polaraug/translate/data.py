@@ -14,11 +14,12 @@ import numpy as np
 import torch
 
 from polaraug.cameras import Camera
-from polaraug.data.crops import polar_crop, random_crop, rgb_crop, scan_rgb, to_tensor
+from polaraug.data.crops import polar_crop, random_crop_at, rgb_crop, scan_rgb, to_tensor
 from polaraug.data.polarset import PolarImage, scan_polarimetric
 from polaraug.errors import InputError
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import read_image
+from polaraug.nn.context import context_canvas, crop_box
 from polaraug.physics import convert_camera, full_scale
 
 
@@ -33,6 +34,10 @@ class _Crops:
     batch: int
     seed: int = 0
     rank: int = 0  # under torchrun each rank draws its own batches
+
+    def sample_rgb(self) -> np.ndarray:
+        """The frame training samples show (the first RGB frame), (H, W, 3)."""
+        return read_image(self.rgb[0])
 
 
 @dataclass
@@ -101,35 +106,61 @@ class PairedCrops(_Crops):
     """Sampler of aligned (RGB, polarimetric) crops for a global step: the same window of both twins."""
 
     to_camera: Camera | None = None  # re-express the twins as this camera would measure them (y' = A' A† y)
+    context: int = 0  # canvas side of the whole-frame context each sample carries (0: none)
 
     @classmethod
     def from_folder(cls, root: str | Path, camera: Camera, *, crop: int, batch: int, seed: int = 0,
-                    split: str | None = "train", to_camera: Camera | None = None) -> PairedCrops:
+                    split: str | None = "train", to_camera: Camera | None = None, context: int = 0) -> PairedCrops:
         """The pairs of ``root`` (see :func:`scan_pairs`), read with ``camera``; ``to_camera`` converts the
-        twins' intensities to another camera through their Stokes vectors."""
+        twins' intensities to another camera through their Stokes vectors; ``context``: see the field."""
         rgb, polar = scan_pairs(root, split)
-        return cls(rgb, polar, camera, crop, batch, seed, to_camera=to_camera)
+        return cls(rgb, polar, camera, crop, batch, seed, to_camera=to_camera, context=context)
 
     @property
     def steps_per_epoch(self) -> int:
         return max(1, len(self.rgb) // self.batch)
 
-    def _pair(self, i: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def _pair(self, i: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
         rgb = read_image(self.rgb[i])
         y = capture_from_array(self.polar[i].read(), self.camera, path=self.polar[i].paths[0]).intensities
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[:2] != y.shape[:2]:
             raise InputError(f"{self.rgb[i]}: expected an RGB twin of {self.polar[i].paths[0]} "
                              f"({y.shape[1]}x{y.shape[0]}), got shape {rgb.shape}")
-        both = random_crop(np.concatenate([rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype)), y], axis=-1),
-                           self.crop, rng)
-        x, y = both[..., :3], both[..., 3:]
-        if self.to_camera is not None:  # on the crop only
-            y = convert_camera(y, self.camera.matrix(), self.to_camera.matrix())
-        return to_tensor(x), to_tensor(y)
+        rgb01 = rgb.astype(np.float32) / np.float32(full_scale(rgb.dtype))
+        return pair_sample(rgb01, y, self.crop, rng, context=self.context,
+                           convert=None if self.to_camera is None else (self.camera, self.to_camera))
 
-    def batch_at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The batch of global step ``step``: RGB (B, 3, c, c) and true intensities (B, 4, c, c)."""
+    def batch_at(self, step: int) -> tuple[torch.Tensor, ...]:
+        """The batch of global step ``step``: RGB (B, 3, c, c) and true intensities (B, 4, c, c), then with a
+        context (``context`` > 0) the frames' canvases (B, 6, s, s) and the crops' boxes (B, 4)."""
         # The tag 7 sets paired draws apart from unpaired ones (which use [seed, step] + [rank]).
         rng = np.random.default_rng([self.seed, step, 7] + ([self.rank] if self.rank else []))
         pairs = [self._pair(int(i), rng) for i in rng.integers(0, len(self.rgb), self.batch)]
-        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+        return tuple(torch.stack(parts) for parts in zip(*pairs, strict=True))
+
+
+def pair_sample(rgb01: np.ndarray, y: np.ndarray, crop: int, rng: np.random.Generator, *, context: int = 0,
+                convert: tuple[Camera, Camera] | None = None) -> tuple[torch.Tensor, ...]:
+    """One training sample of a pair: the same random window of both twins (and its frame's context).
+
+    Args:
+        rgb01: (H, W, 3) RGB in [0, 1]; y: (H, W, 4) intensities in [0, 1].
+        crop: the window's side.
+        rng: where the window comes from.
+        context: canvas side of the whole-frame context (0: none).
+        convert: (camera of ``y``, camera to re-express the crop in), or None.
+
+    Returns:
+        (RGB (3, c, c), intensities (4, c, c)) in [-1, 1], then with a context the frame's canvas
+        (6, s, s) and the crop's box (4,).
+    """
+    both, (top, left) = random_crop_at(np.concatenate([rgb01, y], axis=-1), crop, rng)
+    x, y_crop = both[..., :3], both[..., 3:]
+    if convert is not None:  # on the crop only
+        y_crop = convert_camera(y_crop, convert[0].matrix(), convert[1].matrix())
+    out = (to_tensor(x), to_tensor(y_crop))
+    if not context:
+        return out
+    canvas, frame_box = context_canvas(to_tensor(rgb01)[None], context)
+    h, w = rgb01.shape[:2]
+    return (*out, canvas[0], crop_box(frame_box, top, left, crop, crop, h, w))

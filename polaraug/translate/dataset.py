@@ -49,6 +49,7 @@ from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 from polaraug.physics.sensor import SensorModel, capture
 
+from .builtin import resolve_checkpoint, translator_name
 from .checkpoint import load_translator
 from .infer import rgb_to_tensor, translate_batch
 from .model import Translator
@@ -441,6 +442,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     """
     if bits not in (8, 16):
         raise InputError(f"--bits must be 8 or 16, got {bits}")
+    checkpoint = resolve_checkpoint(checkpoint)  # 'default': the built-in translator's file
     cmap = ClassMap.load(class_map) if class_map else None  # bad map files fail before any work
     ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
     model, camera = load_for_translation(checkpoint, str(ctx.device),
@@ -482,7 +484,7 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
     unreadable = sorted({*summary.unreadable, *_shard_unreadable(out)})  # frame order, whoever found them
     writer = PolarSetWriter(out, camera, bits=bits, created_by="polaraug translate", extra={
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),
-        "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
+        "translator": translator_name(checkpoint), "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
         "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
         "dropped_boxes": summary.dropped_boxes,
         **({"selection": summary.selection} if summary.selection else {}),

@@ -28,8 +28,8 @@ class ProjectedGenerator(nn.Module):
         self.net = net
         self.register_buffer("a", a)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.net(x)
+    def forward(self, x: torch.Tensor, context=None) -> torch.Tensor:
+        out = self.net(x) if context is None else self.net(x, context)
         with torch.autocast(device_type=out.device.type, enabled=False):  # physics in float32, never bf16
             y = (out.float() + 1) / 2
             return repair_intensities(y, self.a) * 2 - 1
@@ -63,9 +63,10 @@ class StokesHead(nn.Module):
         self.register_buffer("a", a)
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1))
 
-    def stokes(self, x: torch.Tensor) -> torch.Tensor:
-        """Args: x (B, 3, H, W) RGB in [-1, 1]. Returns: Stokes (B, 3, H, W) in [0, 1] intensity units."""
-        raw = self.net(x).float()
+    def stokes(self, x: torch.Tensor, context=None) -> torch.Tensor:
+        """Args: x (B, 3, H, W) RGB in [-1, 1]; context: the frames' context (see ``ResnetGenerator``).
+        Returns: Stokes (B, 3, H, W) in [0, 1] intensity units."""
+        raw = (self.net(x) if context is None else self.net(x, context)).float()
         with torch.autocast(device_type=raw.device.type, enabled=False):  # physics in float32
             lum = (((x.float() + 1) / 2) * self.luma).sum(1, keepdim=True).clamp(1e-3, 1 - 1e-3)
             s0 = 2 * torch.sigmoid(torch.logit(lum) + raw[:, :1])
@@ -73,9 +74,10 @@ class StokesHead(nn.Module):
             uv = raw[:, 2:4] / torch.sqrt((raw[:, 2:4] ** 2).sum(1, keepdim=True) + EPS)
             return torch.cat([s0, s0 * p * uv], dim=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Args: x (B, 3, H, W) RGB in [-1, 1]. Returns: intensities (B, 4, H, W) as 2y - 1."""
-        s = self.stokes(x)
+    def forward(self, x: torch.Tensor, context=None) -> torch.Tensor:
+        """Args: x (B, 3, H, W) RGB in [-1, 1]; context as in :meth:`stokes`. Returns: intensities
+        (B, 4, H, W) as 2y - 1."""
+        s = self.stokes(x, context)
         with torch.autocast(device_type=s.device.type, enabled=False):  # y = A s in float32, never bf16
             return intensities_from_stokes(s, self.a) * 2 - 1
 
@@ -85,8 +87,10 @@ def build_generator(cfg: TranslatorConfig, a: torch.Tensor) -> nn.Module:
     projection. Args: a (4, 3) calibration matrix. Returns: a module (B, 3, H, W) -> (B, 4, H, W)."""
     if cfg.head == "stokes":
         return StokesHead(init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks,
-                                                       tanh=False)), a.clone())
-    net = init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks))
+                                                       tanh=False, upsample=cfg.upsample, context=cfg.context)),
+                          a.clone())
+    net = init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks, upsample=cfg.upsample,
+                                       context=cfg.context))
     return ProjectedGenerator(net, a.clone()) if cfg.mode == "project" else net
 
 
@@ -118,9 +122,10 @@ class Translator(nn.Module):
         """Whether every output is admissible and calibration-consistent by construction."""
         return self.cfg.head == "stokes" or self.cfg.mode == "project"
 
-    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-        """Args: rgb (B, 3, H, W) in [-1, 1], H and W multiples of 4. Returns: (B, 4, H, W) in [-1, 1]."""
-        return self.g(rgb)
+    def forward(self, rgb: torch.Tensor, context=None) -> torch.Tensor:
+        """Args: rgb (B, 3, H, W) in [-1, 1], H and W multiples of 4; context: for crops, their frames'
+        (canvas, boxes) (``cfg.context`` > 0; None: ``rgb`` are whole frames). Returns: (B, 4, H, W) in [-1, 1]."""
+        return self.g(rgb, context)
 
     @torch.no_grad()
     def translate(self, rgb: torch.Tensor) -> torch.Tensor:

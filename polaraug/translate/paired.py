@@ -58,10 +58,11 @@ class PairedTranslator(TranslatorObjective):
         self.opt_g = torch.optim.Adam(self.g_ab.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_pair.parameters(), lr=cfg.lr, betas=betas)
 
-    def _generator_terms(self, rgb: torch.Tensor, polar: torch.Tensor, real_pair: torch.Tensor, dev: str):
+    def _generator_terms(self, rgb: torch.Tensor, polar: torch.Tensor, real_pair: torch.Tensor, dev: str,
+                         context=None):
         """The generator's weighted loss terms and its translation (B, 4, H, W)."""
         with self._amp(dev):
-            fake = self.g_ab(rgb)
+            fake = self.g_ab(rgb, context)
             terms = paired_terms(fake, polar, self.a, self.cfg)
             if self.cfg.lambda_adv > 0:
                 feats = self.d_pair.features(torch.cat([rgb, fake], 1))
@@ -72,12 +73,14 @@ class PairedTranslator(TranslatorObjective):
                     terms["fm"] = self.cfg.lambda_fm * feature_matching(real_feats, feats)
         return terms, fake
 
-    def training_step(self, rgb: torch.Tensor, polar: torch.Tensor) -> dict[str, float]:
+    def training_step(self, rgb: torch.Tensor, polar: torch.Tensor,
+                      context: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
         """One generator update (every ``n_critic``-th step), then (λ_adv > 0) one discriminator update.
 
         Args:
             rgb: (B, 3, H, W) in [-1, 1].
             polar: the true twins, (B, 4, H, W) in [-1, 1].
+            context: the crops' frame canvases (B, 6, s, s) and boxes (B, 4) when ``cfg.context`` > 0.
 
         Returns:
             The weighted terms (``adv``, ``fm``, ``l1``, ``stokes``, ``aolp``) and ``g`` when the generator
@@ -89,10 +92,11 @@ class PairedTranslator(TranslatorObjective):
         update = not adversarial or generator_turn(self.opt_d, self.cfg.n_critic)
         if update or not self._last_g:  # a critic-only step right after a resume still logs real terms
             self.d_pair.requires_grad_(False)
-            (fake,) = self._generator_step(lambda: self._generator_terms(rgb, polar, real_pair, dev), update)
+            (fake,) = self._generator_step(lambda: self._generator_terms(rgb, polar, real_pair, dev, context),
+                                              update)
         else:  # critic-only step; the log repeats the generator's last terms (every row has every column)
             with torch.no_grad(), self._amp(dev):
-                fake = self.g_ab(rgb)
+                fake = self.g_ab(rgb, context)
         out = dict(self._last_g)
         if adversarial:
             self.d_pair.requires_grad_(True)

@@ -35,8 +35,8 @@ from polaraug.engine import (
 )
 from polaraug.engine.distributed import gather_objects, setup_distributed
 from polaraug.errors import ConfigError, InputError
-from polaraug.io.atomic import write_text
-from polaraug.io.images import read_image, write_image
+from polaraug.io.atomic import link_or_copy, write_text
+from polaraug.io.images import write_image
 from polaraug.physics import analyze, calibration_residual
 from polaraug.viz import aolp_dolp_rgb, gray_rgb
 
@@ -44,6 +44,7 @@ from .checkpoint import OBJECTIVES, TrainState, init_generator, load_checkpoint,
 from .config import TranslatorConfig
 from .cyclegan import ConstrainedCycleGAN
 from .data import PairedCrops, UnpairedCrops
+from .rendered import RenderedPairs, RenderSpec
 from .infer import rgb_to_tensor, translate_batch
 
 DOLP_BINS = np.linspace(0, 1, 11)
@@ -81,10 +82,16 @@ def physics_stats(fake: torch.Tensor, a: np.ndarray) -> dict[str, float]:
 
 
 def _start_or_resume(run: Path, cfg: TranslatorConfig, camera: Camera, *, objective: str, seed: int,
-                     ctx: DistContext, init: Path | None) -> tuple[TrainState, int]:
-    """The model to train and the steps already done (a new run writes ``config.json``)."""
+                     ctx: DistContext, init: Path | None, render: dict | None = None) -> tuple[TrainState, int]:
+    """The model to train and the steps already done (a new run writes ``config.json``, with the ``render``
+    settings of a run on fresh renders, which a resume must repeat)."""
     ckpt = run / "checkpoints" / "last.pt"
     if ckpt.exists():
+        saved = run / "config.json"
+        before = json.loads(saved.read_text()).get("render") if saved.is_file() else None
+        if before != render:
+            raise InputError(f"{ckpt}: this run trained on {_inputs(before)}, not {_inputs(render)}; "
+                             "resume with the same inputs or use a new run folder")
         model, state = load_checkpoint(ckpt, cfg, resume=True, device=ctx.device, rank=ctx.rank)
         if int(state.get("seed", seed)) != seed:
             raise InputError(f"{ckpt}: this run was started with seed {state.get('seed')}, not {seed}; "
@@ -99,18 +106,23 @@ def _start_or_resume(run: Path, cfg: TranslatorConfig, camera: Camera, *, object
     if ctx.main:
         write_text(run / "config.json", json.dumps({
             "config": cfg.to_dict(), "camera": camera.to_dict(), "seed": seed, "world_size": ctx.world,
-            "objective": objective, "init": str(init) if init else None}, indent=2))
+            "objective": objective, "init": str(init) if init else None, "render": render}, indent=2))
     return model, 0
+
+
+def _inputs(render: dict | None) -> str:
+    return f"renders {render}" if render else "folders"
 
 
 class _Hooks:
     """The translator's step and callbacks: learning rate, samples, physics statistics, checkpoints."""
 
-    def __init__(self, model: TrainState, data: UnpairedCrops | PairedCrops, run: Path, *, cfg: TranslatorConfig,
-                 camera: Camera, seed: int, ctx: DistContext, start: int, anchor: PairedCrops | None):
+    def __init__(self, model: TrainState, data: UnpairedCrops | PairedCrops | RenderedPairs, run: Path, *, cfg: TranslatorConfig,
+                 camera: Camera, seed: int, ctx: DistContext, start: int, anchor: PairedCrops | None,
+                 keep: bool = False):
         self.model, self.data, self.run, self.cfg, self.camera, self.seed, self.ctx = (
             model, data, run, cfg, camera, seed, ctx)
-        self.anchor = anchor
+        self.anchor, self.keep = anchor, keep
         self.a = camera.matrix()
         self.physics = ResumableCsv(run / "physics.csv", start) if ctx.main else None
         self.tb = open_tensorboard(run / "tensorboard", start) if ctx.main else None
@@ -128,8 +140,11 @@ class _Hooks:
 
     def step(self, step: int) -> dict[str, float]:
         fmt = torch.channels_last if self.ctx.device.type == "cuda" else torch.contiguous_format
-        rgb, polar = (t.to(self.ctx.device, memory_format=fmt) for t in self.data.batch_at(step))
+        rgb, polar, *context = (t.to(self.ctx.device, memory_format=fmt) if t.ndim == 4 else t.to(self.ctx.device)
+                                for t in self.data.batch_at(step))
         self.last_rgb = rgb
+        if context:  # the crops' whole-frame context (paired objective)
+            return self.model.training_step(rgb, polar, context=tuple(context))
         if self.anchor is None:
             return self.model.training_step(rgb, polar)
         pairs = tuple(t.to(self.ctx.device, memory_format=fmt) for t in self.anchor.batch_at(step))
@@ -143,7 +158,7 @@ class _Hooks:
     def sample(self, info: StepInfo) -> None:
         """A sample grid of the first training frame at its own resolution (not a crop)."""
         if self.full_frame is None:
-            self.full_frame = rgb_to_tensor(read_image(self.data.rgb[0])).to(self.ctx.device)
+            self.full_frame = rgb_to_tensor(self.data.sample_rgb()).to(self.ctx.device)
         fake = translate_batch(self.model.translator, self.full_frame) * 2 - 1
         grid = sample_grid(self.full_frame, fake, self.a)
         write_image(self.run / "samples" / f"step_{info.step:07d}.png", grid)
@@ -163,22 +178,24 @@ class _Hooks:
             pools = gather_objects({"a": self.model.pool_a.state_dict(), "b": self.model.pool_b.state_dict()},
                                    self.ctx)
         if self.ctx.main:
-            save_checkpoint(self.model, self.run / "checkpoints" / "last.pt", step=info.step, epoch=info.epoch,
-                            camera_name=self.camera.name, pools=pools, seed=self.seed)
+            last = save_checkpoint(self.model, self.run / "checkpoints" / "last.pt", step=info.step,
+                                   epoch=info.epoch, camera_name=self.camera.name, pools=pools, seed=self.seed)
+            if self.keep and info.step:  # a learning curve's points (last.pt is replaced by a rename later)
+                link_or_copy(last, last.with_name(f"step_{info.step:07d}.pt"))
 
 
-def train(data: UnpairedCrops | PairedCrops, run_dir: str | Path, cfg: TranslatorConfig, camera: Camera,
+def train(data: UnpairedCrops | PairedCrops | RenderedPairs, run_dir: str | Path, cfg: TranslatorConfig, camera: Camera,
           seed: int = 0, *, anchor: PairedCrops | None = None, init: str | Path | None = None,
           max_steps: int | None = None, max_minutes: float | None = None, device: str | None = None,
           checkpoint_every: int = 1000, sample_every: int = 500, log_every: int = 10,
-          progress: bool = True) -> TrainResult:
+          keep_checkpoints: bool = False, progress: bool = True) -> TrainResult:
     """Train (or resume) the translator in ``run_dir``.
 
     The objective follows the data: unpaired crops train the constrained CycleGAN, paired crops the
     paired objective (:mod:`polaraug.translate.paired`).
 
     Args:
-        data: unpaired RGB and polarimetric crops, or paired ones.
+        data: unpaired RGB and polarimetric crops, or paired ones (from folders or fresh renders).
         anchor: rendered pairs for the paired anchor loss of unpaired training (weight ``lambda_anchor``).
         init: a translator checkpoint whose generator starts this run (a new run only).
         run_dir: the run folder (see the module docstring); an existing checkpoint there is resumed.
@@ -189,6 +206,7 @@ def train(data: UnpairedCrops | PairedCrops, run_dir: str | Path, cfg: Translato
         max_minutes: also stop after this many minutes of training in this process (a CPU budget).
         device: torch device name (default: CUDA when present).
         checkpoint_every, sample_every, log_every: event periods in steps.
+        keep_checkpoints: keep every checkpoint as ``checkpoints/step_NNNNNNN.pt`` besides ``last.pt``.
         progress: show a progress bar.
 
     Returns:
@@ -199,18 +217,22 @@ def train(data: UnpairedCrops | PairedCrops, run_dir: str | Path, cfg: Translato
     data.rank = ctx.rank
     if anchor is not None:
         anchor.rank = ctx.rank
-    objective = "paired" if isinstance(data, PairedCrops) else "cyclegan"
+    objective = "paired" if isinstance(data, (PairedCrops, RenderedPairs)) else "cyclegan"
+    if cfg.context and objective != "paired":
+        raise ConfigError("the whole-frame context ('context' > 0) needs paired training (--paired or --render)")
     if anchor is not None and (objective != "cyclegan" or cfg.lambda_anchor <= 0):
         raise InputError("a paired anchor needs unpaired training and lambda_anchor > 0")
     model, start = _start_or_resume(run, cfg, camera, objective=objective, seed=seed, ctx=ctx,
-                                    init=Path(init) if init else None)
+                                    init=Path(init) if init else None,
+                                    render=data.spec.to_dict() if isinstance(data, RenderedPairs) else None)
     model.to(ctx.device)
     model.amp = ctx.device.type == "cuda"
     if ctx.device.type == "cuda":
         model.to(memory_format=torch.channels_last)
     spe = data.steps_per_epoch
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
-    hooks = _Hooks(model, data, run, cfg=cfg, camera=camera, seed=seed, ctx=ctx, start=start, anchor=anchor)
+    hooks = _Hooks(model, data, run, cfg=cfg, camera=camera, seed=seed, ctx=ctx, start=start, anchor=anchor,
+                   keep=keep_checkpoints)
     schedule = Schedule(total=total, max_seconds=None if max_minutes is None else 60 * max_minutes,
                         steps_per_epoch=spe, log_every=log_every, sample_every=sample_every,
                         checkpoint_every=checkpoint_every)
@@ -221,30 +243,39 @@ def train(data: UnpairedCrops | PairedCrops, run_dir: str | Path, cfg: Translato
     loop.add_callback("on_sample", hooks.sample)
     loop.add_callback("on_epoch_end", hooks.epoch_end)
     loop.add_callback("on_checkpoint", hooks.checkpoint)
-    return loop.run()
+    try:
+        return loop.run()
+    finally:
+        if isinstance(data, RenderedPairs):
+            data.close()
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrainingInputs:
-    """The folders of a training run: ``rgb`` + ``polar`` (unpaired) or ``paired``, and the optional
-    ``anchor`` pairs, ``init`` checkpoint and explicit ``calibration``."""
+    """The inputs of a training run: ``rgb`` + ``polar`` folders (unpaired), a ``paired`` folder or
+    fresh renders (``render``), and the optional ``anchor`` pairs, ``init`` checkpoint and explicit ``calibration``."""
 
     rgb: Path | None = None
     polar: Path | None = None
     paired: Path | None = None
+    render: RenderSpec | None = None
     anchor: Path | None = None
     init: Path | None = None
     calibration: str | None = None
 
     def check(self) -> None:
-        """Raise InputError unless exactly one of unpaired (--rgb and --polar) and --paired is given."""
+        """Raise InputError unless exactly one of unpaired (--rgb and --polar), --paired and --render is given."""
         unpaired = self.rgb is not None or self.polar is not None
-        if unpaired == (self.paired is not None):
-            raise InputError("give either --rgb and --polar (unpaired) or --paired DIR (paired training)")
+        if unpaired + (self.paired is not None) + (self.render is not None) != 1:
+            raise InputError("give one of --rgb and --polar (unpaired), --paired DIR (paired training on a "
+                             "folder) or --render (paired training on fresh renders)")
+        if self.render is not None and self.calibration is not None:
+            raise InputError("--render trains in the ideal camera's units (the Stokes head serves any camera); "
+                             "drop --calibration")
         if unpaired and (self.rgb is None or self.polar is None):
             raise InputError("unpaired training needs both --rgb and --polar")
-        if self.anchor is not None and self.paired is not None:
-            raise InputError("--anchor is for unpaired training; --paired already trains on pairs")
+        if self.anchor is not None and (self.paired is not None or self.render is not None):
+            raise InputError("--anchor is for unpaired training; --paired and --render already train on pairs")
 
 
 def resolve_config(*, config: str | Path | None, preset: str, overrides: dict) -> TranslatorConfig:
@@ -261,7 +292,7 @@ def resolve_config(*, config: str | Path | None, preset: str, overrides: dict) -
 
 # settings a resumed run takes from its own config.json when not given again (the checkpoint check refuses
 # a run that changes the adversarial loss or the discriminator)
-RESUMED_KEYS = ("gan_loss", "n_critic", "lambda_gp", "d_scales", "lambda_fm")
+RESUMED_KEYS = ("gan_loss", "n_critic", "lambda_gp", "d_scales", "lambda_fm", "upsample", "context")
 
 
 def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str | Path | None = None,
@@ -290,9 +321,13 @@ def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str |
             if overrides.get(key) is None and old.get(key, before) is not None:
                 overrides[key] = old.get(key, before)
     cfg = resolve_config(config=config, preset=preset, overrides=overrides)
-    if inputs.paired is not None:
+    if inputs.render is not None:
+        data = RenderedPairs(inputs.render, cfg.crop, cfg.batch, seed, context=cfg.context)
+        camera = data.camera
+    elif inputs.paired is not None:
         camera = resolve_camera(inputs.calibration, inputs.paired / "polar", default=None)
-        data = PairedCrops.from_folder(inputs.paired, camera, crop=cfg.crop, batch=cfg.batch, seed=seed)
+        data = PairedCrops.from_folder(inputs.paired, camera, crop=cfg.crop, batch=cfg.batch, seed=seed,
+                                       context=cfg.context)
     else:
         camera = resolve_camera(inputs.calibration, inputs.polar, default=None)
         data = UnpairedCrops.from_folders(inputs.rgb, inputs.polar, camera, crop=cfg.crop, batch=cfg.batch, seed=seed)

@@ -215,7 +215,7 @@ def test_cli_paired_training_then_init_and_bad_combinations(paired, tmp_path):
     assert res.exit_code == 0, res.output
     model, state = load_checkpoint(tmp_path / "ad" / "checkpoints" / "last.pt")
     assert state["objective"] == "cyclegan" and model.cfg.lambda_anchor == 0.1
-    for bad, msg in (([*base, "--paired", str(paired), "--rgb", str(paired / "rgb")], "either --rgb"),
+    for bad, msg in (([*base, "--paired", str(paired), "--rgb", str(paired / "rgb")], "give one of --rgb"),
                      ([*base, "--rgb", str(paired / "rgb")], "both --rgb and --polar"),
                      (["train", "--preset", "cpu-small", "--head", "intensities", "--paired", str(paired),
                        "--init", str(pre)], "head")):
