@@ -1,0 +1,164 @@
+"""Translator learning curves: held-out AoLP error and DoLP MAE against training steps and CPU minutes.
+
+Does paired training keep improving with compute when its renders do not run out, and does whole-frame
+context help? Arms, each trained for the same number of optimizer steps with the same seeds, all on renders of the
+default domain only, every ``--every`` steps scored on held-out scenes of the shifted domain (another
+weather, sun and material mix, and a camera no arm trains on: 12-bit DoFP with noise), against their
+noise-free twins:
+
+- ``fresh-context``: fresh renders (a new frame every 4 steps into an 800-frame cache), preset cpu-context
+  (whole-frame context branch, resize-convolution upsampling): the built-in translator's recipe;
+- ``fixed-context``: the same 800 first renders and never another (the control: is freshness what helps?);
+- ``fresh-plain``: fresh renders, preset cpu-medium (no context, transposed convolutions): the context
+  ablation (it changes the upsampling too);
+- ``folder-plain`` (not run by default): cpu-medium on an 800-frame rendered folder, the earlier recipe.
+
+Run (one training at a time; about 20 min per arm and seed at 12000 steps on 2 cores)::
+
+    .venv/bin/python benchmarks/translator_curve.py --data /tmp/curve_data --runs /tmp/curve_runs
+
+Results: ``docs/figures/translator_curve.json`` (settings; per arm and seed, every kept checkpoint's steps,
+minutes since the run started, and scores) and a markdown table on stdout. Finished (arm, seed) runs are
+not trained again. ``--quick`` runs a few steps on tiny frames (the test suite runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from polaraug.io.atomic import write_text
+from polaraug.translate import load_translator
+from polaraug.translate.evaluate import evaluate
+from polaraug.translate.rendered import RenderSpec
+from polaraug.translate.train import TrainingInputs, train_from_folders
+
+ROOT = Path(__file__).resolve().parents[1]
+ARMS = {  # arm -> (preset, new frame every N steps (0: fixed), train on the 'pre' folder instead)
+    "fresh-context": ("cpu-context", 4, False),
+    "fixed-context": ("cpu-context", 0, False),
+    "fresh-plain": ("cpu-medium", 4, False),
+    "folder-plain": ("cpu-medium", 0, True),
+}
+DEFAULT_ARMS = ("fresh-context", "fixed-context", "fresh-plain")
+SURFACES = ("sky", "car_paint", "glass", "asphalt", "asphalt_wet")
+
+
+def synth(args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "polaraug", "synth", *args, "--workers", "2"], check=True,
+                   capture_output=True)
+
+
+def make_data(root: Path, size: str, n_test: int, folder: bool) -> None:
+    """The held-out test set and its noise-free truth (and the 800-frame folder for folder-plain)."""
+    specs = {
+        "test": ["-n", str(n_test), "--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks"],
+        "truth": ["-n", str(n_test), "--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0",
+                  "--masks", "--no-noise", "--no-dofp"],
+    }
+    if folder:
+        specs["pre"] = ["-n", "800", "--mode", "paired", "--seed", "0"]
+    for name, spec in specs.items():
+        if not (root / name).is_dir():
+            print(f"rendering {name}", flush=True)
+            synth([str(root / name), "--size", size, *spec])
+
+
+def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: int, size: tuple[int, int],
+              cache: int) -> list[dict]:
+    """Train one arm; returns its kept checkpoints as [{checkpoint, steps, minutes}]."""
+    preset, refresh, folder = ARMS[arm]
+    t0 = time.time()
+    if folder:
+        inputs = TrainingInputs(paired=data / "pre")
+    else:
+        inputs = TrainingInputs(render=RenderSpec(width=size[0], height=size[1], cache=cache, refresh=refresh,
+                                                  domains=("default",), seed=seed))
+    train_from_folders(inputs, run, preset=preset, seed=seed, max_steps=steps, checkpoint_every=every,
+                       sample_every=10**9, keep_checkpoints=True)
+    points = []
+    for ckpt in sorted((run / "checkpoints").glob("step_*.pt")):
+        points.append({"checkpoint": str(ckpt), "steps": int(ckpt.stem.split("_")[1]),
+                       "minutes": (ckpt.stat().st_mtime - t0) / 60})
+    return points
+
+
+def score(checkpoint: str, data: Path) -> dict:
+    """Noise-free scores of a checkpoint (PSNR, DoLP MAE, AoLP error, per surface)."""
+    model, _ = load_translator(checkpoint)
+    ev = evaluate(model, data / "test", split="train", clean=data / "truth" / "polar").to_dict()
+    nf = ev["noise_free"]
+    return {"aolp_error_deg": nf["aolp_error_deg"], "dolp_mae": nf["dolp_mae"],
+            "psnr_mean": statistics.mean(nf["psnr"].values()),
+            "surfaces_aolp_deg": {k: v["aolp_error_deg"] for k, v in ev.get("surfaces", {}).items()}}
+
+
+def summary(results: dict) -> list[str]:
+    """Markdown rows: per arm and checkpoint, mean [min–max] over seeds."""
+
+    def rng(values: list[float], fmt: str) -> str:
+        if len(values) == 1:
+            return format(values[0], fmt)
+        return f"{format(statistics.mean(values), fmt)} [{format(min(values), fmt)}–{format(max(values), fmt)}]"
+
+    rows = ["| arm | steps | min | seeds | AoLP err (°) | DoLP MAE | PSNR (dB) | "
+            + " | ".join(f"{s} (°)" for s in SURFACES) + " |", "|---" * (7 + len(SURFACES)) + "|"]
+    for arm in ARMS:
+        runs = [r for r in results["runs"] if r["arm"] == arm]
+        for k in sorted({p["steps"] for r in runs for p in r["points"]}):
+            pts = [p for r in runs for p in r["points"] if p["steps"] == k]
+            sc = [p["scores"] for p in pts]
+            surf = " | ".join(rng([s["surfaces_aolp_deg"][n] for s in sc if n in s["surfaces_aolp_deg"]], ".1f")
+                              if any(n in s["surfaces_aolp_deg"] for s in sc) else "–" for n in SURFACES)
+            rows.append(f"| {arm} | {k} | {statistics.mean(p['minutes'] for p in pts):.1f} | {len(pts)} | "
+                        f"{rng([s['aolp_error_deg'] for s in sc], '.1f')} | {rng([s['dolp_mae'] for s in sc], '.3f')} | "
+                        f"{rng([s['psnr_mean'] for s in sc], '.1f')} | {surf} |")
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, required=True, help="held-out sets (rendered here when absent)")
+    p.add_argument("--runs", type=Path, required=True, help="training runs (kept; finished arms are skipped)")
+    p.add_argument("--steps", type=int, default=12000)
+    p.add_argument("--every", type=int, default=3000, help="steps between scored checkpoints")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds")
+    p.add_argument("--arms", default=",".join(DEFAULT_ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "translator_curve.json")
+    p.add_argument("--quick", action="store_true", help="tiny frames and a few steps (a smoke test)")
+    args = p.parse_args()
+    arms = args.arms.split(",")
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        p.error(f"unknown arm(s) {unknown}; choose from {', '.join(ARMS)}")
+    size, cache, n_test = ((64, 48), 4, 2) if args.quick else ((192, 144), 800, 48)
+    steps, every = (4, 2) if args.quick else (args.steps, args.every)
+    make_data(args.data, f"{size[0]}x{size[1]}", n_test, folder="folder-plain" in arms)
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
+    results["settings"] = {"steps": steps, "every": every, "frame_size": list(size), "cache": cache,
+                           "arms": {a: dict(zip(("preset", "refresh", "folder"), ARMS[a], strict=True)) for a in arms},
+                           "train": "renders of the default domain only (seeded by the run's seed)",
+                           "test": f"{n_test} shifted-domain paired frames (seed 2) scored against their "
+                                   "--no-noise --no-dofp twins"}
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for arm in arms:
+            if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):
+                continue
+            print(f"{arm} seed {seed}", flush=True)
+            points = train_arm(arm, seed, args.data, args.runs / f"{arm}_s{seed}", steps=steps, every=every,
+                               size=size, cache=cache)
+            for pt in points:
+                pt["scores"] = score(pt["checkpoint"], args.data)
+            results["runs"].append({"arm": arm, "seed": seed, "points": points})
+            write_text(args.out, json.dumps(results, indent=1) + "\n")
+            print("\n".join(summary(results)), flush=True)
+    print("\n".join(summary(results)))
+
+
+if __name__ == "__main__":
+    main()

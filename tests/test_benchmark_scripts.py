@@ -1,0 +1,23 @@
+"""Benchmark scripts run at their --quick size, so that an API change that breaks one fails the suite."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_translator_curve_quick(tmp_path):
+    out = tmp_path / "curve.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "translator_curve.py"), "--quick",
+                          "--arms", "fresh-context", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["arm"] for r in runs] == ["fresh-context"]
+    assert [p["steps"] for p in runs[0]["points"]] == [2, 4]
+    assert all(math.isfinite(p["scores"]["aolp_error_deg"]) and 0 <= p["scores"]["dolp_mae"] <= 1
+               for p in runs[0]["points"])
+    assert "| fresh-context | 4 |" in res.stdout
