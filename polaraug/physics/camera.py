@@ -41,10 +41,11 @@ def camera_matrix(
     Defaults describe the ideal camera: t = 1, ER = inf (d = 1), θ = 0/45/90/135°, which gives
     ``A = ½ [[1, 1, 0], [1, 0, 1], [1, -1, 0], [1, 0, -1]]``.
 
-    >>> camera_matrix().tolist()
-    [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.5, -0.5, 0.0], [0.5, 0.0, -0.5]]
-    >>> [round(v, 4) for v in camera_matrix(gains=[2, 1, 1, 1], extinction_ratios=[3, 1e9, 1e9, 1e9])[0].tolist()]
-    [1.0, 0.5, 0.0]
+    Examples:
+        >>> camera_matrix().tolist()
+        [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.5, -0.5, 0.0], [0.5, 0.0, -0.5]]
+        >>> [round(v, 4) for v in camera_matrix(gains=[2, 1, 1, 1], extinction_ratios=[3, 1e9, 1e9, 1e9])[0].tolist()]
+        [1.0, 0.5, 0.0]
     """
     theta = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
     t = np.ones_like(theta) if gains is None else np.asarray(gains, dtype=np.float64)

@@ -84,11 +84,12 @@ def repair_intensities(y: Array, a: Array, dim: int | None = None, margin: float
     onto the slightly narrower cone ``s0 >= ||(s1, s2)|| + margin`` so that a stated tolerance holds after
     rounding. Repaired intensities can exceed 1 (e.g. repaired saturated pixels).
 
-    >>> import numpy as np
-    >>> from polaraug.physics import camera_matrix
-    >>> y = np.array([1.0, 0.0, 0.0, 0.0], np.float32)  # DoLP 2 and a residual: no light does this
-    >>> [round(v, 4) for v in repair_intensities(y, camera_matrix()).tolist()]
-    [0.75, 0.375, 0.0, 0.375]
+    Examples:
+        >>> import numpy as np
+        >>> from polaraug.physics import camera_matrix
+        >>> y = np.array([1.0, 0.0, 0.0, 0.0], np.float32)  # DoLP 2 and a residual: no light does this
+        >>> [round(v, 4) for v in repair_intensities(y, camera_matrix()).tolist()]
+        [0.75, 0.375, 0.0, 0.375]
     """
     t, back = to_tensor(y)
     d = channel_dim(y, dim)

@@ -114,10 +114,11 @@ def aolp(s: Array, dim: int | None = None) -> Array:
 
     Measured from the image +x axis, counter-clockwise as displayed (CONVENTIONS.md).
 
-    >>> import numpy as np
-    >>> [round(float(np.degrees(v)), 3) for v in aolp(np.array([[1, 1, 0], [1, 0, 1], [1, -1, 0], [1, 0, -1]],
-    ...                                                          np.float32))]
-    [0.0, 45.0, 90.0, 135.0]
+    Examples:
+        >>> import numpy as np
+        >>> [round(float(np.degrees(v)), 3) for v in aolp(np.array([[1, 1, 0], [1, 0, 1], [1, -1, 0], [1, 0, -1]],
+        ...                                                          np.float32))]
+        [0.0, 45.0, 90.0, 135.0]
     """
     t, back = to_tensor(s)
     d = channel_dim(s, dim)
