@@ -108,38 +108,67 @@ def render(scene: Scene) -> Rendered:
     Returns:
         The :class:`Rendered` radiance (RGB and Stokes), id, depth, material and normal buffers, boxes.
     """
-    # One pass that fills shared per-pixel buffers (depth test, normals, materials, ids) in place; the
-    # ground, the parts loop and shading are marked sections rather than functions passing eight buffers.
-    cam, wx, mats = scene.camera, scene.weather, scene.materials
+    cam = scene.camera
     h, w = cam.height, cam.width
     dirs = cam.rays().astype(np.float32)  # float32 halves the memory traffic of every step below
-    # No ray component is exactly 0 (pixel centres are off-axis), so 1/dirs is finite.
-    inv = 1.0 / np.where(dirs == 0, 1e-12, dirs)
     origin = cam.centre.astype(np.float32)
-    n_pix = h * w
-    depth = np.full(n_pix, FAR, dtype=np.float32)
-    normal = np.zeros((n_pix, 3), dtype=np.float32)
-    mat = np.full(n_pix, -1, dtype=np.int64)
-    albedo = np.zeros((n_pix, 3), dtype=np.float32)
-    ids = np.full(n_pix, -1, dtype=np.int64)
+    buf = _Buffers.empty(h * w)
+    _ground(scene, origin, dirs, buf)
+    amodal = _parts(scene, origin, dirs, buf)
+    rgb, stokes = _shade(scene, dirs, buf.depth, buf.normal, buf.mat, buf.albedo)
+    rgb, stokes = _fog(scene, buf.depth, rgb, stokes)
+    full = {k: np.unique(np.concatenate(v)).size for k, v in amodal.items()}
+    boxes = _boxes(scene, buf.ids.reshape(h, w), buf.depth.reshape(h, w), full)
+    return Rendered(rgb.reshape(h, w, 3), stokes.reshape(h, w, 3), buf.ids.reshape(h, w), buf.depth.reshape(h, w),
+                    buf.mat.reshape(h, w), buf.normal.reshape(h, w, 3), boxes)
 
-    # Ground plane y = 0: asphalt with lane markings, concrete sidewalks.
+
+@dataclass
+class _Buffers:
+    """Per-pixel buffers of the nearest surface so far, filled in place (N = H * W pixels)."""
+
+    depth: np.ndarray  # (N,) float32, FAR where nothing was hit
+    normal: np.ndarray  # (N, 3) float32
+    mat: np.ndarray  # (N,) int64 material id, -1 for sky
+    albedo: np.ndarray  # (N, 3) float32
+    ids: np.ndarray  # (N,) int64 object id, -1 for none
+
+    @classmethod
+    def empty(cls, n_pix: int) -> _Buffers:
+        return cls(np.full(n_pix, FAR, dtype=np.float32), np.zeros((n_pix, 3), dtype=np.float32),
+                   np.full(n_pix, -1, dtype=np.int64), np.zeros((n_pix, 3), dtype=np.float32),
+                   np.full(n_pix, -1, dtype=np.int64))
+
+
+def _ground(scene: Scene, origin: np.ndarray, dirs: np.ndarray, buf: _Buffers) -> None:
+    """The ground plane y = 0 into ``buf``: asphalt (wet or dry) with lane markings, concrete sidewalks."""
+    mats = scene.materials
     with np.errstate(divide="ignore"):
         t_ground = np.where(dirs[:, 1] < -1e-6, -origin[1] / dirs[:, 1], FAR)
     g = t_ground < FAR
-    depth[g] = t_ground[g]
-    normal[g] = (0.0, 1.0, 0.0)
+    buf.depth[g] = t_ground[g]
+    buf.normal[g] = (0.0, 1.0, 0.0)
     gp = origin + dirs[g] * t_ground[g, None]
-    road = "asphalt_wet" if wx.wet_road else "asphalt"
+    road = "asphalt_wet" if scene.weather.wet_road else "asphalt"
     ground_mat = np.where(np.abs(gp[:, 0]) > scene.road_half_width, MATERIAL_ID["concrete"], MATERIAL_ID[road])
     lane = (np.abs(np.mod(gp[:, 0] + scene.road_half_width, 3.5) - 1.75) > 1.65) & (np.mod(gp[:, 2], 9.0) < 3.0)
     lane &= np.abs(gp[:, 0]) < scene.road_half_width - 0.5
     ground_mat = np.where(lane, MATERIAL_ID["lane_paint"], ground_mat)
-    mat[g] = ground_mat
-    albedo[g] = np.array([mats[m][0] for m in MATERIAL_NAMES])[ground_mat]
+    buf.mat[g] = ground_mat
+    buf.albedo[g] = np.array([mats[m][0] for m in MATERIAL_NAMES])[ground_mat]
 
-    all_pix = np.arange(n_pix)
-    amodal: dict[int, list[np.ndarray]] = {}  # pixels each object covers when nothing occludes it
+
+def _parts(scene: Scene, origin: np.ndarray, dirs: np.ndarray, buf: _Buffers) -> dict[int, list[np.ndarray]]:
+    """Every box part into ``buf`` where it is nearer than what is there (a depth test).
+
+    Returns:
+        Per object, the pixels each of its parts covers when nothing occludes it (for occlusion levels).
+    """
+    mats = scene.materials
+    # No ray component is exactly 0 (pixel centres are off-axis), so 1/dirs is finite.
+    inv = 1.0 / np.where(dirs == 0, 1e-12, dirs)
+    all_pix = np.arange(buf.depth.size)
+    amodal: dict[int, list[np.ndarray]] = {}
     for part in scene.parts:
         sub = _pixel_subset(scene, part)
         idx = all_pix if sub is None else sub
@@ -148,14 +177,14 @@ def render(scene: Scene) -> Rendered:
         t, axis, sign = _intersect(origin, dirs[idx], inv[idx], part.lo, part.hi)
         if part.obj >= 0:
             amodal.setdefault(part.obj, []).append(idx[t < FAR])
-        closer = t < depth[idx]
+        closer = t < buf.depth[idx]
         if not closer.any():
             continue
         idx, t, axis, sign = idx[closer], t[closer], axis[closer], sign[closer]
-        depth[idx] = t
+        buf.depth[idx] = t
         nrm = np.zeros((idx.size, 3), dtype=np.float32)
         nrm[np.arange(idx.size), axis] = sign
-        normal[idx] = nrm
+        buf.normal[idx] = nrm
         m = np.full(idx.size, MATERIAL_ID[part.material])
         base = np.array(part.albedo if part.albedo is not None else mats[part.material][0])
         alb = np.broadcast_to(base, (idx.size, 3)).copy()
@@ -167,16 +196,10 @@ def render(scene: Scene) -> Rendered:
             win = _window_mask(origin + dirs[idx] * t[:, None], axis)
             m[win] = MATERIAL_ID["glass"]
             alb[win] = mats["glass"][0]
-        mat[idx] = m
-        albedo[idx] = alb
-        ids[idx] = part.obj
-
-    rgb, stokes = _shade(scene, dirs, depth, normal, mat, albedo)
-    rgb, stokes = _fog(scene, depth, rgb, stokes)
-    full = {k: np.unique(np.concatenate(v)).size for k, v in amodal.items()}
-    boxes = _boxes(scene, ids.reshape(h, w), depth.reshape(h, w), full)
-    return Rendered(rgb.reshape(h, w, 3), stokes.reshape(h, w, 3), ids.reshape(h, w), depth.reshape(h, w),
-                    mat.reshape(h, w), normal.reshape(h, w, 3), boxes)
+        buf.mat[idx] = m
+        buf.albedo[idx] = alb
+        buf.ids[idx] = part.obj
+    return amodal
 
 
 def _sky(scene: Scene, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

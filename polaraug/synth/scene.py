@@ -221,12 +221,22 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
     Returns:
         The :class:`Scene`.
     """
-    # One sequential body on purpose: the order of the generator's draws is what a seed means, so every
-    # dataset rendered before stays reproducible; the sections below are commented instead of split.
+    # The order of the generator's draws is what a seed means: the steps below run in a fixed order, each
+    # drawing only its own values, so every dataset rendered before stays reproducible.
     cam = PinholeCamera(width, height, focal=0.9 * width, height_m=float(rng.uniform(1.3, 1.7)),
                  pitch_rad=float(rng.uniform(0.0, 0.06)))
     scene = Scene(cam, weather or random_weather(rng, domain=domain), road_half_width=float(rng.uniform(3.5, 7.0)),
                   sidewalk_width=float(rng.uniform(2.0, 4.0)), materials=domain_materials(domain))
+    _add_buildings(scene, rng)
+    add = _object_adder(scene)
+    _add_vehicles(scene, rng, domain, add)
+    _add_people(scene, rng, add)
+    _add_poles(scene, rng, add)
+    return scene
+
+
+def _object_adder(scene: Scene):
+    """``add(cls, parts)``: the parts as one labelled object with the next object id."""
     nxt = iter(range(10_000))
 
     def add(cls: str, parts: list[Part]) -> None:
@@ -236,8 +246,12 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
         scene.parts.extend(parts)
         scene.objects.append(SceneObject(oid, cls))
 
+    return add
+
+
+def _add_buildings(scene: Scene, rng: np.random.Generator) -> None:
+    """Facades along both sides of the road (unlabelled), with glass windows."""
     edge = scene.road_half_width + scene.sidewalk_width
-    # Buildings: facades along both sides (unlabelled); windows of glass.
     for side in (-1, 1):
         z = float(rng.uniform(2, 8))
         while z < 120:
@@ -246,7 +260,10 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
             hi = np.array([edge + 15 if side > 0 else -edge, h, z + depth])
             scene.parts.append(Part(lo, hi, "facade", _colour(rng, 0.25, 0.7), windows=True))
             z += depth + float(rng.uniform(0, 4))
-    # Vehicles in lanes and parked at the kerb.
+
+
+def _add_vehicles(scene: Scene, rng: np.random.Generator, domain: Domain, add) -> None:
+    """Cars, trucks and buses in the lanes."""
     n_lanes = max(2, int(2 * scene.road_half_width // 3.5))
     lane_x = [-scene.road_half_width + (i + 0.5) * 2 * scene.road_half_width / n_lanes for i in range(n_lanes)]
     for _ in range(int(rng.integers(2, 9))):
@@ -266,7 +283,10 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
             body = Part(*_box(x, 0.4, z, w, h - 0.4, d), "car_paint", paint, windows=kind == "bus")
             wheels = Part(*_box(x, 0.0, z, w * 0.95, 0.4, d * 0.85), "rubber")
             add(kind, [body, wheels])
-    # Pedestrians on the sidewalks, cyclists at the road edge.
+
+
+def _add_people(scene: Scene, rng: np.random.Generator, add) -> None:
+    """Pedestrians on the sidewalks, cyclists (bicycle and rider) at the road edge."""
     for _ in range(int(rng.integers(0, 7))):
         side = float(rng.choice([-1, 1]))
         x = side * (scene.road_half_width + float(rng.uniform(0.3, scene.sidewalk_width - 0.3)))
@@ -278,7 +298,10 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
         x, z = side * (scene.road_half_width - 0.6), float(rng.uniform(6, 40))
         add("bicycle", [Part(*_box(x, 0.0, z, 0.15, 0.95, 1.7), "metal_paint", _colour(rng))])
         add("rider", [Part(*_box(x, 0.9, z - 0.1, 0.45, 0.85, 0.4), "cloth", _colour(rng))])
-    # Traffic signs and lights on poles at the kerb.
+
+
+def _add_poles(scene: Scene, rng: np.random.Generator, add) -> None:
+    """Traffic signs and lights on poles at the kerb (the poles are unlabelled)."""
     for _ in range(int(rng.integers(0, 4))):
         side = float(rng.choice([-1, 1]))
         x, z = side * (scene.road_half_width + 0.4), float(rng.uniform(8, 50))
@@ -288,4 +311,3 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
             add("traffic sign", [Part(*_box(x, 2.2, z, 0.7, 0.7, 0.05), "sign_face", face)])
         else:
             add("traffic light", [Part(*_box(x, 2.2, z, 0.35, 0.9, 0.3), "metal_paint", (0.05, 0.05, 0.05))])
-    return scene

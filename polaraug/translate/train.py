@@ -225,10 +225,7 @@ def train(data: UnpairedCrops | PairedCrops | RenderedPairs, run_dir: str | Path
     model, start = _start_or_resume(run, cfg, camera, objective=objective, seed=seed, ctx=ctx,
                                     init=Path(init) if init else None,
                                     render=data.spec.to_dict() if isinstance(data, RenderedPairs) else None)
-    model.to(ctx.device)
-    model.amp = ctx.device.type == "cuda"
-    if ctx.device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    _place(model, ctx.device)
     spe = data.steps_per_epoch
     total = max_steps if max_steps is not None else (cfg.epochs + cfg.decay_epochs) * spe
     hooks = _Hooks(model, data, run, cfg=cfg, camera=camera, seed=seed, ctx=ctx, start=start, anchor=anchor,
@@ -248,6 +245,14 @@ def train(data: UnpairedCrops | PairedCrops | RenderedPairs, run_dir: str | Path
     finally:
         if isinstance(data, RenderedPairs):
             data.close()
+
+
+def _place(model: TrainState, device: torch.device) -> None:
+    """The model on ``device``; on CUDA with bf16 forward passes and channels-last memory."""
+    model.to(device)
+    model.amp = device.type == "cuda"
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -70,9 +70,7 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp
     bin_a = np.empty(w, np.int64)
     weight = np.empty(w, np.float64)
     for i in range(h):
-        for j in range(w):
-            planes[0, j], planes[1, j], planes[2, j], planes[3, j] = raw[i, j, 0], raw[i, j, 1], raw[i, j, 2], \
-                raw[i, j, 3]
+        _row_planes(raw, i, planes)
         for j in range(w):
             c0, c1, c2, c3 = planes[0, j], planes[1, j], planes[2, j], planes[3, j]
             sat += (c0 >= top) | (c1 >= top) | (c2 >= top) | (c3 >= top)
@@ -94,19 +92,33 @@ def _stats(raw, inv_top, top, p, q, tol, n_dolp, dolp_max, n_aolp, bin_eps, dolp
             # AoLP in [0, π]: ½ (atan2(−s2, −s1) + π), as the array path computes it
             bin_a[j] = min(max(int(0.5 * (_atan2(-s2, -s1) + math.pi) * aolp_scale + bin_eps), 0), n_aolp - 1)
             weight[j] = min(max(dolp, 0.0), 1.0)
-        for j in range(w):  # the max (a select chain) and the scatter do not vectorize: kept out of the loop above
-            r_max = max(r_max, residual[j])
-            out_hist_dolp[bin_d[j]] += 1
-            out_hist_aolp[bin_a[j]] += weight[j]
+        # the max (a select chain) and the scatter do not vectorize: kept out of the loop above
+        r_max = _scatter_row(residual, bin_d, bin_a, weight, out_hist_dolp, out_hist_aolp, r_max)
     return r2, r_max, bad, dolp_sum, above, sat, zero, over
+
+
+def _row_planes(raw, i, planes):
+    """Row ``i`` of ``raw`` (H, W, 4) into ``planes`` (4, W) (inlined into the kernel)."""
+    for j in range(raw.shape[1]):
+        planes[0, j], planes[1, j], planes[2, j], planes[3, j] = raw[i, j, 0], raw[i, j, 1], raw[i, j, 2], raw[i, j, 3]
+
+
+def _scatter_row(residual, bin_d, bin_a, weight, out_hist_dolp, out_hist_aolp, r_max):
+    """A row's DoLP and AoLP bins into the histograms; returns the running max of the residual (inlined)."""
+    for j in range(residual.shape[0]):
+        r_max = max(r_max, residual[j])
+        out_hist_dolp[bin_d[j]] += 1
+        out_hist_aolp[bin_a[j]] += weight[j]
+    return r_max
 
 
 def _kernel():
     """The compiled kernel (compiled on first use and cached on disk)."""
     global _KERNEL
     if _KERNEL is None:
-        # the kernel's reference to _atan2 resolves to the compiled, inlined function
-        globals()["_atan2"] = compiled(_atan2, inline="always", error_model="numpy")
+        # the kernel's references to its helpers resolve to their compiled, inlined versions
+        for helper in (_atan2, _row_planes, _scatter_row):
+            globals()[helper.__name__] = compiled(helper, inline="always", error_model="numpy")
         # reassociation lets the sums vectorize; no "fast" NaN/inf or signed-zero assumptions (the
         # inadmissible test must keep counting NaN, and AoLP at exactly 0° depends on the sign of zero)
         _KERNEL = compiled(_stats, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
