@@ -3,6 +3,8 @@
 implementation's test script (read, forward, write one frame after another; target >= 1.5x), in one run.
 
     .venv/bin/python benchmarks/translate.py [--frames 64 --size 320x240 --ngf 32 --blocks 6 --batch 4]
+
+``--quick``: 4 tiny frames and a tiny generator, a smoke test the suite runs (its ratios mean nothing).
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ def main() -> int:
     ap.add_argument("--ngf", type=int, default=32)
     ap.add_argument("--blocks", type=int, default=6)
     ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="4 frames of 64x48, ngf 8, 1 block")
     args = ap.parse_args()
+    if args.quick:
+        args.frames, args.size, args.ngf, args.blocks = 4, "64x48", 8, 1
     w, h = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         generate(SynthConfig(n=args.frames, width=w, height=h, mode="rgb", val_fraction=0.0), d / "src",
                  progress=False)
-        model = ConstrainedCycleGAN(TranslatorConfig(mode="relax", ngf=args.ngf, n_blocks=args.blocks), camera_matrix())
-        model.eval()
-        save_checkpoint(model, d / "c.pt", step=0, epoch=0)
+        state = ConstrainedCycleGAN(TranslatorConfig(mode="relax", ngf=args.ngf, n_blocks=args.blocks), camera_matrix())
+        save_checkpoint(state, d / "c.pt", step=0, epoch=0)
+        model = state.translator.eval()  # what translate runs: the generator alone
         frames = list(read_bdd100k(d / "src", "train"))
         images = [read_image(f.image) for f in frames]
 

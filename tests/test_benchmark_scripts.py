@@ -21,3 +21,10 @@ def test_translator_curve_quick(tmp_path):
     assert all(math.isfinite(p["scores"]["aolp_error_deg"]) and 0 <= p["scores"]["dolp_mae"] <= 1
                for p in runs[0]["points"])
     assert "| fresh-context | 4 |" in res.stdout
+
+
+def test_translate_benchmark_quick():
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "translate.py"), "--quick"], capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "translate / bare forward:" in res.stdout and "4 frames 64x48" in res.stdout
