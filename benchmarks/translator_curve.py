@@ -116,7 +116,8 @@ def summary(results: dict) -> list[str]:
             surf = " | ".join(rng([s["surfaces_aolp_deg"][n] for s in sc if n in s["surfaces_aolp_deg"]], ".1f")
                               if any(n in s["surfaces_aolp_deg"] for s in sc) else "–" for n in SURFACES)
             rows.append(f"| {arm} | {k} | {statistics.mean(p['minutes'] for p in pts):.1f} | {len(pts)} | "
-                        f"{rng([s['aolp_error_deg'] for s in sc], '.1f')} | {rng([s['dolp_mae'] for s in sc], '.3f')} | "
+                        f"{rng([s['aolp_error_deg'] for s in sc], '.1f')} | "
+                        f"{rng([s['dolp_mae'] for s in sc], '.3f')} | "
                         f"{rng([s['psnr_mean'] for s in sc], '.1f')} | {surf} |")
     return rows
 

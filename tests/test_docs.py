@@ -1,4 +1,5 @@
-"""The documentation: docs/cli.md is generated from the typer app and must not go stale; the MkDocs site builds strict."""
+"""The documentation: docs/cli.md is generated from the typer app and must not go stale; the MkDocs site
+builds strict."""
 
 import os
 import subprocess

@@ -25,7 +25,8 @@ def train(
     render_cache: Annotated[int, typer.Option(help="--render: frames held in memory.")] = 800,
     render_every: Annotated[int, typer.Option(help="--render: steps between two new frames (0: a fixed set "
                                                    "of --render-cache frames).")] = 4,
-    render_domains: Annotated[str, typer.Option(help="--render: rendering domains, taken in turn.")] = "default,shifted",
+    render_domains: Annotated[str, typer.Option(help="--render: rendering domains, taken in turn.")]
+    = "default,shifted",
     render_seed: Annotated[int, typer.Option(help="--render: the renders' seed.")] = 0,
     init: Annotated[Path | None, typer.Option(help="Start from this translator checkpoint's generator (e.g. a "
                                                    "paired pretraining run, or 'default': the built-in one); same "

@@ -25,6 +25,7 @@ from typing import Any
 
 from polaraug.io.atomic import write_text
 from polaraug.io.fingerprint import fingerprint
+from polaraug.io.lock import output_lock
 
 from .commands import STAGE_TYPES, missing_required, to_argv
 from .spec import Pipeline, PipelineError, Stage
@@ -135,7 +136,13 @@ def _execute(argv: list[str], log: Path, echo: bool) -> int:
 
 
 def run_pipeline(p: Pipeline, echo: bool = True, say=print) -> RunReport:
-    """Run every stage that is not cached; raise StageFailed on the first failure."""
+    """Run every stage that is not cached; raise StageFailed on the first failure. One runner per workdir
+    (a second gets a one-line error naming the first's pid)."""
+    with output_lock(p.workdir, f"polaraug run {p.name}"):
+        return _run_stages(p, echo, say)
+
+
+def _run_stages(p: Pipeline, echo: bool, say) -> RunReport:
     report, keys = RunReport(), {}
     for i, stage in enumerate(p.stages.values(), 1):
         folder = p.folder(stage.name)

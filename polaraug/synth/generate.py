@@ -28,6 +28,7 @@ from polaraug.data.polarset import PolarSetWriter
 from polaraug.errors import InputError
 from polaraug.io.atomic import write_text
 from polaraug.io.images import write_image
+from polaraug.io.lock import output_lock
 from polaraug.io.parallel import process_pool
 
 from .domain import Domain, get_domain
@@ -364,10 +365,17 @@ def generate(cfg: SynthConfig, out: str | Path, workers: int | None = None, prog
     from tqdm import tqdm
 
     paths = Paths(Path(out), cfg.mode, cfg.rgb_layout)
-    claim_output(cfg, paths)
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    records = sorted(tqdm(iter_records(cfg, paths, workers), total=cfg.n, disable=not progress, unit="frame",
-                          desc="synth"), key=lambda r: r["index"])
+    with output_lock(paths.out, "polaraug synth"):
+        claim_output(cfg, paths)
+        workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+        records = sorted(tqdm(iter_records(cfg, paths, workers), total=cfg.n, disable=not progress, unit="frame",
+                              desc="synth"), key=lambda r: r["index"])
+        return _write_sets(cfg, paths, records)
+
+
+def _write_sets(cfg: SynthConfig, paths: Paths, records: list[dict]) -> dict:
+    """Labels (BDD100K or KITTI), the masks legend, the polarimetric manifest and the summary of a
+    rendered set from its frames' records; returns the summary (see :func:`generate`)."""
     splits = sorted({r["split"] for r in records})
     if cfg.mode in ("rgb", "paired"):
         for split in splits:

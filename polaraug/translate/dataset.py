@@ -45,6 +45,7 @@ from polaraug.engine.distributed import barrier, gather_objects, setup_distribut
 from polaraug.errors import InputError
 from polaraug.io.atomic import remove_stale_temporaries, write_text
 from polaraug.io.images import ImageReadError, image_size, read_image, write_image
+from polaraug.io.lock import output_lock
 from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 from polaraug.physics.sensor import SensorModel, capture
@@ -445,6 +446,21 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     checkpoint = resolve_checkpoint(checkpoint)  # 'default': the built-in translator's file
     cmap = ClassMap.load(class_map) if class_map else None  # bad map files fail before any work
     ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
+    lock_shard = (ctx.rank, ctx.world) if ctx.world > 1 else shard
+    with output_lock(out, "polaraug translate", lock_shard):
+        summary = _translate_locked(src, out, ctx, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch,
+                                    bits=bits, shard=shard, workers=workers, compile_model=compile_model,
+                                    calibration=calibration, progress=progress, overwrite=overwrite, cmap=cmap,
+                                    selection=selection, sensor=sensor, sensor_seed=sensor_seed,
+                                    space_check=space_check)
+    return summary if ctx.main else None
+
+
+def _translate_locked(src, out, ctx, *, checkpoint: Path, fmt: str, project: bool, batch: int, bits: int,
+                      shard: tuple[int, int], workers: int, compile_model: bool, calibration: str | None,
+                      progress: bool, overwrite: bool, cmap: ClassMap | None, selection: Selection | None,
+                      sensor: bool, sensor_seed: int, space_check: bool) -> TranslateSummary:
+    """:func:`run_translation`'s work once this process holds the output's lock (arguments as there)."""
     model, camera = load_for_translation(checkpoint, str(ctx.device),
                                          load_camera(calibration) if calibration else None)
     if compile_model:
@@ -470,7 +486,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
                           summary=summary, source_format=source_format(src, fmt))
         teardown(ctx)
-    return summary if ctx.main else None
+    return summary
 
 
 def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str | Path, *, project: bool,
@@ -484,7 +500,8 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
     unreadable = sorted({*summary.unreadable, *_shard_unreadable(out)})  # frame order, whoever found them
     writer = PolarSetWriter(out, camera, bits=bits, created_by="polaraug translate", extra={
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),
-        "translator": translator_name(checkpoint), "constraint_mode": model.cfg.mode, "head": model.cfg.head, "projected": project,
+        "translator": translator_name(checkpoint), "constraint_mode": model.cfg.mode, "head": model.cfg.head,
+        "projected": project,
         "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
         "dropped_boxes": summary.dropped_boxes,
         **({"selection": summary.selection} if summary.selection else {}),

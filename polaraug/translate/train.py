@@ -44,8 +44,8 @@ from .checkpoint import OBJECTIVES, TrainState, init_generator, load_checkpoint,
 from .config import TranslatorConfig
 from .cyclegan import ConstrainedCycleGAN
 from .data import PairedCrops, UnpairedCrops
-from .rendered import RenderedPairs, RenderSpec
 from .infer import rgb_to_tensor, translate_batch
+from .rendered import RenderedPairs, RenderSpec
 
 DOLP_BINS = np.linspace(0, 1, 11)
 
@@ -117,7 +117,8 @@ def _inputs(render: dict | None) -> str:
 class _Hooks:
     """The translator's step and callbacks: learning rate, samples, physics statistics, checkpoints."""
 
-    def __init__(self, model: TrainState, data: UnpairedCrops | PairedCrops | RenderedPairs, run: Path, *, cfg: TranslatorConfig,
+    def __init__(self, model: TrainState, data: UnpairedCrops | PairedCrops | RenderedPairs, run: Path, *,
+                 cfg: TranslatorConfig,
                  camera: Camera, seed: int, ctx: DistContext, start: int, anchor: PairedCrops | None,
                  keep: bool = False):
         self.model, self.data, self.run, self.cfg, self.camera, self.seed, self.ctx = (

@@ -13,6 +13,7 @@ from polaraug.data.camera_choice import resolve_camera
 from polaraug.data.polarset import finish_interrupted_writes
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
+from polaraug.io.lock import output_lock
 from polaraug.ood import load_ood, score_frames
 from polaraug.physics import DEFAULT_TOLERANCE
 
@@ -145,7 +146,8 @@ def run_validation(folder: str | Path, *, calibration: str | Path | Camera | Non
     method = repair_method(fix, repair)
     changed = None
     if method is not None:
-        changed = repair_set(folder, opened, report, RepairRequest(method, checkpoint, out), tol=tolerance)
+        with output_lock(out or folder, f"polaraug validate --repair {method}"):
+            changed = repair_set(folder, opened, report, RepairRequest(method, checkpoint, out), tol=tolerance)
         if log is not None:
             log(f"fixed {len(changed)} frames ({sum(changed.values())} pixels changed, {method})"
                 + (f" into {out}" if out else " in place"))

@@ -18,6 +18,7 @@ from polaraug.data.frame import Frame
 from polaraug.data.polarset import PolarSet
 from polaraug.errors import InputError
 from polaraug.io.images import write_image
+from polaraug.io.lock import output_lock
 from polaraug.physics import depolarize, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
@@ -65,5 +66,6 @@ def export_encoded(ps: PolarSet, out: str | Path, encoding: str = "intensities",
         return write_image(stem_path.parent / f"{stem_path.name}.png", img)
 
     chosen = splits or tuple(ps.splits)
-    return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write,
-                       classes=classes)
+    with output_lock(out, "polaraug export-yolo"):
+        return export_yolo({s: ps.frames(s) for s in chosen}, out, channels=CHANNELS[encoding], image_writer=write,
+                           classes=classes)
