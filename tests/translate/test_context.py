@@ -118,3 +118,23 @@ def test_train_on_renders_then_translate_with_the_context_model(tmp_path):
                               str(run / "checkpoints" / "last.pt"), "--no-space-check"])
     assert res.exit_code == 0, res.output
     assert len(list((tmp_path / "out" / "images").rglob("*.png"))) == 2
+
+
+def test_the_built_in_translator_is_shipped_small_safe_and_used_by_default(tmp_path):
+    from polaraug.io.checkpoints import load_state
+    from polaraug.translate.builtin import builtin_translator, model_card
+
+    path = builtin_translator()
+    assert path.is_file() and path.stat().st_size <= 20 * 2**20
+    load_state(path, "polaraug-translator/1", "translator")  # torch.load(weights_only=True) accepts it
+    assert "Held-out scores" in model_card().read_text()
+    model, _ = load_translator("default")
+    assert model.cfg.head == "stokes" and model.cfg.context > 0
+    generate(SynthConfig(n=2, width=64, height=48, seed=3, mode="rgb"), tmp_path / "src", progress=False)
+    res = CliRunner().invoke(app, ["translate", str(tmp_path / "src"), str(tmp_path / "out"), "--no-space-check"])
+    assert res.exit_code == 0, res.output
+    assert "translator: default (built-in)" in res.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["provenance"]["translator"] == "default (built-in)"
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "out"), "--max-inadmissible", "0"])
+    assert res.exit_code == 0, res.output
