@@ -1,9 +1,8 @@
-"""The README's picture: one 1280x720 rendered frame, translated by the usefulness benchmark's paired translator.
+"""The README's picture: one 1280x720 rendered frame, translated by a translator (the README's: the built-in).
 
-    .venv/bin/python docs/make_readme_picture.py OUT/data/translator/checkpoints/last.pt 0 \
-        docs/figures/readme_translation.png
+    .venv/bin/python docs/make_readme_picture.py default 0 docs/figures/readme_translation.png
 
-(OUT: the folder of ``polaraug eval-detection``'s benchmark; argument 2 picks one of three rendered frames.)
+(argument 1: a checkpoint or ``default``; argument 2 picks one of three rendered frames.)
 """
 import sys
 from pathlib import Path

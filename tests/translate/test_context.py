@@ -129,7 +129,7 @@ def test_the_built_in_translator_is_shipped_small_safe_and_used_by_default(tmp_p
     load_state(path, "polaraug-translator/1", "translator")  # torch.load(weights_only=True) accepts it
     assert "Held-out scores" in model_card().read_text()
     model, _ = load_translator("default")
-    assert model.cfg.head == "stokes" and model.cfg.context > 0
+    assert model.cfg.head == "stokes"
     generate(SynthConfig(n=2, width=64, height=48, seed=3, mode="rgb"), tmp_path / "src", progress=False)
     res = CliRunner().invoke(app, ["translate", str(tmp_path / "src"), str(tmp_path / "out"), "--no-space-check"])
     assert res.exit_code == 0, res.output
