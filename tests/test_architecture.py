@@ -1,5 +1,5 @@
-"""The floors of docs/architecture.md: a package may import its own floor and the floors below, never above
-(function-level imports included)."""
+"""The house rules of docs/architecture.md: a package imports its own floor and the floors below, never above
+(function-level imports included); no import cycle between modules; no function over 60 lines."""
 
 import ast
 from pathlib import Path
@@ -52,3 +52,84 @@ def test_no_package_imports_a_floor_above_its_own():
                 upward.append(f"{path.relative_to(ROOT.parent)}:{line} ({own}, floor {FLOORS[own]}) imports "
                               f"{target} (floor {FLOORS[target]})")
     assert not upward, "\n".join(upward)
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """{module: the polaraug modules its module-level imports execute} (function-level imports run later,
+    when every module is loaded, and cannot form an import cycle)."""
+    mods = {}
+    for p in ROOT.rglob("*.py"):
+        parts = list(p.relative_to(ROOT.parent).with_suffix("").parts)
+        mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, p in mods.items():
+        package = m.split(".") if p.name == "__init__.py" else m.split(".")[:-1]
+        for node in ast.parse(p.read_text()).body:
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(package[: len(package) - node.level + 1]) if node.level else node.module
+                name = base if not node.level or not node.module else f"{base}.{node.module}"
+                subs = [f"{name}.{a.name}" for a in node.names]
+                targets = subs if node.module is None else [name, *subs]  # "from . import x": x only
+            else:
+                continue
+            graph[m] |= {t for t in targets if t in mods and t != m}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on.add(start)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1:
+                    out.append(sorted(comp))
+    return out
+
+
+def test_no_import_cycles():
+    assert _cycles(_module_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_function_is_over_60_lines():
+    long = [f"{p.relative_to(ROOT.parent)}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+            for p in ROOT.rglob("*.py") for n in ast.walk(ast.parse(p.read_text()))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 60]
+    assert long == [], "split these into named steps: " + "; ".join(long)

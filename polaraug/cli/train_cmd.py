@@ -9,92 +9,109 @@ import typer
 
 from ._errors import user_errors
 
+_Out = Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerunning resumes from its checkpoint.")]
+_Rgb = Annotated[Path | None, typer.Option(help="Folder of RGB images (BDD100K, KITTI or plain); unpaired "
+                                                "training with --polar.")]
+_Polar = Annotated[Path | None, typer.Option(help="Polarimetric set (polaraug layout, per-angle, 4-channel, "
+                                                  "DoFP); unpaired training with --rgb.")]
+_Paired = Annotated[Path | None, typer.Option(help="Paired training (pix2pix + polarization terms) on DIR/rgb "
+                                                   "and DIR/polar twins, e.g. 'polaraug synth --mode paired' "
+                                                   "output; instead of --rgb/--polar.")]
+_Render = Annotated[bool, typer.Option("--render/--no-render", help="Paired training on fresh renders made "
+                                       "while it trains (no folder; data that does not run out).")]
+_RenderSize = Annotated[str, typer.Option(help="--render: WIDTHxHEIGHT of the renders.")]
+_RenderCache = Annotated[int, typer.Option(help="--render: frames held in memory.")]
+_RenderEvery = Annotated[int, typer.Option(help="--render: steps between two new frames (0: a fixed set "
+                                                "of --render-cache frames).")]
+_RenderDomains = Annotated[str, typer.Option(help="--render: rendering domains, taken in turn.")]
+_RenderSeed = Annotated[int, typer.Option(help="--render: the renders' seed.")]
+_Init = Annotated[Path | None, typer.Option(help="Start from this translator checkpoint's generator (e.g. a "
+                                                 "paired pretraining run, or 'default': the built-in one); same "
+                                                 "architecture and head.")]
+_Anchor = Annotated[Path | None, typer.Option(help="Paired folder for the anchor loss during unpaired training "
+                                                   "(weight: config key lambda_anchor, or --anchor-weight).")]
+_AnchorWeight = Annotated[float | None, typer.Option(help="lambda_anchor (default: the config's).")]
+_Config = Annotated[Path | None, typer.Option(help="YAML with settings (optionally 'preset: cpu-small').")]
+_Preset = Annotated[str, typer.Option(help="reference, cpu-small, cpu-medium or cpu-context (when no "
+                                           "--config).")]
+_Mode = Annotated[str | None, typer.Option(help="Constraint mode: none, relax, project, proximal.")]
+_Head = Annotated[str | None, typer.Option(help="Generator head: intensities or stokes (default: the "
+                                                "config's).")]
+_GanLoss = Annotated[str | None, typer.Option(help="Adversarial loss: lsgan, vanilla or wgan-gp (default: the "
+                                                   "config's, lsgan).")]
+_NCritic = Annotated[int | None, typer.Option(help="Discriminator steps per generator step (wgan-gp: 5 is "
+                                                   "usual; default: the config's, 1).")]
+_DScales = Annotated[int | None, typer.Option(help="Discriminator scales (pix2pixHD multi-scale D; default: "
+                                                   "the config's, 1).")]
+_FeatureMatching = Annotated[float | None, typer.Option(help="Weight of pix2pixHD's discriminator feature "
+                                                             "matching (paired training only; default: the "
+                                                             "config's, 0).")]
+_Context = Annotated[int | None, typer.Option(help="Whole-frame context canvas side (0: off; default: the "
+                                                   "config's). Paired training only.")]
+_Upsample = Annotated[str | None, typer.Option(help="Generator upsampling: transpose or resize (default: the "
+                                                    "config's).")]
+_Calibration = Annotated[str | None, typer.Option(help="Camera file; default: the polarimetric set's.")]
+_Steps = Annotated[int | None, typer.Option(help="Stop after this many steps (default: the config's epochs).")]
+_Minutes = Annotated[float | None, typer.Option(help="Also stop after this many minutes of training (a CPU "
+                                                     "budget; a rerun resumes and trains that long again).")]
+_Seed = Annotated[int, typer.Option(help="Seed for initialisation and sampling.")]
+_Device = Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")]
+_CheckpointEvery = Annotated[int, typer.Option(help="Steps between checkpoints.")]
+_SampleEvery = Annotated[int, typer.Option(help="Steps between sample grids.")]
+_KeepCheckpoints = Annotated[bool, typer.Option(help="Keep every checkpoint (checkpoints/step_N.pt) besides "
+                                                     "last.pt, e.g. for a learning curve.")]
+_Adapt = Annotated[str, typer.Option(help="With --init, --rgb and --polar: 'cyclegan' trains the whole "
+                                          "generator unpaired (it can erase what pretraining learned); 'sensor' "
+                                          "keeps it frozen and fits only the real camera's exposure and noise "
+                                          "to the real frames' statistics, written as OUT/camera.yaml for "
+                                          "translate --calibration.")]
+
 
 def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerunning resumes from its checkpoint.")],
-    rgb: Annotated[Path | None, typer.Option(help="Folder of RGB images (BDD100K, KITTI or plain); unpaired "
-                                                  "training with --polar.")] = None,
-    polar: Annotated[Path | None, typer.Option(help="Polarimetric set (polaraug layout, per-angle, 4-channel, "
-                                                    "DoFP); unpaired training with --rgb.")] = None,
-    paired: Annotated[Path | None, typer.Option(help="Paired training (pix2pix + polarization terms) on DIR/rgb "
-                                                     "and DIR/polar twins, e.g. 'polaraug synth --mode paired' "
-                                                     "output; instead of --rgb/--polar.")] = None,
-    render: Annotated[bool, typer.Option("--render/--no-render", help="Paired training on fresh renders made "
-                                         "while it trains (no folder; data that does not run out).")] = False,
-    render_size: Annotated[str, typer.Option(help="--render: WIDTHxHEIGHT of the renders.")] = "192x144",
-    render_cache: Annotated[int, typer.Option(help="--render: frames held in memory.")] = 800,
-    render_every: Annotated[int, typer.Option(help="--render: steps between two new frames (0: a fixed set "
-                                                   "of --render-cache frames).")] = 4,
-    render_domains: Annotated[str, typer.Option(help="--render: rendering domains, taken in turn.")]
-    = "default,shifted",
-    render_seed: Annotated[int, typer.Option(help="--render: the renders' seed.")] = 0,
-    init: Annotated[Path | None, typer.Option(help="Start from this translator checkpoint's generator (e.g. a "
-                                                   "paired pretraining run, or 'default': the built-in one); same "
-                                                   "architecture and head.")] = None,
-    anchor: Annotated[Path | None, typer.Option(help="Paired folder for the anchor loss during unpaired training "
-                                                     "(weight: config key lambda_anchor, or --anchor-weight).")]
-    = None,
-    anchor_weight: Annotated[float | None, typer.Option(help="lambda_anchor (default: the config's).")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML with settings (optionally 'preset: cpu-small').")] = None,
-    preset: Annotated[str, typer.Option(help="reference, cpu-small, cpu-medium or cpu-context (when no "
-                                             "--config).")] = "reference",
-    mode: Annotated[str | None, typer.Option(help="Constraint mode: none, relax, project, proximal.")] = None,
-    head: Annotated[str | None, typer.Option(help="Generator head: intensities or stokes (default: the "
-                                                  "config's).")] = None,
-    gan_loss: Annotated[str | None, typer.Option(help="Adversarial loss: lsgan, vanilla or wgan-gp (default: the "
-                                                      "config's, lsgan).")] = None,
-    n_critic: Annotated[int | None, typer.Option(help="Discriminator steps per generator step (wgan-gp: 5 is "
-                                                      "usual; default: the config's, 1).")] = None,
-    d_scales: Annotated[int | None, typer.Option(help="Discriminator scales (pix2pixHD multi-scale D; default: "
-                                                      "the config's, 1).")] = None,
-    feature_matching: Annotated[float | None, typer.Option(help="Weight of pix2pixHD's discriminator feature "
-                                                                "matching (paired training only; default: the "
-                                                                "config's, 0).")] = None,
-    context: Annotated[int | None, typer.Option(help="Whole-frame context canvas side (0: off; default: the "
-                                                     "config's). Paired training only.")] = None,
-    upsample: Annotated[str | None, typer.Option(help="Generator upsampling: transpose or resize (default: the "
-                                                      "config's).")] = None,
-    calibration: Annotated[str | None, typer.Option(help="Camera file; default: the polarimetric set's.")] = None,
-    steps: Annotated[int | None, typer.Option(help="Stop after this many steps (default: the config's epochs).")]
-    = None,
-    minutes: Annotated[float | None, typer.Option(help="Also stop after this many minutes of training (a CPU "
-                                                       "budget; a rerun resumes and trains that long again).")]
-    = None,
-    seed: Annotated[int, typer.Option(help="Seed for initialisation and sampling.")] = 0,
-    device: Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")] = None,
-    checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
-    sample_every: Annotated[int, typer.Option(help="Steps between sample grids.")] = 500,
-    keep_checkpoints: Annotated[bool, typer.Option(help="Keep every checkpoint (checkpoints/step_N.pt) besides "
-                                                        "last.pt, e.g. for a learning curve.")] = False,
-    adapt: Annotated[str, typer.Option(help="With --init, --rgb and --polar: 'cyclegan' trains the whole "
-                                            "generator unpaired (it can erase what pretraining learned); 'sensor' "
-                                            "keeps it frozen and fits only the real camera's exposure and noise "
-                                            "to the real frames' statistics, written as OUT/camera.yaml for "
-                                            "translate --calibration.")] = "cyclegan",
+    out: _Out,
+    rgb: _Rgb = None,
+    polar: _Polar = None,
+    paired: _Paired = None,
+    render: _Render = False,
+    render_size: _RenderSize = "192x144",
+    render_cache: _RenderCache = 800,
+    render_every: _RenderEvery = 4,
+    render_domains: _RenderDomains = "default,shifted",
+    render_seed: _RenderSeed = 0,
+    init: _Init = None,
+    anchor: _Anchor = None,
+    anchor_weight: _AnchorWeight = None,
+    config: _Config = None,
+    preset: _Preset = "reference",
+    mode: _Mode = None,
+    head: _Head = None,
+    gan_loss: _GanLoss = None,
+    n_critic: _NCritic = None,
+    d_scales: _DScales = None,
+    feature_matching: _FeatureMatching = None,
+    context: _Context = None,
+    upsample: _Upsample = None,
+    calibration: _Calibration = None,
+    steps: _Steps = None,
+    minutes: _Minutes = None,
+    seed: _Seed = 0,
+    device: _Device = None,
+    checkpoint_every: _CheckpointEvery = 1000,
+    sample_every: _SampleEvery = 500,
+    keep_checkpoints: _KeepCheckpoints = False,
+    adapt: _Adapt = "cyclegan",
 ) -> None:
     """Train RGB -> (I0, I45, I90, I135): unpaired (constrained CycleGAN) or paired, from scratch or --init."""
     from polaraug.translate.train import TrainingInputs, train_from_folders
 
-    if adapt not in ("cyclegan", "sensor"):
-        with user_errors():
-            from polaraug.errors import ConfigError
-
-            raise ConfigError(f"--adapt must be cyclegan or sensor, got {adapt!r}")
+    with user_errors():
+        _check_adapt(adapt)
     if adapt == "sensor":
         with user_errors():
             _adapt_sensor(init, rgb, polar, out, seed=seed, device=device)
         return
     with user_errors():
-        spec = None
-        if render:
-            from polaraug.translate.rendered import RenderSpec
-
-            from .synth_cmd import parse_size
-
-            w, h = parse_size(render_size, "--render-size")
-            spec = RenderSpec(width=w, height=h, cache=render_cache, refresh=render_every,
-                              domains=tuple(d.strip() for d in render_domains.split(",") if d.strip()),
-                              seed=render_seed)
+        spec = _render_spec(render_size, render_cache, render_every, render_domains, render_seed) if render else None
         inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, render=spec, anchor=anchor, init=init,
                                 calibration=calibration)
         overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
@@ -108,6 +125,24 @@ def train(
 
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
         typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
+
+
+def _check_adapt(adapt: str) -> None:
+    from polaraug.errors import ConfigError
+
+    if adapt not in ("cyclegan", "sensor"):
+        raise ConfigError(f"--adapt must be cyclegan or sensor, got {adapt!r}")
+
+
+def _render_spec(size: str, cache: int, every: int, domains: str, seed: int):
+    """``--render``'s settings as a :class:`~polaraug.translate.rendered.RenderSpec` (InputError if bad)."""
+    from polaraug.translate.rendered import RenderSpec
+
+    from .synth_cmd import parse_size
+
+    w, h = parse_size(size, "--render-size")
+    return RenderSpec(width=w, height=h, cache=cache, refresh=every,
+                      domains=tuple(d.strip() for d in domains.split(",") if d.strip()), seed=seed)
 
 
 def _adapt_sensor(init: Path | None, rgb: Path | None, polar: Path | None, out: Path, *, seed: int,

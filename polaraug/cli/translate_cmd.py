@@ -9,48 +9,64 @@ import typer
 
 from ._errors import user_errors
 
+_Src = Annotated[Path, typer.Argument(help="BDD100K, KITTI, COCO or YOLO root, or a folder of images.")]
+_Out = Annotated[Path, typer.Argument(help="Output polarimetric set (polaraug layout).")]
+_Checkpoint = Annotated[str, typer.Option(help="Translator checkpoint (from polaraug train); 'default': the "
+                                               "built-in translator (its model card: docs/translator.md).")]
+_Fmt = Annotated[str, typer.Option("--format", help="auto, bdd100k, kitti, coco, yolo, folder.")]
+_Project = Annotated[bool, typer.Option("--project", help="Project every output onto the admissible cone "
+                                                          "(always on for 'project' checkpoints).")]
+_Batch = Annotated[int, typer.Option(help="Frames per forward pass (frames of equal size).")]
+_Bits = Annotated[int, typer.Option(help="Output PNG depth: 8 or 16.")]
+_Shard = Annotated[str, typer.Option(help="i/n: translate batches i, i+n, ... (under torchrun: the rank).")]
+_Device = Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")]
+_Workers = Annotated[int, typer.Option(help="Decode/encode threads.")]
+_CompileModel = Annotated[bool, typer.Option("--compile", help="torch.compile the generator (GPU runs; "
+                                                               "needs a C++ compiler).")]
+_Calibration = Annotated[str | None, typer.Option(help="Translate for this camera (file or built-in name) "
+                                                       "instead of the checkpoint's; Stokes-head checkpoints "
+                                                       "only (y = A s holds for any camera).")]
+_ClassMap = Annotated[Path | None, typer.Option(help="YAML 'source class: canonical class|ignore|drop' "
+                                                     "(case-insensitive), applied before the reader's own "
+                                                     "table.")]
+_Overwrite = Annotated[bool, typer.Option("--overwrite", help="Remove a previous translation in OUT and start "
+                                                              "over (a resume with other settings is refused).")]
+_Where = Annotated[list[str] | None, typer.Option(help="ATTRIBUTE=VALUE[,VALUE...]: only frames whose weather, "
+                                                       "timeofday or scene is one of the values (BDD100K labels; "
+                                                       "repeat for several attributes, all must hold), e.g. "
+                                                       "--where weather=rainy,foggy --where timeofday=night.")]
+_Limit = Annotated[int | None, typer.Option(help="At most this many frames (of those --where selects), drawn "
+                                                 "with --seed.")]
+_Seed = Annotated[int, typer.Option(help="Seed of the --limit draw and of the sensor noise.")]
+_Sensor = Annotated[bool, typer.Option("--sensor/--no-sensor", help="Write frames through the target camera's "
+                                                                   "sensor model (noise, mosaic, demosaicing, "
+                                                                   "black level, blur, tone) when its file "
+                                                                   "has a 'sensor' section.")]
+_SpaceCheck = Annotated[bool, typer.Option("--space-check/--no-space-check", help="Refuse to start when the "
+                                                                                 "output's disk lacks the "
+                                                                                 "estimated space.")]
+
 
 def translate(
-    src: Annotated[Path, typer.Argument(help="BDD100K, KITTI, COCO or YOLO root, or a folder of images.")],
-    out: Annotated[Path, typer.Argument(help="Output polarimetric set (polaraug layout).")],
-    checkpoint: Annotated[str, typer.Option(help="Translator checkpoint (from polaraug train); 'default': the "
-                                                 "built-in translator (its model card: docs/translator.md).")]
-    = "default",
-    fmt: Annotated[str, typer.Option("--format", help="auto, bdd100k, kitti, coco, yolo, folder.")] = "auto",
-    project: Annotated[bool, typer.Option("--project", help="Project every output onto the admissible cone "
-                                                            "(always on for 'project' checkpoints).")] = False,
-    batch: Annotated[int, typer.Option(help="Frames per forward pass (frames of equal size).")] = 4,
-    bits: Annotated[int, typer.Option(help="Output PNG depth: 8 or 16.")] = 16,
-    shard: Annotated[str, typer.Option(help="i/n: translate batches i, i+n, ... (under torchrun: the rank).")]
-    = "0/1",
-    device: Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")] = None,
-    workers: Annotated[int, typer.Option(help="Decode/encode threads.")] = 4,
-    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the generator (GPU runs; "
-                                                                  "needs a C++ compiler).")] = False,
-    calibration: Annotated[str | None, typer.Option(help="Translate for this camera (file or built-in name) "
-                                                         "instead of the checkpoint's; Stokes-head checkpoints "
-                                                         "only (y = A s holds for any camera).")] = None,
-    class_map: Annotated[Path | None, typer.Option(help="YAML 'source class: canonical class|ignore|drop' "
-                                                        "(case-insensitive), applied before the reader's own "
-                                                        "table.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Remove a previous translation in OUT and start "
-                                                                "over (a resume with other settings is refused).")]
-    = False,
-    where: Annotated[list[str] | None, typer.Option(help="ATTRIBUTE=VALUE[,VALUE...]: only frames whose weather, "
-                                                         "timeofday or scene is one of the values (BDD100K labels; "
-                                                         "repeat for several attributes, all must hold), e.g. "
-                                                         "--where weather=rainy,foggy --where timeofday=night.")]
-    = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many frames (of those --where selects), drawn "
-                                                   "with --seed.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the --limit draw and of the sensor noise.")] = 0,
-    sensor: Annotated[bool, typer.Option("--sensor/--no-sensor", help="Write frames through the target camera's "
-                                                                     "sensor model (noise, mosaic, demosaicing, "
-                                                                     "black level, blur, tone) when its file "
-                                                                     "has a 'sensor' section.")] = True,
-    space_check: Annotated[bool, typer.Option("--space-check/--no-space-check", help="Refuse to start when the "
-                                                                                    "output's disk lacks the "
-                                                                                    "estimated space.")] = True,
+    src: _Src,
+    out: _Out,
+    checkpoint: _Checkpoint = "default",
+    fmt: _Fmt = "auto",
+    project: _Project = False,
+    batch: _Batch = 4,
+    bits: _Bits = 16,
+    shard: _Shard = "0/1",
+    device: _Device = None,
+    workers: _Workers = 4,
+    compile_model: _CompileModel = False,
+    calibration: _Calibration = None,
+    class_map: _ClassMap = None,
+    overwrite: _Overwrite = False,
+    where: _Where = None,
+    limit: _Limit = None,
+    seed: _Seed = 0,
+    sensor: _Sensor = True,
+    space_check: _SpaceCheck = True,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.data.select import Selection, parse_where

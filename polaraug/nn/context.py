@@ -102,16 +102,11 @@ class GlobalContext(nn.Module):
     """
 
     def __init__(self, channels: int, ngf: int = 16, n_blocks: int = 2):
-        from .networks import ResnetBlock
+        from .networks import ResnetBlock, encoder_layers
 
         super().__init__()
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(CANVAS_CHANNELS, ngf, 7, bias=False),
-                                   nn.InstanceNorm2d(ngf), nn.ReLU(True)]
-        ch = ngf
-        for _ in range(2):
-            layers += [nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1, bias=False), nn.InstanceNorm2d(ch * 2),
-                       nn.ReLU(True)]
-            ch *= 2
+        layers = encoder_layers(CANVAS_CHANNELS, ngf)
+        ch = ngf * 4
         layers += [ResnetBlock(ch) for _ in range(n_blocks)]
         layers += [nn.Conv2d(ch, channels, 1)]
         self.model = nn.Sequential(*layers)

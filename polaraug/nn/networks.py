@@ -28,6 +28,19 @@ class ResnetBlock(nn.Module):
         return x + self.block(x)
 
 
+def encoder_layers(in_channels: int, ngf: int) -> list[nn.Module]:
+    """CycleGAN's encoder: c7s1-ngf, d2ngf, d4ngf (reflection padding, instance norm, ReLU): (B, C, H, W) ->
+    (B, 4 ngf, H/4, W/4)."""
+    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=False),
+                               nn.InstanceNorm2d(ngf), nn.ReLU(True)]
+    ch = ngf
+    for _ in range(2):
+        layers += [nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1, bias=False), nn.InstanceNorm2d(ch * 2),
+                   nn.ReLU(True)]
+        ch *= 2
+    return layers
+
+
 class ResnetGenerator(nn.Module):
     """c7s1-ngf, d2ngf, d4ngf, n_blocks x R4ngf, u2ngf, ungf, c7s1-out (CycleGAN's ResNet generator).
 
@@ -49,13 +62,8 @@ class ResnetGenerator(nn.Module):
         super().__init__()
         if upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, got {upsample!r}")
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=False),
-                                   nn.InstanceNorm2d(ngf), nn.ReLU(True)]
-        ch = ngf
-        for _ in range(2):
-            layers += [nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1, bias=False), nn.InstanceNorm2d(ch * 2),
-                       nn.ReLU(True)]
-            ch *= 2
+        layers = encoder_layers(in_channels, ngf)
+        ch = ngf * 4
         layers += [ResnetBlock(ch) for _ in range(n_blocks)]
         for _ in range(2):
             if upsample == "transpose":

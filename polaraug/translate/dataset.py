@@ -316,6 +316,14 @@ def clear_output(out: Path) -> None:
     (out / "manifest.json").unlink(missing_ok=True)
 
 
+def _options_record(class_map: ClassMap | None, selection: Selection | None, sensor: SensorModel | None,
+                    sensor_seed: int) -> dict:
+    """The options besides :func:`run_settings` that decide a translated set's frames, for the resume check."""
+    return {"class_map": class_map.table if class_map else None,
+            **({"selection": selection.to_dict()} if selection is not None else {}),
+            **({"sensor": _sensor_record(sensor, sensor_seed)} if sensor is not None else {})}
+
+
 def translate_dataset(src: str | Path, out: str | Path, model: Translator, checkpoint: str | Path,
                       camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4, bits: int = 16,
                       shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
@@ -325,21 +333,18 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     """Translate every frame of ``src`` into ``out`` (see the module docstring).
 
     Args:
-        src: BDD100K root, KITTI root or a folder of images.
+        src, fmt: the source (BDD100K, KITTI, COCO, YOLO root or a folder of images) and its layout or "auto".
         out: the polarimetric set to write (resumed when it holds finished frames).
-        model: the translator, on its device.
+        model, camera: the translator on its device, and its polarimetric camera.
         checkpoint: the checkpoint file the model came from (hashed into the manifest).
-        camera: the translator's polarimetric camera.
-        fmt: source layout, or "auto".
         project: project every output onto the admissible set (always on for 'project' checkpoints).
-        batch: frames per forward pass; bits: PNG depth (8 or 16).
-        shard: (i, n): translate batches i, i+n, ... of the whole frame list.
-        workers: decode/encode threads; progress: show a progress bar.
+        batch, bits: frames per forward pass; PNG depth (8 or 16).
+        shard, workers, progress: translate batches i, i+n, ... for (i, n); decode/encode threads; a bar.
         merge: write labels, YOLO export and manifest at the end (off for all shards but the last).
         class_map: renames the source's classes (``--class-map``).
         selection: translate only the frames it chooses (``--where``, ``--limit``, ``--seed``).
-        sensor: write every frame through this sensor (noise, mosaic, demosaicing, ...), each frame's noise
-            drawn from its own stream of ``sensor_seed``.
+        sensor, sensor_seed: write every frame through this sensor (noise, mosaic, ...), each frame's noise
+            from its own stream of the seed.
         space_check: refuse to start when the output's disk lacks the estimated space.
 
     Returns:
@@ -361,9 +366,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
                          f"BDD100K labels carry; this source is {source_format(src, fmt)}")
     check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch,
                                       device=next(model.parameters()).device.type),
-                       "class_map": class_map.table if class_map else None,
-                       **({"selection": selection.to_dict()} if selection is not None else {}),
-                       **({"sensor": _sensor_record(sensor, sensor_seed)} if sensor is not None else {})})
+                       **_options_record(class_map, selection, sensor, sensor_seed)})
     skip = SkipReport()
     summary = TranslateSummary(out=str(out))
     frames = _chosen_frames(list(source_frames(src, fmt, skip, class_map)), selection, summary)
@@ -446,23 +449,26 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     checkpoint = resolve_checkpoint(checkpoint)  # 'default': the built-in translator's file
     cmap = ClassMap.load(class_map) if class_map else None  # bad map files fail before any work
     ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
+    # a bad checkpoint fails before anything is written (the lock creates the output folder)
+    loaded = load_for_translation(checkpoint, str(ctx.device), load_camera(calibration) if calibration else None)
     lock_shard = (ctx.rank, ctx.world) if ctx.world > 1 else shard
     with output_lock(out, "polaraug translate", lock_shard):
-        summary = _translate_locked(src, out, ctx, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch,
+        summary = _translate_locked(src, out, ctx, loaded, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch,
                                     bits=bits, shard=shard, workers=workers, compile_model=compile_model,
-                                    calibration=calibration, progress=progress, overwrite=overwrite, cmap=cmap,
+                                    progress=progress, overwrite=overwrite, cmap=cmap,
                                     selection=selection, sensor=sensor, sensor_seed=sensor_seed,
                                     space_check=space_check)
     return summary if ctx.main else None
 
 
-def _translate_locked(src, out, ctx, *, checkpoint: Path, fmt: str, project: bool, batch: int, bits: int,
-                      shard: tuple[int, int], workers: int, compile_model: bool, calibration: str | None,
-                      progress: bool, overwrite: bool, cmap: ClassMap | None, selection: Selection | None,
-                      sensor: bool, sensor_seed: int, space_check: bool) -> TranslateSummary:
-    """:func:`run_translation`'s work once this process holds the output's lock (arguments as there)."""
-    model, camera = load_for_translation(checkpoint, str(ctx.device),
-                                         load_camera(calibration) if calibration else None)
+def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, checkpoint: Path, fmt: str,
+                      project: bool, batch: int, bits: int, shard: tuple[int, int], workers: int,
+                      compile_model: bool, progress: bool, overwrite: bool, cmap: ClassMap | None,
+                      selection: Selection | None, sensor: bool, sensor_seed: int,
+                      space_check: bool) -> TranslateSummary:
+    """:func:`run_translation`'s work once this process holds the output's lock (arguments as there;
+    ``loaded``: the translator and its camera)."""
+    model, camera = loaded
     if compile_model:
         model.g = torch.compile(model.g)
     if overwrite and ctx.main:

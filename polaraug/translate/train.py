@@ -215,9 +215,8 @@ def train(data: UnpairedCrops | PairedCrops | RenderedPairs, run_dir: str | Path
     """
     run = Path(run_dir)
     ctx = setup_distributed(pick_device(device))
-    data.rank = ctx.rank
-    if anchor is not None:
-        anchor.rank = ctx.rank
+    for sampler in (data, anchor) if anchor is not None else (data,):
+        sampler.rank = ctx.rank
     objective = "paired" if isinstance(data, (PairedCrops, RenderedPairs)) else "cyclegan"
     if cfg.context and objective != "paired":
         raise ConfigError("the whole-frame context ('context' > 0) needs paired training (--paired or --render)")
