@@ -41,7 +41,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--quick", action="store_true", help="64 px, 2 repeats (a smoke test; ratios mean nothing)")
     args = ap.parse_args()
+    if args.quick:
+        args.size, args.repeats = 64, 2
     a = camera_matrix(dtype=np.float64)
     y = intensities_from_stokes(polarized_test_pattern(args.size, args.size), a).astype(np.float32)
     images = {"float32": y, "uint8": quantize_admissible(y, a, 8)}

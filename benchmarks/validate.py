@@ -26,7 +26,10 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="4 frames of 64x48 (a smoke test; ratios mean nothing)")
     args = ap.parse_args()
+    if args.quick:
+        args.frames, args.size = 4, "64x48"
     w, h = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as d:
         root = Path(d) / "set"

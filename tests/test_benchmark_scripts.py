@@ -28,3 +28,11 @@ def test_translate_benchmark_quick():
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "translate / bare forward:" in res.stdout and "4 frames 64x48" in res.stdout
+
+
+def test_validate_and_augment_benchmarks_quick():
+    for script, expect in (("validate.py", "validate / decode-only throughput:"), ("augment.py", "worst ratio")):
+        res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], capture_output=True,
+                             text=True, timeout=600)
+        assert res.returncode == 0, (script, res.stderr[-2000:])
+        assert expect in res.stdout, script
