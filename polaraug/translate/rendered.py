@@ -171,8 +171,10 @@ class RenderedPairs:
         return tuple(torch.stack(parts) for parts in zip(*out, strict=True))
 
     def sample_rgb(self) -> np.ndarray:
-        """The frame training samples show: the set's first frame, (H, W, 3) uint8."""
-        return render_pair(self.spec, 0)[0]
+        """The frame training samples show: the set's first frame, (H, W, 3) uint8 (from the cache while it
+        holds it, rendered again otherwise)."""
+        held = self._frames.get(0)
+        return held[1] if held is not None and held[0] == 0 else render_pair(self.spec, 0)[0]
 
     def close(self) -> None:
         """Stop the rendering workers."""
