@@ -1,4 +1,4 @@
-"""The usefulness benchmark at its --quick size: one command renders the sets, trains a translator,
+"""The usefulness benchmark at its --quick size: one command renders the sets, translates with the built-in translator,
 translates, runs every experiment (learning curve, controls, pretrain-finetune) and writes its results;
 finished trainings are kept and can start a run elsewhere (plumbing, not AP)."""
 
@@ -19,6 +19,7 @@ from polaraug.detect.usefulness import (
     trainings,
 )
 from polaraug.errors import ConfigError
+from polaraug.translate.builtin import builtin_translator
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_a_rerun_trains_nothing_and_saved_scores_start_a_fresh_run(quick, tmp_pa
         raise AssertionError("a finished training was run again")
 
     monkeypatch.setattr(evaluation, "_run_arm", refuse)
-    checkpoint = root / "out" / "data" / "translator" / "checkpoints" / "last.pt"
+    checkpoint = builtin_translator()  # what the benchmark translated with
     first = json.loads((root / "out" / "usefulness.json").read_text())
     res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(root / "out")])
     assert res.exit_code == 0, res.output
@@ -101,11 +102,18 @@ def test_saved_scores_of_other_inputs_are_not_reused(quick, tmp_path):
     digests = json.loads((saved / "usefulness_inputs.json").read_text())
     settings = settings_of(QUICK, experiments(QUICK)[0]).to_dict()
     said = []
-    assert seed_from_saved(saved, tmp_path / "exp", {**digests, "translated": "other"}, settings, said.append) == 0
-    assert "translated differ" in said[0] and not (tmp_path / "exp" / "scores").exists()
     assert seed_from_saved(saved, tmp_path / "exp", digests, {**settings, "device": "0"}, said.append) == 0
-    assert "device differ" in said[1]
-    assert seed_from_saved(saved, tmp_path / "exp", digests, settings, said.append) == 5 * QUICK.control_seeds
+    assert "device differ" in said[0] and not (tmp_path / "exp" / "scores").exists()
+    # another translator: only the arms that train on translations train again
+    assert seed_from_saved(saved, tmp_path / "exp", {**digests, "translated": "other"}, settings, said.append) == \
+        3 * QUICK.control_seeds
+    assert "translated differ" in said[1]
+    copied = {p.name for p in (tmp_path / "exp" / "scores").iterdir()}
+    assert "real_s0.json" in copied and "real_oracle-unpolarized_s0.npz" in copied
+    assert not any("translated" in name for name in copied)
+    # another test set: nothing is reused
+    assert seed_from_saved(saved, tmp_path / "exp2", {**digests, "test": "other"}, settings, said.append) == 0
+    assert seed_from_saved(saved, tmp_path / "exp", digests, settings, said.append) == 2 * QUICK.control_seeds
 
 
 def test_saved_scores_of_other_inputs_are_replaced_not_relabelled(quick, tmp_path):
@@ -119,6 +127,55 @@ def test_saved_scores_of_other_inputs_are_replaced_not_relabelled(quick, tmp_pat
     _save_scores(root / "out" / "experiments" / "mix_n6", saved, {"real": "newer"})
     assert not (saved / "real_s7.json").exists() and (saved / "real_s0.json").is_file()
     assert json.loads((saved / "usefulness_inputs.json").read_text()) == {"real": "newer"}
+
+
+def test_a_new_translator_replaces_only_the_translation_arms_saved_scores(quick, tmp_path):
+    from polaraug.detect.usefulness import _save_scores
+
+    root, _ = quick
+    saved = tmp_path / "saved"
+    shutil.copytree(root / "saved" / "mix_n6", saved)
+    digests = json.loads((saved / "usefulness_inputs.json").read_text())
+    (saved / "usefulness_inputs.json").write_text(json.dumps({**digests, "translated": "older"}))
+    for stem in ("real_s7", "real_oracle_s7", "real_translated_s7"):  # scores of the older translations' run
+        (saved / f"{stem}.json").write_text("{}")
+    _save_scores(tmp_path / "empty", saved, digests)
+    assert (saved / "real_s7.json").is_file() and (saved / "real_oracle_s7.json").is_file()
+    assert not (saved / "real_translated_s7.json").exists()
+    assert json.loads((saved / "usefulness_inputs.json").read_text()) == digests
+
+
+def test_arm_inputs():
+    from polaraug.detect.usefulness import arm_inputs
+
+    assert arm_inputs("real_s0") == ("real", "test")
+    assert arm_inputs("real_oracle-unpolarized_s12") == ("real", "test", "oracle")
+    assert arm_inputs("real_translated_s1") == ("real", "test", "translated")
+    assert arm_inputs("real_mystery_s1") == ("real", "test", "oracle", "translated")
+
+
+def test_the_bare_command_refuses_options_it_would_ignore(tmp_path):
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(tmp_path), "--protocol",
+                                   "pretrain-finetune", "--ratio", "2"])
+    assert res.exit_code == 2 and "--protocol, --ratio: not options of the built-in benchmark" in res.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_bare_command_takes_the_encoding(tmp_path, monkeypatch):
+    from polaraug.detect import usefulness
+
+    seen = {}
+
+    def fake(out, *, cfg, **kwargs):
+        seen["cfg"] = cfg
+        return {"summary": []}
+
+    monkeypatch.setattr(usefulness, "run_usefulness", fake)
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(tmp_path), "--encoding", "hsv"])
+    assert res.exit_code == 0, res.output
+    assert seen["cfg"].encoding == "hsv" and seen["cfg"].epochs == QUICK.epochs
+    res = CliRunner().invoke(app, ["eval-detection", "--quick", "--out", str(tmp_path), "--encoding", "rgb"])
+    assert res.exit_code == 2 and "encoding" in res.output
 
 
 def test_content_digest_follows_content_not_place_or_time(tmp_path):

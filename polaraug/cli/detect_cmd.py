@@ -77,8 +77,7 @@ _RealSize = Annotated[int | None, typer.Option(help="Real frames per training, e
                                                     "(default: the whole --real-train set).")]
 _Quick = Annotated[bool, typer.Option("--quick", help="The benchmark at smoke-test size (about a minute).")]
 _Checkpoint = Annotated[Path | None, typer.Option(help="The benchmark: the translator to evaluate (default: "
-                                                       "train the paired Stokes-head recipe of "
-                                                       "docs/translator.md).")]
+                                                       "the built-in one).")]
 _KeepScores = Annotated[Path | None, typer.Option(help="The benchmark: start from the scores saved in this "
                                                        "folder and save every finished training's there "
                                                        "(e.g. docs/figures/usefulness).")]
@@ -87,6 +86,7 @@ _Figures = Annotated[Path | None, typer.Option(help="The benchmark: also copy us
 
 
 def eval_detection(
+    ctx: typer.Context,
     real_train: _RealTrain = None,
     real_test: _RealTest = None,
     synthetic: _Synthetic = None,
@@ -128,8 +128,7 @@ def eval_detection(
 
     if real_train is None and real_test is None:
         with user_errors():
-            _benchmark(out=out or Path("polaraug_usefulness"), quick=quick, checkpoint=checkpoint, seeds=seeds,
-                       epochs=epochs, imgsz=imgsz, device=device, keep_scores=keep_scores, figures=figures)
+            _benchmark(ctx)
         return
     with user_errors():
         _check_data_mode(real_train, real_test, quick or checkpoint or keep_scores or figures)
@@ -155,6 +154,27 @@ def _check_data_mode(real_train: Path | None, real_test: Path | None, benchmark_
                           "options; with --real-train and --real-test give the sets and arms yourself")
 
 
+# what the built-in benchmark takes from the command line; it sets every other detector option itself
+_BENCHMARK_OPTIONS = ("out", "quick", "checkpoint", "keep_scores", "figures", "seeds", "epochs", "imgsz", "device",
+                      "encoding")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given (on the command line or by a pipeline), not left at its default."""
+    source = ctx.get_parameter_source(name)  # typer's own (vendored) click enum: compared by name
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _check_benchmark_options(ctx: typer.Context) -> None:
+    """ConfigError naming the options the built-in benchmark would otherwise silently ignore."""
+    ignored = [f"--{p.name.replace('_', '-')}" for p in ctx.command.params
+               if p.name not in _BENCHMARK_OPTIONS and _given(ctx, p.name)]
+    if ignored:
+        raise ConfigError(f"{', '.join(ignored)}: not options of the built-in benchmark (it takes "
+                          f"{', '.join('--' + o.replace('_', '-') for o in _BENCHMARK_OPTIONS)}); give "
+                          "--real-train and --real-test to choose sets and arms yourself")
+
+
 def _print_report(results, out: Path) -> None:
     from polaraug.detect.report import report_lines, summary_lines
 
@@ -169,20 +189,24 @@ def _controls(control: list[str] | None, sets: dict) -> tuple[str, ...]:
     return () if chosen == ["none"] else tuple(chosen) if chosen else tuple(list(sets)[:1])
 
 
-def _benchmark(*, out: Path, quick: bool, checkpoint: Path | None, seeds: int | None, epochs: int | None,
-               imgsz: int | None, device: str | None, keep_scores: Path | None, figures: Path | None) -> None:
+def _benchmark(ctx: typer.Context) -> None:
     """``polaraug eval-detection`` without data: the usefulness benchmark, its summary printed."""
     from dataclasses import replace
 
     from polaraug.detect.usefulness import QUICK, UsefulnessConfig, run_usefulness
+    from polaraug.translate.builtin import resolve_checkpoint
 
-    cfg = QUICK if quick else UsefulnessConfig()
-    changes = {k: v for k, v in {"seeds": seeds, "epochs": epochs, "imgsz": imgsz}.items() if v is not None}
-    if checkpoint is not None and not checkpoint.is_file():
+    _check_benchmark_options(ctx)
+    opts = ctx.params
+    out, quick, checkpoint = opts["out"] or Path("polaraug_usefulness"), opts["quick"], opts["checkpoint"]
+    changes = {k: opts[k] for k in ("seeds", "epochs", "imgsz") if opts[k] is not None}
+    if _given(ctx, "encoding"):
+        changes["encoding"] = opts["encoding"]
+    if checkpoint is not None and not resolve_checkpoint(checkpoint).is_file():
         raise InputError(f"{checkpoint}: no such translator checkpoint")
-    cfg = replace(cfg, **changes)
+    cfg = replace(QUICK if quick else UsefulnessConfig(), **changes)
     typer.echo(f"usefulness benchmark{' (quick)' if quick else ''} into {out}")
-    summary = run_usefulness(out, cfg=cfg, checkpoint=checkpoint, saved=keep_scores, figures=figures, device=device,
-                             log=typer.echo)
+    summary = run_usefulness(out, cfg=cfg, checkpoint=checkpoint, saved=opts["keep_scores"], figures=opts["figures"],
+                             device=opts["device"], log=typer.echo)
     typer.echo("\n".join(summary["summary"]))
     typer.echo(f"results {out / 'usefulness.json'}")

@@ -9,8 +9,8 @@ and plenty of labelled RGB frames:
   pool (a seed's smaller subsets are part of its larger ones);
 - test: the shifted domain, **wide**: every weather and 20 % night, scored overall and per condition
   (clear, overcast, foggy, rainy, night);
-- added data: RGB scenes of every condition, translated by a translator (the paired Stokes-head
-  recipe, trained here, or any checkpoint), their true polarimetric twins (the oracle: what a perfect
+- added data: RGB scenes of every condition, translated by a translator (the built-in one, or any
+  checkpoint), their true polarimetric twins (the oracle: what a perfect
   translator adds) and both sets with their polarization removed (the controls: same s0, DoLP 0);
 - every arm trains the same optimizer steps with the same seeds (``eval-detection``'s protocol), under
   ``mix`` at every size and ``pretrain-finetune`` at the smallest.
@@ -31,8 +31,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from polaraug.data.encodings import check_encoding
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
+from polaraug.translate.builtin import resolve_checkpoint, translator_name
 
 from .arms import ExperimentInputs
 from .settings import DetectionSettings
@@ -53,8 +55,6 @@ class UsefulnessConfig:
         seeds: seeds of every experiment; ``control_seeds`` at the smallest size (where the controls run).
         protocols: ``mix`` at every size; ``pretrain-finetune`` at the smallest only.
         epochs, imgsz, batch, nbs, model, classes, encoding: the detector's training (eval-detection's).
-        pairs, translator_preset, translator_steps: the translator recipe (rendered pairs of the default
-            domain, paired Stokes head).
         render_seeds: seeds of the rendered sets.
         n_boot: resamples of the paired bootstrap over test images.
     """
@@ -78,10 +78,7 @@ class UsefulnessConfig:
     model: str = "yolov8n.yaml"
     classes: tuple[str, ...] = ("car", "truck", "bus")
     encoding: str = "intensities"
-    pairs: int = 800
-    translator_preset: str = "cpu-medium"
-    translator_steps: int = 4000
-    render_seeds: dict[str, int] = field(default_factory=lambda: {"pairs": 0, "real": 31, "test": 33, "pool": 34})
+    render_seeds: dict[str, int] = field(default_factory=lambda: {"real": 31, "test": 33, "pool": 34})
     n_boot: int = 1000
 
     def __post_init__(self) -> None:
@@ -93,6 +90,7 @@ class UsefulnessConfig:
             raise ConfigError(f"extra must be in 1..pool ({self.pool}), got {self.extra}")
         if self.seeds < 1 or self.control_seeds < 1:
             raise ConfigError("seeds and control_seeds must be at least 1")
+        check_encoding(self.encoding)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "frame": list(self.frame), "sizes": list(self.sizes),
@@ -100,8 +98,7 @@ class UsefulnessConfig:
 
 
 QUICK = UsefulnessConfig(frame=(96, 64), real_pool=6, test=12, pool=8, extra=4, sizes=(3, 6), seeds=1,
-                         control_seeds=2, epochs=1, imgsz=64, batch=4, nbs=4, pairs=8, translator_preset="cpu-small",
-                         translator_steps=4, n_boot=50)
+                         control_seeds=2, epochs=1, imgsz=64, batch=4, nbs=4, n_boot=50)
 
 
 @dataclass(frozen=True)
@@ -186,13 +183,13 @@ def _stable_manifest(data: bytes) -> bytes:
 
 def prepare_data(cfg: UsefulnessConfig, root: Path, checkpoint: Path | None = None, *,
                  log: Callable[[str], None] = print, progress: bool = True) -> BenchmarkData:
-    """Render the sets, train the translator (unless ``checkpoint``) and translate the pool's RGB frames for
-    the real camera; every step is skipped when its output is complete.
+    """Render the sets and translate the pool's RGB frames for the real camera; every step is skipped when its
+    output is complete.
 
     Args:
         cfg: the benchmark settings.
         root: where the sets go (``root/data``).
-        checkpoint: a translator to use instead of training the recipe.
+        checkpoint: the translator (default: the built-in one).
         log: where progress lines go.
         progress: progress bars.
     """
@@ -213,23 +210,20 @@ def prepare_data(cfg: UsefulnessConfig, root: Path, checkpoint: Path | None = No
          SynthConfig(n=cfg.pool, width=w, height=h, seed=s["pool"], mode="paired", domain="shifted",
                      night_fraction=cfg.test_night, val_fraction=0.0)),
     ]
-    if checkpoint is None:
-        renders.append(("pairs", f"{cfg.pairs} rendered pairs (default domain) for the translator",
-                        SynthConfig(n=cfg.pairs, width=w, height=h, seed=s["pairs"], mode="paired")))
     # A finished set is left alone: a resumed synth or translate rewrites its labels and manifest, which
     # eval-detection would take for changed inputs.
     for name, what, synth in renders:
         if not _rendered(data / name, synth.n):
             log(f"rendering {what}")
             generate(synth, data / name, progress=progress)
-    if checkpoint is None:
-        checkpoint = _train_translator(cfg, data, log)
+    checkpoint = resolve_checkpoint(checkpoint)
     translated = data / "translated"
     _check_translator(translated, Path(checkpoint))
     if not (translated / "manifest.json").is_file():  # written last, when every frame is
         from polaraug.translate.dataset import run_translation
 
-        log(f"translating the pool's {cfg.pool} RGB frames with {checkpoint} for the shifted camera")
+        log(f"translating the pool's {cfg.pool} RGB frames with {translator_name(checkpoint)} for the shifted "
+            "camera")
         run_translation(data / "pool" / "rgb", translated, checkpoint=checkpoint, calibration="shifted_dofp",
                         progress=progress)
     return BenchmarkData(data / "real", data / "test", data / "pool", translated, Path(checkpoint))
@@ -252,32 +246,6 @@ def _rendered(out: Path, n: int) -> bool:
     """Whether ``polaraug synth`` finished ``n`` frames in ``out`` (its summary is written last)."""
     summary = out / ".synth" / "summary.json"
     return summary.is_file() and sum(json.loads(summary.read_text())["frames"].values()) == n
-
-
-def _train_translator(cfg: UsefulnessConfig, data: Path, log: Callable[[str], None]) -> Path:
-    """The paired Stokes-head recipe (docs/translator.md) for ``cfg.translator_steps`` steps (a finished run is
-    kept)."""
-    from polaraug.translate.train import TrainingInputs, train_from_folders
-
-    run = data / "translator"
-    last = run / "checkpoints" / "last.pt"
-    if _trained_steps(run) >= cfg.translator_steps:
-        return last
-    log(f"translator: paired Stokes head, {cfg.translator_preset}, {cfg.translator_steps} steps"
-        + (" (resuming)" if last.is_file() else ""))
-    train_from_folders(TrainingInputs(paired=data / "pairs"), run, preset=cfg.translator_preset,
-                       overrides={"head": "stokes"}, seed=0, max_steps=cfg.translator_steps,
-                       checkpoint_every=1000, sample_every=max(cfg.translator_steps, 1))
-    return last
-
-
-def _trained_steps(run: Path) -> int:
-    """The last step in a translator run's log (0 without one)."""
-    log = run / "log.csv"
-    if not (run / "checkpoints" / "last.pt").is_file() or not log.is_file():
-        return 0
-    rows = log.read_text().strip().splitlines()
-    return int(rows[-1].split(",")[0]) if len(rows) > 1 else 0
 
 
 def settings_of(cfg: UsefulnessConfig, exp: Experiment, device: str | None = None) -> DetectionSettings:
@@ -311,31 +279,51 @@ def _done(out: Path) -> set[str]:
     return {p.stem for p in scores.glob("*.json")} if scores.is_dir() else set()
 
 
+def arm_inputs(stem: str) -> tuple[str, ...]:
+    """The inputs (keys of :meth:`BenchmarkData.digests`) whose content a saved score depends on.
+
+    Args:
+        stem: a score file's stem, e.g. ``real_s0``, ``real_oracle_s3``, ``real_translated-unpolarized_s1``.
+
+    Returns:
+        ``real`` and ``test`` always; ``oracle`` or ``translated`` when the arm adds that set (an arm of
+        another name: every input).
+    """
+    added = re.sub(r"_s\d+$", "", stem).removeprefix("real").lstrip("_").removesuffix("-unpolarized")
+    if not added:
+        return ("real", "test")
+    return ("real", "test", added) if added in ("oracle", "translated") else ("real", "test", "oracle", "translated")
+
+
 def seed_from_saved(saved: Path, out: Path, digests: dict[str, str], settings: dict,
                     log: Callable[[str], None]) -> int:
-    """Copy the saved scores of an experiment into its folder when they were made from inputs of the same
-    content with the same detector settings (device included: CPU and GPU trainings differ). Returns the
-    number of scores copied (0 when inputs or settings differ: said in ``log``)."""
+    """Copy the saved scores of an experiment into its folder, each when the inputs its arm trains and tests on
+    have the same content (a new translator retrains only the translation arms) and the detector settings are
+    the same (device included: CPU and GPU trainings differ). Returns the number of scores copied (what is not
+    reused is said in ``log``)."""
     record = saved / "usefulness_inputs.json"
     if not record.is_file() or not (saved / "settings.json").is_file():
-        return 0
-    made_from = json.loads(record.read_text())
-    if made_from != digests:
-        differ = sorted(k for k in digests if made_from.get(k) != digests[k])
-        log(f"  saved scores in {saved} were made from other inputs ({', '.join(differ)} differ): not reused")
         return 0
     recorded = json.loads((saved / "settings.json").read_text())
     changed = sorted(k for k in settings if k != "seeds" and recorded.get(k) != settings[k])
     if changed:
         log(f"  saved scores in {saved} were made with other settings ({', '.join(changed)} differ): not reused")
         return 0
+    made_from = json.loads(record.read_text())
+    differ = {k for k in digests if made_from.get(k) != digests[k]}
+    if differ:
+        log(f"  saved scores in {saved} were made from other inputs ({', '.join(sorted(differ))} differ): "
+            "the arms that use them train again")
     (out / "scores").mkdir(parents=True, exist_ok=True)
     copied = 0
-    for p in sorted(saved.glob("*.json")) + sorted(saved.glob("*.npz")):
-        if p.name in ("settings.json", "usefulness_inputs.json") or (out / "scores" / p.name).is_file():
+    for p in sorted(saved.glob("*_s*.json")):
+        if differ & set(arm_inputs(p.stem)) or (out / "scores" / p.name).is_file():
             continue
+        npz = p.with_suffix(".npz")
+        if npz.is_file():  # the per-image scores first: the json marks a score finished
+            shutil.copyfile(npz, out / "scores" / npz.name)
         shutil.copyfile(p, out / "scores" / p.name)
-        copied += p.suffix == ".json"
+        copied += 1
     return copied
 
 
@@ -354,14 +342,18 @@ def _localise_settings(saved: Path, out: Path, paths: dict[str, Path]) -> None:
 
 
 def _save_scores(out: Path, saved: Path, digests: dict[str, str]) -> None:
-    """Copy an experiment's finished scores (json + npz) and settings to ``saved`` (atomic, skip existing)."""
+    """Copy an experiment's finished scores (json + npz) and settings to ``saved`` (atomic, skip existing).
+    Saved scores whose arm's inputs have changed are deleted first: replaced, never relabelled as ours."""
     from polaraug.io.atomic import atomic_path
 
     saved.mkdir(parents=True, exist_ok=True)
     record = saved / "usefulness_inputs.json"
-    if record.is_file() and json.loads(record.read_text()) != digests:
-        for old in saved.glob("*_s*.*"):  # scores of other inputs: replaced, never relabelled as ours
-            old.unlink()
+    if record.is_file():
+        made_from = json.loads(record.read_text())
+        differ = {k for k in set(digests) | set(made_from) if made_from.get(k) != digests.get(k)}
+        for old in saved.glob("*_s*.*"):
+            if differ & set(arm_inputs(old.stem)):
+                old.unlink()
     for p in sorted((out / "scores").glob("*")) + [out / "settings.json"]:
         dst = saved / p.name
         if p.is_file() and (p.name == "settings.json" or not dst.is_file()):
@@ -389,7 +381,7 @@ def run_usefulness(out: Path, *, cfg: UsefulnessConfig = UsefulnessConfig(), che
     Args:
         out: working folder (data/, experiments/, usefulness.json, charts).
         cfg: the settings (``QUICK`` for a smoke test).
-        checkpoint: a translator to evaluate instead of training the recipe.
+        checkpoint: the translator to evaluate (default: the built-in one).
         saved: a folder of saved scores (one subfolder per experiment) to start from and to keep every finished
             training's scores in, e.g. ``docs/figures/usefulness``.
         figures: also copy ``usefulness.json`` and the charts here.

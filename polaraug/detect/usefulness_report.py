@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polaraug.io.atomic import write_text
+from polaraug.translate.builtin import translator_name
 
 from .report import _mean_ci, _plt, _save
 from .stats import verdict
@@ -34,7 +35,7 @@ def assemble(cfg: UsefulnessConfig, runs: list[Experiment], results: dict[str, d
     for exp in runs:
         if exp.name in results:
             by_protocol.setdefault(exp.protocol, {})[str(exp.size)] = results[exp.name]
-    summary = {"settings": {**cfg.to_dict(), "translator": str(data.checkpoint)}, "inputs": digests,
+    summary = {"settings": {**cfg.to_dict(), "translator": translator_name(data.checkpoint)}, "inputs": digests,
                "experiments": {e.name: e.name in results for e in runs},  # finished so far
                "n_real": by_protocol.get("mix", {})}
     for protocol, sizes in by_protocol.items():
