@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from polaraug.cameras.noise import detect_bits
 from polaraug.cli import app
 from polaraug.io.images import write_image
-from polaraug.physics import mosaic
+from polaraug.physics import demosaic, mosaic
 from polaraug.physics.sensor import _per_sample, add_noise
 
 PATTERN = ((90, 45), (135, 0))
@@ -59,6 +59,22 @@ def test_single_images_recover_the_shot_gain_within_ten_percent(tmp_path, camera
     assert np.allclose(sensor["noise_a"], A, rtol=0.10)
     assert np.all(np.abs(np.array(sensor["noise_b"]) - B) < 1.5e-5)  # the read term is small here: loosely known
     assert yaml.safe_load((tmp_path / "out.yaml").read_text())["bit_depth"] == 12
+
+
+def test_demosaiced_captures_recover_the_noise_of_their_raw_samples(tmp_path, camera):
+    """4-channel captures of a DoFP camera, demosaiced by the camera's pipeline: three of four values per
+    channel are interpolated (smoother than the samples); the estimate reads each channel where the sensor
+    sampled it, so it recovers the raw samples' curve, as translate's sensor model needs it."""
+    rng = np.random.default_rng(3)
+    files = []
+    for k in range(3):
+        raw = _raw(_patches(k), rng, shift=0).astype(np.float32) / 4095
+        y = np.clip(demosaic(raw, PATTERN), 0, 1)
+        files.append(write_image(tmp_path / f"d{k}.png", np.round(y * 4095).astype(np.uint16)))
+    res = _calibrate(files, camera, tmp_path / "out.yaml")
+    assert res.exit_code == 0, res.output
+    sensor = yaml.safe_load((tmp_path / "out.yaml").read_text())["sensor"]
+    assert np.allclose(sensor["noise_a"], A, rtol=0.10)
 
 
 def test_a_stack_recovers_both_terms(tmp_path, camera):
