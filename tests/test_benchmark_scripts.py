@@ -36,3 +36,13 @@ def test_validate_and_augment_benchmarks_quick():
                              text=True, timeout=600)
         assert res.returncode == 0, (script, res.stderr[-2000:])
         assert expect in res.stdout, script
+
+
+def test_realism_benchmark_quick(tmp_path):
+    out = tmp_path / "realism.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "realism.py"), "--quick", "--json", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    runs = json.loads(out.read_text())["sets"]["default-domain"]
+    assert [r["seed"] for r in runs] == [0] and 0.0 <= runs[0]["auc"] <= 1.0
+    assert "| default-domain |" in res.stdout
