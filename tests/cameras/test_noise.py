@@ -11,7 +11,7 @@ from polaraug.cameras.noise import detect_bits
 from polaraug.cli import app
 from polaraug.io.images import write_image
 from polaraug.physics import demosaic, mosaic
-from polaraug.physics.sensor import _per_sample, add_noise
+from polaraug.physics.sensor import _per_sample, add_noise, edge_aware_demosaic
 
 PATTERN = ((90, 45), (135, 0))
 A, B = (1.0e-3, 1.5e-3, 0.8e-3, 1.2e-3), (2e-5, 1e-5, 3e-5, 2e-5)
@@ -61,7 +61,8 @@ def test_single_images_recover_the_shot_gain_within_ten_percent(tmp_path, camera
     assert yaml.safe_load((tmp_path / "out.yaml").read_text())["bit_depth"] == 12
 
 
-def test_demosaiced_captures_recover_the_noise_of_their_raw_samples(tmp_path, camera):
+@pytest.mark.parametrize("method", ["bilinear", "edge-aware"])
+def test_demosaiced_captures_recover_the_noise_of_their_raw_samples(tmp_path, camera, method):
     """4-channel captures of a DoFP camera, demosaiced by the camera's pipeline: three of four values per
     channel are interpolated (smoother than the samples); the estimate reads each channel where the sensor
     sampled it, so it recovers the raw samples' curve, as translate's sensor model needs it."""
@@ -69,7 +70,8 @@ def test_demosaiced_captures_recover_the_noise_of_their_raw_samples(tmp_path, ca
     files = []
     for k in range(3):
         raw = _raw(_patches(k), rng, shift=0).astype(np.float32) / 4095
-        y = np.clip(demosaic(raw, PATTERN), 0, 1)
+        y = demosaic(raw, PATTERN) if method == "bilinear" else edge_aware_demosaic(raw, PATTERN)
+        y = np.clip(y, 0, 1)
         files.append(write_image(tmp_path / f"d{k}.png", np.round(y * 4095).astype(np.uint16)))
     res = _calibrate(files, camera, tmp_path / "out.yaml")
     assert res.exit_code == 0, res.output
