@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,7 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
     bar = tqdm(total=total, disable=not progress, unit="frame", desc="translate")
     start, warm = time.perf_counter(), True
     with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:
-        pending = []
+        pending: deque = deque()
         decoded = _prefetched(readers, job.decode, [f for g in todo for f in g], ahead=max(32, 4 * workers))
         for group in todo:
             ok: list[tuple[Frame, np.ndarray]] = []
@@ -233,6 +234,9 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
             y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
             pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(ok, y, strict=True)
                            if not job.done(frame))
+            while len(pending) > 4 * workers:  # back-pressure: a fast forward (GPU) must not queue every frame
+                pending.popleft().result()
+                summary.written += 1
             if warm and progress and total > len(group):  # the estimate the user decides on, early
                 warm = False
                 rate = len(group) / max(time.perf_counter() - start, 1e-9)

@@ -473,3 +473,38 @@ def test_translate_says_what_it_will_write_and_refuses_a_disk_too_small(setup, t
     assert not list((tmp_path / "full").rglob("*.png"))  # nothing written
     res = _run(setup, tmp_path / "full", "--no-space-check")
     assert res.exit_code == 0 and len(list((tmp_path / "full" / "images").rglob("*.png"))) == 6
+
+
+def test_writes_keep_up_with_a_fast_forward(setup, tmp_path, monkeypatch):
+    """A forward faster than the writers (a GPU) waits for them instead of queueing every frame in memory."""
+    import time
+
+    from polaraug.cameras import load_camera
+    from polaraug.translate import dataset
+    from polaraug.translate.checkpoint import load_translator
+
+    src, ckpt = tmp_path / "bdd", setup / "c.pt"
+    generate(SynthConfig(n=14, width=32, height=24, seed=9, mode="rgb", val_fraction=0.0), src, workers=1,
+             progress=False)
+    encoded, seen = [], []
+    slow = dataset._Job.encode
+
+    def encode(self, frame, y):
+        time.sleep(0.05)
+        slow(self, frame, y)
+        encoded.append(frame)
+
+    real_batch = dataset.translate_batch
+
+    def forward(model, x):
+        seen.append(len(encoded))
+        return real_batch(model, x)
+
+    monkeypatch.setattr(dataset._Job, "encode", encode)
+    monkeypatch.setattr(dataset, "translate_batch", forward)
+    model, _ = load_translator(ckpt)
+    dataset.translate_dataset(src, tmp_path / "out", model, ckpt, load_camera("ideal"), batch=1,
+                              workers=1, progress=False)
+    assert len(encoded) == len(seen) == 14
+    # before batch i, at most 4 * workers + 1 translated frames are still waiting to be written
+    assert all(done >= i - 5 for i, done in enumerate(seen)), seen
