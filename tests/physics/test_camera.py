@@ -54,7 +54,7 @@ def test_moore_penrose_identities(a):
 @example(camera_matrix(extinction_ratios=[1.001] * 4, dtype=np.float64))  # almost no polarizer (symmetric)
 def test_moore_penrose_identities_at_the_extinction_ratio_edges(a):
     """The four Penrose conditions hold for every camera, rank-deficient ones (ER = 1) included; A† is a
-    left inverse at full rank. (ER just above 1 in random mixes: see the xfail test below.)"""
+    left inverse at full rank. (ER just above 1 in random mixes: see the accuracy test below.)"""
     # The strategy's promise: rank-deficient or well-conditioned. Angle errors can still nearly cancel a
     # column of A (three unpolarized channels and a polarizer at 45° ± 1e-11: cond 1e11), where no float64
     # pseudo-inverse meets fixed tolerances; such cameras are outside this test's domain.
@@ -66,16 +66,13 @@ def test_moore_penrose_identities_at_the_extinction_ratio_edges(a):
     np.testing.assert_allclose(a @ p, (a @ p).T, atol=1e-12 * scale)
     np.testing.assert_allclose(p @ a, (p @ a).T, atol=1e-12 * scale)
     cond = np.linalg.cond(a)
-    if cond < 10:  # well-conditioned (every real camera); see the xfail test below for the others
+    if cond < 10:  # well-conditioned (every real camera); see the accuracy test below for the others
         np.testing.assert_allclose(p @ a, np.eye(3), atol=1e-14 * cond)
 
 
-@pytest.mark.xfail(strict=True, reason="polaraug numerical issue: physics._backend.pinv solves the normal "
-                   "equations (AᵀA)⁻¹Aᵀ whenever cond(A) < 1e6, which squares the condition number: ~300x less "
-                   "accurate than an SVD pseudo-inverse for cameras with ER near 1")
 def test_pseudo_inverse_is_as_accurate_as_svd_for_an_almost_unpolarized_camera():
     a = camera_matrix([1, 44, 91, 134], [1.05, 0.95, 1.0, 1.1], [1.0, 1.0, 3.0, 1.0003], dtype=np.float64)
-    assert 1e3 < np.linalg.cond(a) < 1e6  # ill-conditioned, yet below polaraug's normal-equations threshold
+    assert 1e3 < np.linalg.cond(a) < 1e6  # ill-conditioned; below the former normal-equations threshold (1e6)
     s = np.array([1.0, 0.6, -0.8])  # fully polarized
     err_svd = np.abs(np.linalg.pinv(a) @ (a @ s) - s).max()
     err = np.abs(stokes_from_intensities(a @ s, a) - s).max()

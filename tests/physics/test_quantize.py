@@ -23,8 +23,9 @@ BITS = [8, 12, 16]
 CALIBRATED = camera_matrix([1, 44, 91, 134], [1.05, 0.95, 1.0, 0.97], [50, 8, 100, 20], dtype=np.float64)
 # Largest per-pixel L1 distance |q - round(y * top)| summed over the 4 channels. The function documents a
 # hard cap of MAX_STEPS single-LSB steps; the tight value is 2: rounding moves the violation
-# ||(s1, s2)|| - s0 by at most (1 + √2) LSB, and each nudge (darkest channel + 1) wins back at least
-# ½ + cos 45° = 1.21 LSB. Checked on ~10^7 fully polarized pixels of both cameras at 8, 12 and 16 bits.
+# ||(s1, s2)|| - s0 by at most (1 + √2) LSB, and each nudge (for these pixels: the channel that sees the
+# orthogonal polarization + 1) wins back at least ½ + cos 45° = 1.21 LSB. Checked on ~10^7 fully polarized
+# pixels of both cameras at 8, 12 and 16 bits.
 NUDGE_L1 = 2
 
 
@@ -132,9 +133,6 @@ def test_exactly_representable_admissible_inputs_come_back_unchanged(bits, dtype
     np.testing.assert_array_equal(q, k)
 
 
-@pytest.mark.xfail(strict=True, reason="polaraug bug: quantize_admissible tests admissibility in floats "
-                   "(q / top through A†), whose ~1e-16 rounding makes exactly-on-the-cone pixels (DoLP = 1) look "
-                   "inadmissible, so it nudges pixels that check_quantized / fix_admissible call admissible")
 @pytest.mark.parametrize("bits", BITS)
 def test_exactly_representable_fully_polarized_inputs_come_back_unchanged(bits):
     k = _admissible_integers(bits, 2_000, seed=bits, strict=False)
@@ -163,9 +161,6 @@ def test_brighter_than_range_pixels_are_scaled_as_a_whole(bits, a):
         assert np.all(_exact_slack(q) >= 0)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="polaraug bug: the nudge raises the darkest *count*, "
-                   "which for a low-ER camera with a gain spread is not the channel that sees the orthogonal "
-                   "polarization; the violation grows step by step and admissible input raises ValueError")
 def test_admissible_input_of_a_low_extinction_ratio_camera_is_quantized():
     a = camera_matrix(gains=[1.3, 0.7, 1.0, 1.0], extinction_ratios=[2.0] * 4, dtype=np.float64)
     ang = np.radians(np.arange(0, 180, 5.0))
