@@ -46,3 +46,14 @@ def test_realism_benchmark_quick(tmp_path):
     runs = json.loads(out.read_text())["sets"]["default-domain"]
     assert [r["seed"] for r in runs] == [0] and 0.0 <= runs[0]["auc"] <= 1.0
     assert "| default-domain |" in res.stdout
+
+
+def test_grey_detector_benchmark_quick(tmp_path):
+    out = tmp_path / "grey.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "grey_detector.py"), "--quick", "--json", str(out)],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    largest = float(res.stdout.split("largest DoLP of a test frame ")[1].split()[0])
+    assert largest < 0.01  # the grey copies carry no polarization (quantisation aside)
+    oracle = json.loads(out.read_text())["comparisons"]["quick"]["real+oracle"]
+    assert len(oracle["grey"]) == len(oracle["polarized"]) == 1 and "low" in oracle["bootstrap"]
