@@ -47,6 +47,42 @@ def classify(real: tuple, generated: tuple, settings: OODSettings) -> dict:
     return {**report["heldout"], "minutes": (time.perf_counter() - t0) / 60}
 
 
+def crop_sheet(sets: dict[str, tuple], path: Path, crop: int = 64, frames: int = 3, zoom: int = 3) -> Path:
+    """A picture of the sets side by side: per set one row of ``frames`` centre crops, each as s0 and DoLP,
+    at 1:1 pixels (``zoom`` x nearest-neighbour, so noise and smoothness stay visible, never resampled).
+
+    Args:
+        sets: {name: (folder, camera, frames)}, the first row is the first set (the real one).
+        path: the PNG to write.
+        crop, frames, zoom: crop side (px), crops per set, pixel replication.
+
+    Returns:
+        ``path``.
+    """
+    import cv2
+    import numpy as np
+
+    from polaraug.io.capture import capture_from_array
+    from polaraug.io.images import write_image
+    from polaraug.physics import dolp, stokes_from_intensities
+
+    label_w, rows = 170, []
+    for name, (_, camera, fr) in sets.items():
+        tiles = []
+        for frame in fr[-frames:]:  # held-out frames: the last ones
+            y = capture_from_array(frame.read(), camera, path=frame.paths[0]).intensities
+            h, w = y.shape[:2]
+            y = y[(h - crop) // 2:(h + crop) // 2, (w - crop) // 2:(w + crop) // 2]
+            st = stokes_from_intensities(y.astype(np.float64), camera.matrix(np.float64))
+            for plane in (np.clip(st[..., 0] / 2, 0, 1), np.clip(dolp(st) / 0.5, 0, 1)):  # DoLP 0-0.5 full range
+                tiles += [np.kron(plane, np.ones((zoom, zoom))), np.ones((crop * zoom, 4))]
+        row = (np.concatenate(tiles, axis=1) * 255).astype(np.uint8)
+        label = np.full((row.shape[0], label_w), 255, np.uint8)
+        cv2.putText(label, name, (4, row.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1, cv2.LINE_AA)
+        rows += [np.concatenate([label, row], axis=1), np.full((4, label_w + row.shape[1]), 255, np.uint8)]
+    return write_image(path, np.concatenate(rows, axis=0))
+
+
 def summary_rows(results: dict) -> list[str]:
     """A Markdown table: per set, AUC mean and range over seeds."""
     rows = ["| generated set | ROC AUC (mean) | range over seeds | held-out frames |", "|---|---|---|---|"]
@@ -102,6 +138,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--steps", type=int, default=OODSettings.steps, help="classifier training steps")
     p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--picture", type=Path, help="write centre crops of every set (s0 | DoLP, 1:1 pixels) here")
     p.add_argument("--quick", action="store_true", help="tiny rendered sets, a few steps (smoke test)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,6 +150,9 @@ def main() -> None:
         else:
             real, sets = args.real, parse_sets(args.set)
         real_set = opened(real)
+        if args.picture:
+            crop_sheet({"real": real_set, **{name: opened(folder) for name, folder in sets.items()}}, args.picture,
+                       crop=32 if args.quick else 64)
         settings = {"steps": args.steps, "seeds": args.seeds, "holdout": OODSettings.holdout,
                     "crop": OODSettings.crop, "batch": OODSettings.batch}
         results = resumed(args.json, settings, real) or {"settings": settings, "real": str(real), "sets": {}}
