@@ -57,3 +57,14 @@ def test_grey_detector_benchmark_quick(tmp_path):
     assert largest < 0.01  # the grey copies carry no polarization (quantisation aside)
     oracle = json.loads(out.read_text())["comparisons"]["quick"]["real+oracle"]
     assert len(oracle["grey"]) == len(oracle["polarized"]) == 1 and "low" in oracle["bootstrap"]
+
+
+def test_checkerboard_benchmark_quick(tmp_path):
+    out = tmp_path / "cb.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "checkerboard.py"), "--quick", "--json", str(out),
+                          "--figure", str(tmp_path / "cb.png")], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    spectra = json.loads(out.read_text())["spectra"]
+    assert set(spectra) == {"truth", "default (built-in)"} and (tmp_path / "cb.png").is_file()
+    assert all(v == 1.0 for v in spectra["truth"]["peaks_over_truth"].values())
+    assert len(spectra["default (built-in)"]["peaks"]) == 4

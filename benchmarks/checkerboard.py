@@ -1,0 +1,163 @@
+"""Does a translator leave checkerboard artifacts? The power spectrum of its predicted DoLP against the truth's.
+
+A stride-2 transposed convolution that overlaps unevenly paints a pattern of period 2 px (frequency 0.5
+cycles/px) and, two layers up, period 4 px (0.25 cycles/px). Such a pattern is a narrow peak in the
+DoLP map's power spectrum at those frequencies that the true DoLP of the same frames lacks. On held-out
+paired renders (their RGB side translated; the truth: the same scenes rendered without noise or mosaic)
+this script averages the Hann-windowed power spectrum of each frame's DoLP, compares each checkpoint's
+spectrum with the truth's at 0.25 and 0.5 cycles/px along both axes (the *peak*: power at the frequency
+over the median of its neighbours, predicted over true; about 1 without artifact), and draws the profiles.
+
+    .venv/bin/python benchmarks/checkerboard.py --checkpoint default [--checkpoint run/checkpoints/last.pt] \\
+        --json docs/figures/checkerboard.json --figure docs/figures/checkerboard.png
+
+``--quick``: a few tiny frames and the built-in translator (the test suite runs it; numbers meaningless).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from polaraug.data.polarset import read_polarset
+from polaraug.io.images import read_image
+from polaraug.physics import dolp, stokes_from_intensities
+from polaraug.synth.generate import SynthConfig, generate
+from polaraug.synth.sensor import SensorConfig
+from polaraug.translate.builtin import translator_name
+from polaraug.translate.checkpoint import load_translator
+from polaraug.translate.infer import rgb_to_tensor, translate_batch
+
+CLEAN = SensorConfig(read_noise=0.0, shot_noise=0.0, bits=16)  # the truth: no noise, no mosaic
+FREQS = (0.25, 0.5)  # cycles/px: period-4 and period-2 patterns of two stride-2 upsamplings
+
+
+def dolp_maps(data: Path, truth: Path) -> tuple[list[Path], list[np.ndarray]]:
+    """The RGB frames of a paired set and the true DoLP (H, W) of the noise-free twins in ``truth``."""
+    ps = read_polarset(truth / "polar")
+    a = ps.camera.matrix(np.float64)
+    rgb, truth = [], []
+    for split in ps.splits or {"train": 0}:
+        for frame in ps.frames(split):
+            rgb.append(data / "rgb" / "images" / "100k" / split / frame.image.with_suffix(".jpg").name)
+            truth.append(dolp(stokes_from_intensities(ps.load(frame).astype(np.float64), a)))
+    return rgb, truth
+
+
+def predicted_dolp(checkpoint: str, rgb: list[Path]) -> list[np.ndarray]:
+    """DoLP (H, W) of a translator's output for each RGB frame (Stokes of its own camera)."""
+    model, state = load_translator(checkpoint)
+    a = np.asarray(state["calibration"], dtype=np.float64)
+    maps = []
+    for path in rgb:
+        y = translate_batch(model, rgb_to_tensor(read_image(path)))[0].permute(1, 2, 0).double().numpy()
+        maps.append(dolp(stokes_from_intensities(y, a)))
+    return maps
+
+
+def mean_spectrum(maps: list[np.ndarray]) -> np.ndarray:
+    """Average Hann-windowed power spectrum (H, W), fftshifted, of zero-mean maps of one size."""
+    h, w = maps[0].shape
+    win = np.outer(np.hanning(h), np.hanning(w))
+    return np.mean([np.abs(np.fft.fftshift(np.fft.fft2((m - m.mean()) * win))) ** 2 for m in maps], axis=0)
+
+
+def profiles(spec: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Power along the horizontal (fy = 0) and vertical (fx = 0) frequency axes: {axis: (f, power)}, f >= 0."""
+    h, w = spec.shape
+    fx, fy = np.fft.fftshift(np.fft.fftfreq(w)), np.fft.fftshift(np.fft.fftfreq(h))
+    row, col = spec[h // 2], spec[:, w // 2]
+    return {"horizontal": (np.abs(fx[fx <= 0][::-1]), row[fx <= 0][::-1]),
+            "vertical": (np.abs(fy[fy <= 0][::-1]), col[fy <= 0][::-1])}
+
+
+def peak(f: np.ndarray, p: np.ndarray, at: float, band: float = 0.06) -> float:
+    """Power at the frequency nearest ``at`` over the median power of its neighbours within ``band``."""
+    i = int(np.argmin(np.abs(f - at)))
+    near = (np.abs(f - f[i]) <= band) & (np.arange(len(f)) != i)
+    return float(p[i] / max(np.median(p[near]), 1e-30))
+
+
+def peaks(spec: np.ndarray) -> dict[str, float]:
+    """``peak`` at each of FREQS along both axes, e.g. {"horizontal 0.5": 1.2, ...}."""
+    return {f"{axis} {at:g}": peak(f, p, at) for axis, (f, p) in profiles(spec).items() for at in FREQS}
+
+
+def draw(spectra: dict[str, np.ndarray], path: Path) -> Path:
+    """Log power profiles of every spectrum, both axes, with the checked frequencies marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    for ax, axis in zip(axes, ("horizontal", "vertical"), strict=True):
+        for name, spec in spectra.items():
+            f, p = profiles(spec)[axis]
+            ax.semilogy(f[1:], p[1:], label=name, lw=1.2)
+        for at in FREQS:
+            ax.axvline(at, color="grey", ls=":", lw=0.8)
+        ax.set_xlabel(f"{axis} frequency (cycles/px)")
+        ax.set_title(f"DoLP power spectrum, {axis}")
+    axes[0].set_ylabel("power (mean over frames)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", action="append", default=[],
+                   help="[NAME=]CHECKPOINT of a translator (repeatable; default: default)")
+    p.add_argument("--data", type=Path, help="a paired set (synth --mode paired); default: render held-out frames")
+    p.add_argument("--truth", type=Path, help="the same scenes rendered noise-free without a mosaic (synth "
+                                              "--no-noise --no-dofp; needed with --data)")
+    p.add_argument("--frames", type=int, default=32, help="frames rendered when --data is not given")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--figure", type=Path)
+    p.add_argument("--quick", action="store_true", help="4 tiny frames (smoke test)")
+    args = p.parse_args()
+    torch.set_grad_enabled(False)
+    checkpoints = args.checkpoint or ["default"]
+    with tempfile.TemporaryDirectory() as tmp:
+        data, truth = args.data, args.truth
+        if data is None:  # held-out: a seed and camera domain the built-in translator never trained on
+            n, (w, h) = (4, (64, 48)) if args.quick else (args.frames, (192, 144))
+            data, truth = Path(tmp) / "paired", Path(tmp) / "truth"
+            for root, sensor in ((data, None), (truth, CLEAN)):
+                generate(SynthConfig(n=n, width=w, height=h, seed=4321, mode="paired", domain="shifted",
+                                     val_fraction=0.0, sensor=sensor), root, progress=False)
+        elif truth is None:
+            p.error("--data needs --truth (its noise-free twins): sensor noise would hide the spectrum")
+        rgb, truth_maps = dolp_maps(data, truth)
+        spectra = {"truth": mean_spectrum(truth_maps)}
+        for arg in checkpoints:  # [NAME=]CHECKPOINT
+            name, sep, ckpt = arg.rpartition("=")
+            name = name if sep else translator_name(ckpt) if ckpt != "default" else "default (built-in)"
+            spectra[name] = mean_spectrum(predicted_dolp(ckpt, rgb))
+    truth_peaks = peaks(spectra["truth"])
+    result = {"frames": len(rgb), "data": str(args.data or "rendered: seed 4321, shifted domain"), "spectra": {}}
+    for name, spec in spectra.items():
+        own = peaks(spec)
+        result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()}}
+        if name != "truth":
+            worst = max(result["spectra"][name]["peaks_over_truth"].items(), key=lambda kv: kv[1])
+            print(f"{name}: largest peak over the truth's {worst[1]:.2f} ({worst[0]} cycles/px); "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["peaks_over_truth"].items()))
+    if args.figure:
+        draw(spectra, args.figure)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
