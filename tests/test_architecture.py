@@ -11,7 +11,7 @@ FLOORS = {  # docs/architecture.md, "Floors"
     "synth": 2, "augment": 2, "nn": 2, "engine": 2, "inspect": 2, "colour": 2,
     "translate": 3, "validate": 3, "reconstruct": 3, "detect": 3, "ood": 3,
     "pipeline": 4,
-    "cli": 5, "__main__": 5,
+    "cli": 5, "__main__": 5, "testing": 5,
 }
 
 

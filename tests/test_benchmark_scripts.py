@@ -30,6 +30,17 @@ def test_translate_benchmark_quick():
     assert "translate / bare forward:" in res.stdout and "4 frames 64x48" in res.stdout
 
 
+def test_fuzz_benchmark_quick(tmp_path):
+    out = tmp_path / "fuzz.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz.py"), "--quick", "--json", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    summary = json.loads(out.read_text())
+    assert summary["inputs"] == sum(t["inputs"] for t in summary["targets"].values()) > 0
+    assert all(t["outcomes"]["traceback"] == 0 for t in summary["targets"].values())
+    assert "unacceptable outcomes: 0" in res.stdout and "image tiff" in res.stdout
+
+
 def test_validate_and_augment_benchmarks_quick():
     for script, expect in (("validate.py", "validate / decode-only throughput:"), ("augment.py", "worst ratio")):
         res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], capture_output=True,

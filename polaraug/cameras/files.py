@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from polaraug.errors import InputError
+from polaraug.errors import InputError, excerpt, parse_reason
 from polaraug.io.atomic import write_text
 from polaraug.physics import camera_matrix, pattern_channels
 from polaraug.physics.colour import pattern_cells
-from polaraug.physics.sensor import SensorModel
+from polaraug.physics.sensor import DEMOSAIC_METHODS, SensorModel
 
 SCHEMA = "polaraug-camera/1"
 MAX_CONDITION = 1e4  # A is ~2.4 for an ideal camera; beyond this Stokes estimates are mostly noise
@@ -78,14 +78,28 @@ class Camera:
         path = Path(self.gain_map)
         if not path.is_absolute() and self.path is not None:
             path = Path(self.path).parent / path
-        return path.resolve()
+        try:
+            return path.resolve()
+        except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13): reading it says so
+            return Path(os.path.abspath(path))
 
     def pixel_gains(self) -> np.ndarray | None:
-        """The per-pixel gain map (float32), or None."""
+        """The per-pixel gain map (float32), or None.
+
+        Raises:
+            CalibrationFileError: the map is missing or not (H, W) or (H, W, 4) positive finite numbers; the
+                message names the camera file (when the camera has one) and the map.
+        """
         path = self.gain_map_path()
         if path is None:
             return None
-        return _load_gain_map(str(path), path.stat().st_mtime_ns if path.exists() else 0)
+        shown = excerpt(str(path), 200)  # a file's name, which may be thousands of characters
+        where = f"{self.path}: gain map {shown}" if self.path is not None else shown
+        try:
+            mtime = path.stat().st_mtime_ns
+        except (OSError, ValueError):  # missing, or a name the file system refuses: reading it says which
+            mtime = 0
+        return _load_gain_map(str(path), mtime, where)
 
     def matrix(self, dtype: type = np.float32) -> np.ndarray:
         """Calibration matrix A (4, 3) of this camera (CONVENTIONS.md formula)."""
@@ -115,15 +129,17 @@ class Camera:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_gain_map(path: str, mtime_ns: int) -> np.ndarray:
-    """A gain map file, loaded once per (path, modification time)."""
+def _load_gain_map(path: str, mtime_ns: int, where: str) -> np.ndarray:
+    """A gain map file, loaded once per (path, modification time); ``where`` names it in messages."""
+    from polaraug.io.images import ImageReadError, read_npy
+
     try:
-        g = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise CalibrationFileError(f"{path}: cannot read the gain map: {e}") from None
-    if g.ndim not in (2, 3) or (g.ndim == 3 and g.shape[2] != 4) or not np.isfinite(g).all() or (g <= 0).any():
-        raise CalibrationFileError(f"{path}: a gain map is (H, W) or (H, W, 4) of positive finite numbers, "
-                                   f"got shape {g.shape}")
+        g = read_npy(path)  # the header's shape and type checked before the data is read
+    except ImageReadError as e:
+        raise CalibrationFileError(f"{where}: cannot read the gain map: {str(e).removeprefix(path + ': ')}") from None
+    if (g.ndim == 3 and g.shape[2] != 4) or g.dtype.kind not in "uif" or not np.isfinite(g).all() or (g <= 0).any():
+        raise CalibrationFileError(f"{where}: a gain map is (H, W) or (H, W, 4) of positive finite numbers, "
+                                   f"got shape {g.shape} of {g.dtype}")
     return g.astype(np.float32)
 
 
@@ -149,9 +165,9 @@ def _four_numbers(data: dict, name: str, where: str, positive: bool, allow_inf: 
         hint = " (YAML reads 1e3 as text: write 1.0e3)" if isinstance(v, list) and any(
             isinstance(x, str) for x in v) else ""
         raise _fail(where, name,
-                    f"must be a list of 4 finite numbers (one per channel I0, I45, I90, I135), got {v!r}{hint}")
+                    f"must be a list of 4 finite numbers (one per channel I0, I45, I90, I135), got {excerpt(v)}{hint}")
     if positive and any(x <= 0 for x in vals):
-        raise _fail(where, name, f"must be positive, got {v!r}")
+        raise _fail(where, name, f"must be positive, got {excerpt(v)}")
     return tuple(vals)
 
 
@@ -166,9 +182,9 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
         if name not in data:
             raise _fail(where, name, "is missing")
     if data.get("schema", SCHEMA) != SCHEMA:
-        raise _fail(where, "schema", f"must be {SCHEMA!r}, got {data['schema']!r}")
+        raise _fail(where, "schema", f"must be {SCHEMA!r}, got {excerpt(data['schema'])}")
     if not isinstance(data["name"], str) or not data["name"]:
-        raise _fail(where, "name", f"must be a non-empty string, got {data['name']!r}")
+        raise _fail(where, "name", f"must be a non-empty string, got {excerpt(data['name'])}")
     angles = _four_numbers(data, "angles_deg", where, positive=False)
     gains = _four_numbers(data, "gains", where, positive=True)
     ers = _four_numbers(data, "extinction_ratios", where, positive=True, allow_inf=True)
@@ -180,14 +196,14 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
             isinstance(row, list) and all(_as_float(a) is not None for a in row) for row in pattern)
         try:
             if not numeric:
-                raise ValueError(f"must be 2 rows of 2 angle numbers, got {pattern!r}")
+                raise ValueError(f"must be 2 rows of 2 angle numbers, got {excerpt(pattern)}")
             pattern_channels(pattern)
         except (ValueError, TypeError, KeyError) as e:
             raise _fail(where, "dofp_pattern", f"is invalid: {e}") from None
         pattern = tuple(tuple(int(a) for a in row) for row in pattern)
     gain_map = data.get("gain_map")
     if gain_map is not None and not isinstance(gain_map, str):
-        raise _fail(where, "gain_map", f"must be a file name, got {gain_map!r}")
+        raise _fail(where, "gain_map", f"must be a file name, got {excerpt(gain_map)}")
     colour = data.get("colour_dofp_pattern")
     if colour is not None:
         try:
@@ -198,10 +214,10 @@ def camera_from_dict(data: Any, where: str = "<calibration>") -> Camera:
     bit_depth = data.get("bit_depth")
     if bit_depth is not None and (not isinstance(bit_depth, int) or isinstance(bit_depth, bool)
                                   or not 1 <= bit_depth <= 32):
-        raise _fail(where, "bit_depth", f"must be an integer from 1 to 32, got {bit_depth!r}")
+        raise _fail(where, "bit_depth", f"must be an integer from 1 to 32, got {excerpt(bit_depth)}")
     for name in ("description", "source"):
         if not isinstance(data.get(name, ""), str):
-            raise _fail(where, name, f"must be a string, got {data[name]!r}")
+            raise _fail(where, name, f"must be a string, got {excerpt(data[name])}")
     sensor = _sensor(data["sensor"], where, bit_depth, pattern) if data.get("sensor") is not None else None
     cam = Camera(
         name=data["name"], angles_deg=angles, gains=gains, extinction_ratios=ers, dofp_pattern=pattern,
@@ -221,7 +237,7 @@ def _sensor(data: Any, where: str, bits: int | None, pattern) -> SensorModel:
     """The ``sensor:`` mapping of a camera file (noise curve, black level, demosaicing, blur, tone); the bit
     depth and the mosaic are the camera's own ``bit_depth`` and ``dofp_pattern``."""
     if not isinstance(data, dict):
-        raise _fail(where, "sensor", f"must be a mapping of {', '.join(SENSOR_FIELDS)}, got {data!r}")
+        raise _fail(where, "sensor", f"must be a mapping of {', '.join(SENSOR_FIELDS)}, got {excerpt(data)}")
     unknown = sorted(set(data) - set(SENSOR_FIELDS))
     if unknown:
         raise _fail(where, f"sensor.{unknown[0]}", f"is not a sensor field (known: {', '.join(SENSOR_FIELDS)})")
@@ -230,14 +246,18 @@ def _sensor(data: Any, where: str, bits: int | None, pattern) -> SensorModel:
         v = data.get(name, 0.0)
         per = [_as_float(x) for x in v] if isinstance(v, list) and len(v) == 4 else [_as_float(v)] * 4
         if any(x is None or math.isinf(x) or x < 0 for x in per):
-            raise _fail(where, f"sensor.{name}", f"must be a variance >= 0 or a list of 4 (one per channel), got {v!r}")
+            raise _fail(where, f"sensor.{name}",
+                        f"must be a variance >= 0 or a list of 4 (one per channel), got {excerpt(v)}")
         values[name] = tuple(per)
     for name, default in (("black_level", 0.0), ("blur_sigma", 0.0), ("gamma", 1.0), ("gain", 1.0)):
         x = _as_float(data.get(name, default))
         if x is None or math.isinf(x):
-            raise _fail(where, f"sensor.{name}", f"must be a number, got {data.get(name)!r}")
+            raise _fail(where, f"sensor.{name}", f"must be a number, got {excerpt(data.get(name))}")
         values[name] = x
     values["demosaic"] = data.get("demosaic", "bilinear")
+    if not isinstance(values["demosaic"], str) or values["demosaic"] not in DEMOSAIC_METHODS:
+        raise _fail(where, "sensor", f"is invalid: demosaic must be one of {DEMOSAIC_METHODS}, "
+                                     f"got {excerpt(values['demosaic'])}")
     try:
         return SensorModel(**values, bits=bits if bits is not None and bits <= 16 else None, dofp_pattern=pattern)
     except ValueError as e:
@@ -265,8 +285,8 @@ def load_camera(spec: str | os.PathLike) -> Camera:
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise CalibrationFileError(f"{path}: cannot read calibration file: {e}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+        raise CalibrationFileError(f"{path}: cannot read calibration file: {parse_reason(e)}") from None
     cam = camera_from_dict(data, str(path))
     return Camera(**{**cam.__dict__, "path": path})
 

@@ -9,12 +9,11 @@ from numpy for instance, is a bug: it propagates with its traceback and the comm
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 
 import typer
 
-from polaraug.errors import InputError
+from polaraug.errors import InputError, one_line
 
 try:  # typer >= 0.2x vendors click as typer._click; older typer uses click itself
     from typer._click.exceptions import ClickException, UsageError
@@ -29,18 +28,6 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     PermissionError,
     UsageError,  # typer.BadParameter included
 )
-
-
-def one_line(text: str) -> str:
-    """``text`` with its line breaks (and the spaces around them) collapsed to single spaces.
-
-    Args:
-        text: an error message.
-
-    Returns:
-        The message on one line.
-    """
-    return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
 def message(error: BaseException) -> str:

@@ -19,6 +19,16 @@ def safe_image_path(root: Path, name: str, source: Path, line: int | None = None
     return root / pure
 
 
+def image_exists(path: Path, source: Path, what: str, line: int | None = None) -> bool:
+    """``path.is_file()`` for an image a label file names; a name the file system refuses (too long, ...) is
+    an error of ``source`` (about ``what``), not an OSError."""
+    try:
+        return path.is_file()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise DatasetError(source, f"{what}: cannot look for image ...{str(path)[-60:]!r}: {reason}", line) from None
+
+
 def checked_box(coords: tuple, width: int | None, height: int | None,
                 source: Path, what: str, *, line: int | None = None) -> tuple[float, float, float, float]:
     """Validate (x1, y1, x2, y2) in continuous pixels; clip overhangs up to BOX_SLACK; raise otherwise.

@@ -18,8 +18,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from polaraug.errors import excerpt, parse_reason
+
 from . import classes
-from ._checks import checked_box, safe_image_path
+from ._checks import checked_box, image_exists, safe_image_path
 from .classmap import ClassMap
 from .errors import BoxDropped, DatasetError, SkipReport, handle
 from .frame import Box, Frame
@@ -33,15 +35,16 @@ def image_dir(root: Path, split: str) -> Path:
     return Path(root) / "images" / "100k" / split
 
 
+def label_candidates(root: Path, split: str) -> tuple[Path, Path, Path]:
+    """Where the labels of ``split`` may be: the det_20 file, the 2018 file, the per-image folder."""
+    root = Path(root)
+    return (root / "labels" / "det_20" / f"det_{split}.json", root / "labels" / f"bdd100k_labels_images_{split}.json",
+            root / "labels" / "100k" / split)
+
+
 def find_labels(root: Path, split: str) -> Path | None:
     """The label file or folder of ``split``: det_20, then the 2018 file, then per-image JSON; None if absent."""
-    root = Path(root)
-    for cand in (root / "labels" / "det_20" / f"det_{split}.json",
-                 root / "labels" / f"bdd100k_labels_images_{split}.json",
-                 root / "labels" / "100k" / split):
-        if cand.exists():
-            return cand
-    return None
+    return next((cand for cand in label_candidates(root, split) if cand.exists()), None)
 
 
 def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path | None = None,
@@ -76,20 +79,25 @@ def read_bdd100k(root: str | Path, split: str = "train", *, labels: str | Path |
     src = Path(labels) if labels is not None else find_labels(root, split)
     if src is None:
         if split != "test":
-            raise DatasetError(root / "labels", f"no labels for split {split!r} (det_20, 2018 or per-image JSON)")
+            looked = ", ".join(str(p.relative_to(root)) for p in label_candidates(root, split))
+            raise DatasetError(root / "labels", f"no labels for split {split!r} (looked for {looked})")
         for path in sorted(images.glob("*.jpg")):
             yield Frame(path.name, path, [], *image_size, split=split)
         return
     records = _per_image_records(src) if src.is_dir() else ((r, None) for r in iter_json_array(src, "frames"))
+    seen: set[str] = set()  # a frame listed twice would be written twice, its labels doubled
     for record, source in records:
         try:
             if isinstance(record, DatasetError):
                 raise record
             frame = _frame(record, images, source or src, split, image_size, check_image=check_images,
                            class_map=class_map, dropped=skip_bad)
+            if frame.name in seen:
+                raise DatasetError(source or src, f"frame {frame.name!r} is listed twice")
         except DatasetError as e:
             handle(e, skip_bad)
             continue
+        seen.add(frame.name)
         yield frame
 
 
@@ -121,8 +129,8 @@ def _per_image_records(folder: Path) -> Iterator[tuple[dict | DatasetError, Path
             name = name if name.endswith(".jpg") else f"{name}.jpg"
             yield {"name": name, "attributes": data.get("attributes") or {},
                    "labels": frames[0].get("objects") or []}, path
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            yield DatasetError(path, f"cannot read per-image label file: {e}"), path
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            yield DatasetError(path, f"cannot read per-image label file: {parse_reason(e)}"), path
         except DatasetError as e:
             yield e, path
 
@@ -142,8 +150,11 @@ def _size(record: dict, default: tuple[int, int], source: Path) -> tuple[int, in
         return default
     try:
         width, height = int(size["width"]), int(size["height"])
-    except (KeyError, TypeError, ValueError):
-        raise DatasetError(source, f"frame {record['name']!r}: 'size' needs integer width and height") from None
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
+        width = height = 0
+    if width <= 0 or height <= 0:
+        raise DatasetError(source, f"frame {record['name']!r}: 'size' needs positive integer width and height, "
+                                   f"got {str(size)[:80]}")
     return width, height
 
 
@@ -157,7 +168,7 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
         raise DatasetError(source, f"frame {record['name']!r}: 'labels' must be a list and 'attributes' an object")
     name = record["name"]
     path = safe_image_path(images, name, source)
-    if check_image and not path.is_file():
+    if check_image and not image_exists(path, source, f"frame {excerpt(name)}"):
         raise DatasetError(source, f"frame {name!r}: image {path} does not exist")
     attrs = record.get("attributes") or {}
     width, height = _size(record, size, source)
@@ -186,8 +197,19 @@ def _frame(record: Any, images: Path, source: Path, split: str, size: tuple[int,
             dropped.drop(e.reason)
             continue
         la = label.get("attributes") or {}
+        if not isinstance(la, dict):
+            raise DatasetError(source, f"frame {name!r}, label {label.get('id', '?')}: 'attributes' must be an "
+                                       f"object, got {str(la)[:80]}")
         boxes.append(Box(x1, y1, x2, y2, cls, ignore or _flag(la, "crowd", "Crowd"),
                          _flag(la, "occluded", "Occluded"), _flag(la, "truncated", "Truncated"),
                          {k: v for k, v in la.items() if k not in _FLAG_KEYS}))
-    return Frame(name, path, boxes, width, height, split, attrs.get("weather"), attrs.get("timeofday"),
-                 attrs.get("scene"))
+    return Frame(name, path, boxes, width, height, split, *_scene_attributes(attrs, name, source))
+
+
+def _scene_attributes(attrs: dict, name: str, source: Path) -> tuple[str | None, str | None, str | None]:
+    """A frame's weather, time of day and scene (strings, or None when absent)."""
+    values = tuple(attrs.get(key) for key in ("weather", "timeofday", "scene"))
+    for key, value in zip(("weather", "timeofday", "scene"), values, strict=True):
+        if value is not None and not isinstance(value, str):
+            raise DatasetError(source, f"frame {name!r}: attribute {key!r} must be a string, got {str(value)[:80]}")
+    return values

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from polaraug.errors import ConfigError, InputError
+from polaraug.errors import ConfigError, InputError, excerpt, parse_reason
 
 from .classes import CLASSES
 
@@ -57,15 +57,15 @@ class ClassMap:
         path = Path(path)
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-            raise InputError(f"{path}: cannot read the class map: {e}") from None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+            raise InputError(f"{path}: cannot read the class map: {parse_reason(e)}") from None
         if not isinstance(doc, dict):
             raise InputError(f"{path}: a class map is a mapping 'source name: canonical class|ignore|drop'")
         table = {}
         for key, value in doc.items():
             target = str(value).strip().lower() if value is not None else ""
             if target not in CLASSES and target not in (IGNORE, DROP):
-                raise ConfigError(f"{path}: {key!r}: {value!r} is not one of the canonical classes "
+                raise ConfigError(f"{path}: {excerpt(key)}: {excerpt(value)} is not one of the canonical classes "
                                   f"({', '.join(CLASSES)}), 'ignore' or 'drop'")
             table[str(key).strip().lower()] = target
         return cls(table)

@@ -17,7 +17,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._checks import checked_box, safe_image_path
+from polaraug.errors import excerpt, parse_reason
+from polaraug.io.images import ImageReadError, image_size
+
+from ._checks import checked_box, image_exists, safe_image_path
 from .classmap import ClassMap, generic_fallback
 from .errors import BoxDropped, DatasetError, SkipReport, handle
 from .frame import Box, Frame
@@ -63,9 +66,9 @@ def read_coco(root: str | Path, class_map: ClassMap | None = None,
 
 def _load(ann: Path) -> dict:
     try:
-        doc = json.loads(ann.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DatasetError(ann, f"cannot read COCO annotations: {e}") from None
+        doc = json.loads(ann.read_text(encoding="utf-8-sig"))  # -sig: tolerate a byte order mark
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise DatasetError(ann, f"cannot read COCO annotations: {parse_reason(e)}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise DatasetError(ann, "not COCO detection annotations: no 'images' list")
     return doc
@@ -92,14 +95,20 @@ def _read_split(ann: Path, images: Path, split: str, class_map: ClassMap, droppe
     doc = _load(ann)
     names, per_image = _index(doc, ann)
     fallback = generic_fallback()
+    seen: set[str] = set()  # an image listed twice would be written twice
     for img in doc["images"]:
         try:
             key = img.get("id") if isinstance(img, dict) else None
             if not isinstance(key, (int, str, type(None))):
                 raise DatasetError(ann, f"image entry with a malformed 'id': {str(img)[:80]}")
-            yield _frame(img, per_image.get(key, []), names, images, ann, split, class_map, fallback, dropped)
-        except DatasetError as e:
+            frame = _frame(img, per_image.get(key, []), names, images, ann, split, class_map, fallback, dropped)
+            if frame.name in seen:
+                raise DatasetError(ann, f"image {frame.name!r} is listed twice")
+        except (DatasetError, ImageReadError) as e:
             handle(e, skip_bad)
+            continue
+        seen.add(frame.name)
+        yield frame
 
 
 def _frame(img, anns: list[dict], names: dict, images: Path, ann: Path, split: str, class_map: ClassMap,
@@ -108,13 +117,11 @@ def _frame(img, anns: list[dict], names: dict, images: Path, ann: Path, split: s
         raise DatasetError(ann, f"image entry without a 'file_name': {str(img)[:80]}")
     name = img["file_name"]
     path = safe_image_path(images, name, ann)
-    if not path.is_file():
+    if not image_exists(path, ann, f"image {excerpt(name)}"):
         raise DatasetError(ann, f"image {name!r}: {path} does not exist")
     width, height = img.get("width"), img.get("height")
-    if not isinstance(width, int) or not isinstance(height, int):
-        from polaraug.io.images import image_size
-
-        width, height = image_size(path)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+        width, height = image_size(path)  # no usable size in the annotations: the image header's
     boxes = []
     for a in anns:
         cid = a.get("category_id")

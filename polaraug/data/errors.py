@@ -7,11 +7,16 @@ from pathlib import Path
 
 from polaraug.errors import InputError
 
+MAX_REASON = 400  # characters of a reason: messages quote the file's content, which may be a megabyte on one line
+
 
 class DatasetError(InputError):
-    """Malformed dataset input. ``str()`` reads ``FILE[:LINE]: what is wrong``."""
+    """Malformed dataset input. ``str()`` reads ``FILE[:LINE]: what is wrong`` (what is wrong cut after
+    MAX_REASON characters)."""
 
     def __init__(self, path: str | Path, message: str, line: int | None = None):
+        if len(message) > MAX_REASON:
+            message = message[:MAX_REASON] + " [...]"
         self.path, self.line, self.reason = Path(path), line, message
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {message}")

@@ -79,6 +79,8 @@ class _Buffer:
                 if self.eof or e.pos < len(self.text) - MAX_ITEM:
                     raise self.fail(f"malformed JSON: {e.msg}", e.pos) from None
                 self.more()  # maybe cut off: retry with more text (at end of file the next error is final)
+            except RecursionError:
+                raise self.fail("malformed JSON: an item nested too deeply to parse") from None
             else:
                 if end == len(self.text) and not self.eof and self.more():
                     continue  # a number may go on in the next chunk ("12|345"): decode again with it

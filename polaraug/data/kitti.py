@@ -57,13 +57,13 @@ def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: S
         if not label_file.is_file():
             raise DatasetError(label_file, f"missing label file for image {image.name}")
         try:
-            text = label_file.read_text(encoding="utf-8")
+            text = label_file.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not part of a type
         except (OSError, UnicodeDecodeError) as e:
             raise DatasetError(label_file, f"cannot read: {e}") from None
         for n, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    box = parse_label_line(line, width, height, label_file, n, class_map)
+                    box = parse_label_line(line, width, height, label_file, n, class_map, image=image.name)
                 except BoxDropped as e:
                     dropped.drop(e.reason)
                     continue
@@ -73,8 +73,9 @@ def _frame(image: Path, label_file: Path, split: str, labelled: bool, dropped: S
 
 
 def parse_label_line(line: str, width: int, height: int, source: Path, n: int,
-                     class_map: ClassMap | None = None) -> Box | None:
-    """One label_2 line -> Box (None for dropped types such as Misc).
+                     class_map: ClassMap | None = None, image: str | None = None) -> Box | None:
+    """One label_2 line -> Box (None for dropped types such as Misc); ``image`` (the image's name, whose
+    size is ``width`` x ``height``) is named in messages about the box.
 
     Raises:
         DatasetError: a malformed line; BoxDropped: a type KITTI does not have, or a box with no area.
@@ -91,9 +92,10 @@ def parse_label_line(line: str, width: int, height: int, source: Path, n: int,
     try:
         trunc, occ = float(fields[1]), int(float(fields[2]))
         coords = tuple(float(v) for v in fields[4:8])
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise DatasetError(source, f"non-numeric field in {line.strip()!r}", n) from None
     cls, ignore = mapped if mapped is not False else classes.KITTI[kind]
-    x1, y1, x2, y2 = checked_box(coords, width, height, source, f"{fields[0]} box", line=n)  # type: ignore[arg-type]
+    what = f"{fields[0]} box" + (f" of image {image}" if image else "")
+    x1, y1, x2, y2 = checked_box(coords, width, height, source, what, line=n)  # type: ignore[arg-type]
     return Box(x1, y1, x2, y2, cls, ignore=ignore, occluded=occ >= 1, truncated=trunc > 0,
                attributes={"kitti_type": kind or fields[0], "kitti_truncation": trunc, "kitti_occlusion": occ})

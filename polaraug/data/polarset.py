@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from polaraug.cameras import Camera, camera_from_dict
-from polaraug.errors import InputError
+from polaraug.errors import InputError, parse_reason
 from polaraug.io.atomic import write_text
 from polaraug.io.capture import capture_from_array
-from polaraug.io.images import ImageReadError, read_image, write_image
+from polaraug.io.images import ImageReadError, image_header, read_image, write_image
 from polaraug.io.listing import list_images
 from polaraug.physics.quantize import quantize_admissible
 
@@ -41,6 +42,7 @@ from .export.bdd100k import write_bdd100k_labels
 from .frame import Frame
 
 SCHEMA = "polaraug-polarset/1"
+SPLIT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ANGLES = (0, 45, 90, 135)
 CHANNELS = ("I0", "I45", "I90", "I135")
 
@@ -116,10 +118,13 @@ class PolarSet:
         yield from read_bdd100k(self.root, split, labels=labels, images=self.root / "images" / split)
 
     def load(self, frame: Frame) -> np.ndarray:
-        """(H, W, 4) float32 intensities in [0, 1] of a frame."""
+        """(H, W, 4) float32 intensities in [0, 1] of a frame, of the size its labels give."""
         img = read_image(frame.image)
         if img.ndim != 3 or img.shape[2] != 4:
             raise ImageReadError(f"{frame.image}: expected 4 channels, got shape {img.shape}")
+        if frame.width is not None and frame.height is not None and img.shape[:2] != (frame.height, frame.width):
+            raise ImageReadError(f"{frame.image}: the image is {img.shape[1]}x{img.shape[0]}, but labels/det_"
+                                 f"{frame.split}.json says {frame.width}x{frame.height}")
         camera = dataclasses.replace(self.camera, bit_depth=self.bits)  # the set's depth, e.g. 12 in uint16
         return capture_from_array(img, camera, path=frame.image).intensities
 
@@ -132,16 +137,23 @@ def read_polarset(root: str | Path) -> PolarSet:
         raise DatasetError(path, "no manifest.json: not a polaraug polarimetric set")
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DatasetError(path, f"cannot read manifest: {e}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise DatasetError(path, f"cannot read manifest: {parse_reason(e)}") from None
     if not isinstance(m, dict) or m.get("schema") != SCHEMA:
         raise DatasetError(path, f"field 'schema' must be {SCHEMA!r}")
     if m.get("channels") != list(CHANNELS):
         raise DatasetError(path, f"field 'channels' must be {list(CHANNELS)}, got {m.get('channels')!r}")
     if m.get("bit_depth") not in (8, 12, 16):
         raise DatasetError(path, f"field 'bit_depth' must be 8, 12 or 16, got {m.get('bit_depth')!r}")
+    splits = m.get("splits") or {}
+    if not isinstance(splits, dict) or not all(
+            isinstance(s, str) and SPLIT_NAME.fullmatch(s) and isinstance(n, int) and not isinstance(n, bool)
+            and n >= 0 for s, n in splits.items()):
+        raise DatasetError(path, f"field 'splits' must map split names (up to 64 letters, digits, '_', '-') to "
+                                 f"frame counts, got {str(splits)[:80]}")
     camera = camera_from_dict(m.get("camera"), f"{path} (field 'camera')")
-    return PolarSet(root, camera, m["bit_depth"], dict(m.get("splits") or {}), m)
+    # the manifest is the camera's file: a relative gain map is beside it, and errors name it
+    return PolarSet(root, dataclasses.replace(camera, path=path), m["bit_depth"], dict(splits), m)
 
 
 LAYOUTS = ("auto", "polaraug", "angle-folders", "angle-suffix", "colour-angle-suffix", "four-channel", "dofp")
@@ -168,7 +180,8 @@ class PolarImage:
         for p, plane in zip(self.paths, planes, strict=True):
             if plane.ndim != 2 or plane.shape != planes[0].shape or plane.dtype != planes[0].dtype:
                 raise ImageReadError(f"{p}: per-angle images must be single-channel and alike, got "
-                                     f"{plane.shape} {plane.dtype} vs {planes[0].shape} {planes[0].dtype}")
+                                     f"{plane.shape} {plane.dtype} vs {planes[0].shape} {planes[0].dtype} "
+                                     f"in {self.paths[0].name}")
         return np.stack(planes, axis=-1)
 
     def _read_colour(self) -> np.ndarray:
@@ -177,7 +190,8 @@ class PolarImage:
         planes = [read_image(p) for p in self.paths]
         for p, plane in zip(self.paths, planes, strict=True):
             if plane.ndim != 3 or plane.shape[2] != 3 or plane.shape != planes[0].shape:
-                raise ImageReadError(f"{p}: per-angle colour images must be RGB and alike, got {plane.shape}")
+                raise ImageReadError(f"{p}: per-angle colour images must be RGB and alike, got {plane.shape} vs "
+                                     f"{planes[0].shape} in {self.paths[0].name}")
         y = np.stack(planes, axis=-1)  # (H, W, 3 colours, 4 angles)
         if self.colour < 3:
             return np.ascontiguousarray(y[:, :, self.colour])
@@ -229,10 +243,7 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     files = _images(root)
     if not files:
         raise DatasetError(root, "no images found")
-    groups = {p: tuple(p.with_name(f"{p.stem[:-2]}_{a}{p.suffix}") for a in ANGLES)
-              for p in files if p.stem.endswith("_0")}
-    # A NAME_0 file with any NAME_45/90/135 sibling is a per-angle group; a lone "scene_0.png" is not.
-    groups = {p: g for p, g in groups.items() if any(q.is_file() for q in g[1:])}
+    groups = _angle_groups(files)
     complete = {p: g for p, g in groups.items() if all(q.is_file() for q in g)}
     if layout in ("angle-suffix", "colour-angle-suffix") or (layout == "auto" and groups):
         for p in groups:
@@ -250,16 +261,29 @@ def scan_polarimetric(root: str | Path, layout: str = "auto") -> tuple[str, list
     return layout, frames
 
 
+_ANGLE_STEM = re.compile(r"(.+)_(0|45|90|135)")
+
+
+def _angle_groups(files: list[Path]) -> dict[Path, tuple[Path, ...]]:
+    """{NAME_0 file: (NAME_0, NAME_45, NAME_90, NAME_135)} of every NAME with at least two of its four
+    per-angle files among ``files`` (a lone "scene_0.png" is no group; NAME_45 and NAME_90 without NAME_0 are
+    an incomplete one, not two single-channel frames)."""
+    found: dict[tuple[str, str], int] = {}
+    for p in files:
+        m = _ANGLE_STEM.fullmatch(p.stem)
+        if m:
+            found[(m.group(1), p.suffix)] = found.get((m.group(1), p.suffix), 0) + 1
+    return {files[0].with_name(f"{base}_0{suffix}"): tuple(files[0].with_name(f"{base}_{a}{suffix}") for a in ANGLES)
+            for (base, suffix), count in found.items() if count >= 2}
+
+
 def _looks_colour(groups: dict[Path, tuple[Path, ...]]) -> bool:
     """Whether per-angle files are RGB: the first group whose first file has a readable header decides (a
     corrupt file is reported by validation, not here)."""
-    from PIL import Image
-
     for first in groups:
         try:
-            with Image.open(first) as im:
-                return im.mode.startswith("RGB")
-        except Exception:  # noqa: BLE001 - PIL plugins raise anything on a bad header; try the next group
+            return image_header(first)[2].startswith("RGB")
+        except ImageReadError:  # unreadable or too large: try the next group
             continue
     return False
 

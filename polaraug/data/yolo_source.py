@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from polaraug.errors import excerpt, parse_reason
 from polaraug.io.images import ImageReadError, image_size
 from polaraug.io.listing import list_images
 
@@ -37,29 +38,41 @@ def _names(doc: dict, path: Path) -> dict[int, str]:
     if isinstance(names, dict):
         try:
             return {int(k): str(v) for k, v in names.items()}
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
             pass
-    raise DatasetError(path, f"data.yaml needs 'names' as a list or an index: name mapping, got {names!r}")
+    raise DatasetError(path, f"data.yaml needs 'names' as a list or an index: name mapping, got {names!r:.80}")
 
 
 def _split_images(entry, base: Path, path: Path) -> list[Path]:
     """Images of one split entry: a folder, a .txt list of images, or a list of those."""
     out: list[Path] = []
     for item in entry if isinstance(entry, list) else [entry]:
-        p = Path(str(item))
-        p = p if p.is_absolute() else base / p
-        if not p.exists() and str(item).startswith("../"):  # Roboflow's "../train/images", as ultralytics reads it
-            p = base / str(item)[3:]
-        if p.is_dir():
-            out += list_images(p, "rgb", recursive=True)
-        elif p.suffix == ".txt" and p.is_file():
-            for line in p.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    q = Path(line.strip())
-                    out.append(q if q.is_absolute() else base / q)
-        else:
-            raise DatasetError(path, f"split folder or list {p} does not exist")
+        try:
+            out += _split_item(str(item), base, path)
+        except OSError as e:  # a name the file system refuses (too long, ...)
+            raise DatasetError(path, f"split folder or list {str(item)[:80]!r}: {e.strerror or e}") from None
     return out
+
+
+def _split_item(item: str, base: Path, path: Path) -> list[Path]:
+    """Images of a split folder or .txt list named ``item`` (relative to ``base``)."""
+    p = Path(item)
+    p = p if p.is_absolute() else base / p
+    if not p.exists() and item.startswith("../"):  # Roboflow's "../train/images", as ultralytics reads it
+        p = base / item[3:]
+    if p.is_dir():
+        return list_images(p, "rgb", recursive=True)
+    if p.suffix == ".txt" and p.is_file():
+        lines = [line.strip() for line in _read_text(p).splitlines() if line.strip()]
+        return [q if q.is_absolute() else base / q for q in map(Path, lines)]
+    raise DatasetError(path, f"split folder or list {p} does not exist")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not part of a class id
+    except (OSError, UnicodeDecodeError) as e:
+        raise DatasetError(path, f"cannot read: {parse_reason(e)}") from None
 
 
 def label_path(image: Path) -> Path:
@@ -85,11 +98,13 @@ def read_yolo(root: str | Path, class_map: ClassMap | None = None,
         raise DatasetError(root, "no data.yaml")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise DatasetError(path, f"cannot read: {e}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+        raise DatasetError(path, f"cannot read: {parse_reason(e)}") from None
     if not isinstance(doc, dict):
         raise DatasetError(path, "data.yaml must be a mapping")
     names = _names(doc, path)
+    if not isinstance(doc.get("path") or "", str):
+        raise DatasetError(path, f"'path' must be a folder name, got {excerpt(doc['path'])}")
     base = Path(doc["path"]) if doc.get("path") else path.parent
     base = base if base.is_absolute() else path.parent / base
     dropped = skip_bad if skip_bad is not None else SkipReport()
@@ -113,7 +128,7 @@ def _frame(image: Path, split: str, names: dict[int, str], cmap: ClassMap, fallb
     labels = label_path(image)
     boxes = []
     if labels.is_file():
-        for n, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(_read_text(labels).splitlines(), start=1):
             fields = line.split()
             if not fields:
                 continue

@@ -62,6 +62,8 @@ def capture_from_array(img: np.ndarray, camera: Camera, method: str = "bilinear"
                 f"{path}: single-channel image, i.e. a raw DoFP mosaic, but camera '{camera.name}' has no "
                 "dofp_pattern; pass a DoFP camera file (e.g. --calibration sony_imx250mzr)"
             )
+        if min(img.shape) < 2:  # some channel would have no sample: demosaicing divides 0 by 0
+            raise ImageReadError(f"{path}: a raw DoFP mosaic needs at least one 2x2 super-pixel, got shape {img.shape}")
         if method == "superpixel" and (img.shape[0] % 2 or img.shape[1] % 2):
             raise ImageReadError(f"{path}: superpixel demosaicing needs even sizes, got {img.shape}")
         sat_raw = (img >= top).astype(np.uint8)

@@ -38,7 +38,7 @@ def _weights_only_message(path: Path, error: Exception) -> str | None:
     if name:
         return f"{path}: refuses to load: the file holds a pickled object `{name.group(1)}` {_TENSORS_ONLY}"
     detail = _DETAIL.search(text)
-    reason = _one_line(detail.group(1)) if detail else "not a weights-only checkpoint"
+    reason = (_one_line(detail.group(1)) if detail else "") or "not a weights-only checkpoint"
     return f"{path}: not a readable polaraug checkpoint ({reason}) {_TENSORS_ONLY}"
 
 
@@ -68,8 +68,9 @@ def load_state(path: str | os.PathLike, fmt: str, what: str) -> dict:
         refused = _weights_only_message(path, e)
         if refused:
             raise CheckpointError(refused) from None
-        raise CheckpointError(f"{path}: not a readable polaraug checkpoint ({type(e).__name__}: "
-                              f"{_one_line(str(e))})") from None
+        reason = _one_line(str(e))
+        raise CheckpointError(f"{path}: not a readable polaraug checkpoint ({type(e).__name__}"
+                              f"{': ' + reason if reason else ''})") from None
     if not isinstance(state, dict) or state.get("format") != fmt:
         raise CheckpointError(f"{path}: not a polaraug {what} checkpoint (format {fmt!r} expected)")
     return state

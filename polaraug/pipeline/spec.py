@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from polaraug.errors import InputError
+from polaraug.errors import InputError, excerpt, parse_reason
 
 from .commands import STAGE_TYPES, command_params
 
@@ -57,8 +57,8 @@ class Pipeline:
         return self.workdir / stage
 
 
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
+def _suggest(word: Any, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -96,8 +96,10 @@ def load_pipeline(path: str | Path, workdir: str | Path | None = None,
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PipelineError(f"{path}: no such pipeline file") from None
-    except yaml.YAMLError as e:
-        raise PipelineError(f"{path}: not valid YAML ({e})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise PipelineError(f"{path}: cannot read the pipeline file: {parse_reason(e)}") from None
+    except (yaml.YAMLError, RecursionError) as e:
+        raise PipelineError(f"{path}: not valid YAML ({parse_reason(e)})") from None
     if not isinstance(doc, dict):
         err("top level", "must be a mapping with 'stages'")
     for key in doc:
@@ -112,8 +114,10 @@ def load_pipeline(path: str | Path, workdir: str | Path | None = None,
     for key in params or {}:
         if key not in file_params:
             err(f"params.{key}", f"not a parameter of this pipeline{_suggest(key, file_params)}; "
-                                 f"it has {sorted(file_params)}")
+                                 f"it has {sorted(file_params, key=str)}")
     merged = {**file_params, **(params or {})}
+    if not isinstance(doc.get("workdir") or "", str):
+        err("workdir", f"must be a folder name, got {excerpt(doc['workdir'])}")
     wd = Path(workdir if workdir is not None else doc.get("workdir") or path.stem).resolve()
     env: dict[str, Any] = {"workdir": str(wd), **{f"params.{k}": v for k, v in merged.items()}}
     for name in stages:
@@ -133,8 +137,8 @@ def _parse_stage(name: str, body: Any, stages: dict, env: dict[str, Any], err) -
         if key not in STAGE_KEYS:
             err(f"{where}.{key}", f"unknown key{_suggest(key, STAGE_KEYS)}; allowed: {sorted(STAGE_KEYS)}")
     kind = body.get("type")
-    if kind not in STAGE_TYPES:
-        err(f"{where}.type", f"unknown stage type {kind!r}{_suggest(str(kind), STAGE_TYPES)}; "
+    if not isinstance(kind, str) or kind not in STAGE_TYPES:
+        err(f"{where}.type", f"unknown stage type {excerpt(kind)}{_suggest(str(kind), STAGE_TYPES)}; "
                              f"one of {sorted(STAGE_TYPES)}")
     options = body.get("with") or {}
     if not isinstance(options, dict):
@@ -147,8 +151,8 @@ def _parse_stage(name: str, body: Any, stages: dict, env: dict[str, Any], err) -
     refs: set[str] = set()
     options = _substitute(options, f"{where}.with", env, refs, err)
     after = body.get("after") or []
-    if not isinstance(after, list) or any(a not in stages for a in after):
-        err(f"{where}.after", f"must list stage names of this pipeline, got {after!r}")
+    if not isinstance(after, list) or any(not isinstance(a, str) or a not in stages for a in after):
+        err(f"{where}.after", f"must list stage names of this pipeline, got {excerpt(after)}")
     if name in refs or name in after:
         err(where, "a stage cannot depend on itself")
     return Stage(name, kind, {str(k).replace("-", "_"): v for k, v in options.items()}, sorted(refs | set(after)))

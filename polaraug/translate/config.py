@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from polaraug.errors import ConfigError
+from polaraug.errors import ConfigError, excerpt, parse_reason
 from polaraug.nn.adversarial import GAN_LOSSES
 from polaraug.nn.networks import UPSAMPLING, min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
 HEADS = ("intensities", "stokes")
+MAX_LAYERS, MAX_SCALES = 12, 8  # a 12-layer PatchGAN already needs 12288 px crops
 
 
 @dataclass(frozen=True)
@@ -65,31 +67,37 @@ class TranslatorConfig:
     context: int = 0
 
     def __post_init__(self) -> None:
+        _check_types(self)
         if self.mode not in MODES:
-            raise ConfigError(f"translator config: 'mode' must be one of {MODES}, got {self.mode!r}")
+            raise ConfigError(f"translator config: 'mode' must be one of {MODES}, got {excerpt(self.mode)}")
         for name in ("ngf", "n_blocks", "ndf", "n_layers", "crop", "batch"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < (0 if name == "n_blocks" else 1):
                 raise ConfigError(f"translator config: {name!r} must be a positive integer, "
-                                  f"got {getattr(self, name)!r}")
+                                  f"got {excerpt(getattr(self, name))}")
         if self.head not in HEADS:
-            raise ConfigError(f"translator config: 'head' must be one of {HEADS}, got {self.head!r}")
+            raise ConfigError(f"translator config: 'head' must be one of {HEADS}, got {excerpt(self.head)}")
         if self.gan_loss not in GAN_LOSSES:
-            raise ConfigError(f"translator config: 'gan_loss' must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+            raise ConfigError(f"translator config: 'gan_loss' must be one of {GAN_LOSSES}, "
+                              f"got {excerpt(self.gan_loss)}")
         for name in ("n_critic", "d_scales"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"translator config: {name!r} must be a positive integer, "
-                                  f"got {getattr(self, name)!r}")
+                                  f"got {excerpt(getattr(self, name))}")
         for name in ("lambda_adv", "lambda_l1", "lambda_stokes", "lambda_aolp", "lambda_anchor", "lambda_gp",
                      "lambda_fm"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(self, name)}")
         if self.upsample not in UPSAMPLING:
-            raise ConfigError(f"translator config: 'upsample' must be one of {UPSAMPLING}, got {self.upsample!r}")
+            raise ConfigError(f"translator config: 'upsample' must be one of {UPSAMPLING}, "
+                              f"got {excerpt(self.upsample)}")
         if not isinstance(self.context, int) or self.context < 0 or self.context % 4 or 0 < self.context < 16:
             raise ConfigError(f"translator config: 'context' must be 0 (off) or a multiple of 4 of at least 16, "
-                              f"got {self.context!r}")
+                              f"got {excerpt(self.context)}")
         if self.crop % 4:
             raise ConfigError(f"translator config: 'crop' must be a multiple of 4, got {self.crop}")
+        if self.n_layers > MAX_LAYERS or self.d_scales > MAX_SCALES:  # bounds first: the crop check below is 2^n
+            raise ConfigError(f"translator config: a discriminator has at most {MAX_LAYERS} layers ('n_layers') and "
+                              f"{MAX_SCALES} scales ('d_scales'), got {self.n_layers} and {self.d_scales}")
         if self.crop < min_input_side(self.n_layers, self.d_scales):
             raise ConfigError(f"translator config: a discriminator of {self.n_layers} layers at {self.d_scales} "
                               f"scale(s) needs crops of at least {min_input_side(self.n_layers, self.d_scales)} px, "
@@ -102,6 +110,30 @@ class TranslatorConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+_TYPE_NAMES = {"int": "an integer", "float": "a finite number", "str": "a string"}
+
+
+def _check_types(cfg: TranslatorConfig) -> None:
+    """Every field of its declared type (integers are not booleans; numbers are finite); the counts
+    ``pool_size``, ``epochs`` and ``decay_epochs`` are not negative."""
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.type == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif f.type == "float":
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and not (isinstance(value, float) and not math.isfinite(value)))
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            hint = " (YAML reads 1e-4 as text: write 1.0e-4)" if f.type == "float" and isinstance(value, str) else ""
+            raise ConfigError(f"translator config: {f.name!r} must be {_TYPE_NAMES[f.type]}, "
+                              f"got {excerpt(value)}{hint}")
+    for name in ("pool_size", "epochs", "decay_epochs"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(cfg, name)}")
 
 
 PRESETS = {
@@ -121,13 +153,14 @@ def config_from_dict(data: dict[str, Any], where: str = "<config>") -> Translato
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of settings")
     data = dict(data)
-    base = PRESETS.get(data.pop("preset", "reference"))
+    preset = data.pop("preset", "reference")
+    base = PRESETS.get(preset) if isinstance(preset, str) else None
     if base is None:
         raise ConfigError(f"{where}: unknown 'preset' (choose one of {sorted(PRESETS)})")
     known = {f.name for f in fields(TranslatorConfig)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - known, key=str)  # YAML keys may be numbers or null
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise ConfigError(f"{where}: unknown key {excerpt(unknown[0])} (known: {', '.join(sorted(known))})")
     try:
         return TranslatorConfig(**{**base.to_dict(), **data})
     except ConfigError as e:
@@ -138,6 +171,6 @@ def load_config(path: str | Path) -> TranslatorConfig:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: cannot read config: {e}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+        raise ConfigError(f"{path}: cannot read config: {parse_reason(e)}") from None
     return config_from_dict(data or {}, str(path))
