@@ -85,12 +85,10 @@ def grey_inputs(data: Path, work: Path, translated: bool) -> ExperimentInputs:
 
 def settings_from(polarized: Path, encoding: str | None) -> DetectionSettings:
     """The detector settings of a saved polarimetric experiment (its settings.json), optionally re-encoded."""
-    record = json.loads((polarized / "settings.json").read_text())
-    fields = set(DetectionSettings.__dataclass_fields__)
-    kept = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in fields}
-    if encoding:
-        kept["encoding"] = encoding
-    return DetectionSettings(**kept)
+    from dataclasses import replace
+
+    settings = DetectionSettings.from_dict(json.loads((polarized / "settings.json").read_text()))
+    return replace(settings, encoding=encoding) if encoding else settings
 
 
 def compare(grey_scores: Path, polarized: Path, arm: str, seeds: tuple[int, ...]) -> dict | None:

@@ -380,3 +380,11 @@ def test_arms_and_seeds_can_be_added_to_a_finished_experiment(sets, tmp_path, mo
     (tmp_path / "settings.json").write_text(json.dumps({**recorded, "images_per_epoch": 12}))
     res = _run(sets, tmp_path, *base)  # as if an added arm had changed every arm's images per epoch
     assert res.exit_code == 2 and "images_per_epoch" in res.output and len(trained) == 7
+
+
+def test_settings_come_back_from_their_record():
+    from polaraug.detect.settings import DetectionSettings
+
+    s = DetectionSettings(seeds=(0, 2), ratios=(0.5, 2.0), classes=("car", "bus"), epochs=3, nbs=8, real_size=25)
+    record = {**s.to_dict(), "real_train": ["/somewhere", [1, 2, 3]]}  # an experiment's settings.json
+    assert DetectionSettings.from_dict(record) == s

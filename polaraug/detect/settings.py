@@ -61,6 +61,14 @@ class DetectionSettings:
         if self.real_size is not None and self.real_size < 1:
             raise ConfigError(f"real_size must be at least 1, got {self.real_size}")
 
+    @classmethod
+    def from_dict(cls, record: dict) -> DetectionSettings:
+        """The settings of a ``to_dict`` record, e.g. an experiment's ``settings.json`` (its other keys, the
+        inputs' paths and fingerprints, are ignored)."""
+        kept = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items()
+                if k in cls.__dataclass_fields__}
+        return cls(**kept)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         return {**d, "seeds": list(self.seeds), "ratios": list(self.ratios),

@@ -295,6 +295,16 @@ def arm_inputs(stem: str) -> tuple[str, ...]:
     return ("real", "test", added) if added in ("oracle", "translated") else ("real", "test", "oracle", "translated")
 
 
+def changed_inputs(made_from: dict[str, str], digests: dict[str, str]) -> set[str]:
+    """Inputs whose content digest differs between a saved record and this run (either side missing counts)."""
+    return {k for k in set(digests) | set(made_from) if made_from.get(k) != digests.get(k)}
+
+
+def _stale(stem: str, changed: set[str]) -> bool:
+    """Whether a saved score (file stem) was trained or tested on one of the ``changed`` inputs."""
+    return bool(changed & set(arm_inputs(stem)))
+
+
 def seed_from_saved(saved: Path, out: Path, digests: dict[str, str], settings: dict,
                     log: Callable[[str], None]) -> int:
     """Copy the saved scores of an experiment into its folder, each when the inputs its arm trains and tests on
@@ -310,14 +320,14 @@ def seed_from_saved(saved: Path, out: Path, digests: dict[str, str], settings: d
         log(f"  saved scores in {saved} were made with other settings ({', '.join(changed)} differ): not reused")
         return 0
     made_from = json.loads(record.read_text())
-    differ = {k for k in digests if made_from.get(k) != digests[k]}
+    differ = changed_inputs(made_from, digests)
     if differ:
         log(f"  saved scores in {saved} were made from other inputs ({', '.join(sorted(differ))} differ): "
             "the arms that use them train again")
     (out / "scores").mkdir(parents=True, exist_ok=True)
     copied = 0
     for p in sorted(saved.glob("*_s*.json")):
-        if differ & set(arm_inputs(p.stem)) or (out / "scores" / p.name).is_file():
+        if _stale(p.stem, differ) or (out / "scores" / p.name).is_file():
             continue
         npz = p.with_suffix(".npz")
         if npz.is_file():  # the per-image scores first: the json marks a score finished
@@ -349,10 +359,9 @@ def _save_scores(out: Path, saved: Path, digests: dict[str, str]) -> None:
     saved.mkdir(parents=True, exist_ok=True)
     record = saved / "usefulness_inputs.json"
     if record.is_file():
-        made_from = json.loads(record.read_text())
-        differ = {k for k in set(digests) | set(made_from) if made_from.get(k) != digests.get(k)}
+        differ = changed_inputs(json.loads(record.read_text()), digests)
         for old in saved.glob("*_s*.*"):
-            if differ & set(arm_inputs(old.stem)):
+            if _stale(old.stem, differ):
                 old.unlink()
     for p in sorted((out / "scores").glob("*")) + [out / "settings.json"]:
         dst = saved / p.name
