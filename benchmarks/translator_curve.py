@@ -11,7 +11,10 @@ noise-free twins:
 - ``fixed-context``: the same 800 first renders and never another (the control: is freshness what helps?);
 - ``fresh-plain``: fresh renders, preset cpu-medium (no context, transposed convolutions): the context
   ablation (it changes the upsampling too);
-- ``folder-plain`` (not run by default): cpu-medium on an 800-frame rendered folder, the earlier recipe.
+- ``folder-plain`` (not run by default): cpu-medium on an 800-frame rendered folder, the earlier recipe;
+- ``fresh-plain-ema`` (not run by default): fresh-plain keeping a weight average of its generator (decay
+  0.999). Its trained weights follow fresh-plain's path exactly, so each of its checkpoints is scored twice:
+  the average (``scores``) and the trained weights (``scores_trained``), a comparison paired by seed and step.
 
 Run (one training at a time; about 20 min per arm and seed at 12000 steps on 2 cores)::
 
@@ -39,11 +42,12 @@ from polaraug.translate.rendered import RenderSpec
 from polaraug.translate.train import TrainingInputs, train_from_folders
 
 ROOT = Path(__file__).resolve().parents[1]
-ARMS = {  # arm -> (preset, new frame every N steps (0: fixed), train on the 'pre' folder instead)
-    "fresh-context": ("cpu-context", 4, False),
-    "fixed-context": ("cpu-context", 0, False),
-    "fresh-plain": ("cpu-medium", 4, False),
-    "folder-plain": ("cpu-medium", 0, True),
+ARMS = {  # arm -> (preset, new frame every N steps (0: fixed), train on the 'pre' folder instead, overrides)
+    "fresh-context": ("cpu-context", 4, False, {}),
+    "fixed-context": ("cpu-context", 0, False, {}),
+    "fresh-plain": ("cpu-medium", 4, False, {}),
+    "folder-plain": ("cpu-medium", 0, True, {}),
+    "fresh-plain-ema": ("cpu-medium", 4, False, {"ema": 0.999}),
 }
 DEFAULT_ARMS = ("fresh-context", "fixed-context", "fresh-plain")
 SURFACES = ("sky", "car_paint", "glass", "asphalt", "asphalt_wet")
@@ -72,14 +76,15 @@ def make_data(root: Path, size: str, n_test: int, folder: bool) -> None:
 def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: int, size: tuple[int, int],
               cache: int) -> list[dict]:
     """Train one arm; returns its kept checkpoints as [{checkpoint, steps, minutes}]."""
-    preset, refresh, folder = ARMS[arm]
+    preset, refresh, folder, overrides = ARMS[arm]
     t0 = time.time()
     if folder:
         inputs = TrainingInputs(paired=data / "pre")
     else:
         inputs = TrainingInputs(render=RenderSpec(width=size[0], height=size[1], cache=cache, refresh=refresh,
                                                   domains=("default",), seed=seed))
-    train_from_folders(inputs, run, preset=preset, seed=seed, max_steps=steps, checkpoint_every=every,
+    train_from_folders(inputs, run, preset=preset, overrides=overrides, seed=seed, max_steps=steps,
+                       checkpoint_every=every,
                        sample_every=10**9, keep_checkpoints=True)
     points = []
     for ckpt in sorted((run / "checkpoints").glob("step_*.pt")):
@@ -88,9 +93,10 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
     return points
 
 
-def score(checkpoint: str, data: Path) -> dict:
-    """Noise-free scores of a checkpoint (PSNR, DoLP MAE, AoLP error, per surface)."""
-    model, _ = load_translator(checkpoint)
+def score(checkpoint: str, data: Path, average: bool = True) -> dict:
+    """Noise-free scores of a checkpoint (PSNR, DoLP MAE, AoLP error, per surface); ``average``: its
+    generator's weight average when it kept one, else its trained weights."""
+    model, _ = load_translator(checkpoint, average=average)
     ev = evaluate(model, data / "test", split="train", clean=data / "truth" / "polar").to_dict()
     nf = ev["noise_free"]
     return {"aolp_error_deg": nf["aolp_error_deg"], "dolp_mae": nf["dolp_mae"],
@@ -108,14 +114,15 @@ def summary(results: dict) -> list[str]:
 
     rows = ["| arm | steps | min | seeds | AoLP err (°) | DoLP MAE | PSNR (dB) | "
             + " | ".join(f"{s} (°)" for s in SURFACES) + " |", "|---" * (7 + len(SURFACES)) + "|"]
-    for arm in ARMS:
-        runs = [r for r in results["runs"] if r["arm"] == arm]
+    for arm, key in ((a, k) for a in ARMS for k in ("scores", "scores_trained")):
+        runs = [r for r in results["runs"] if r["arm"] == arm and all(key in p for p in r["points"])]
+        label = arm if key == "scores" else f"{arm} (trained weights)"
         for k in sorted({p["steps"] for r in runs for p in r["points"]}):
             pts = [p for r in runs for p in r["points"] if p["steps"] == k]
-            sc = [p["scores"] for p in pts]
+            sc = [p[key] for p in pts]
             surf = " | ".join(rng([s["surfaces_aolp_deg"][n] for s in sc if n in s["surfaces_aolp_deg"]], ".1f")
                               if any(n in s["surfaces_aolp_deg"] for s in sc) else "–" for n in SURFACES)
-            rows.append(f"| {arm} | {k} | {statistics.mean(p['minutes'] for p in pts):.1f} | {len(pts)} | "
+            rows.append(f"| {label} | {k} | {statistics.mean(p['minutes'] for p in pts):.1f} | {len(pts)} | "
                         f"{rng([s['aolp_error_deg'] for s in sc], '.1f')} | "
                         f"{rng([s['dolp_mae'] for s in sc], '.3f')} | "
                         f"{rng([s['psnr_mean'] for s in sc], '.1f')} | {surf} |")
@@ -141,8 +148,10 @@ def main() -> None:
     steps, every = (4, 2) if args.quick else (args.steps, args.every)
     make_data(args.data, f"{size[0]}x{size[1]}", n_test, folder="folder-plain" in arms)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
+    known_arms = results.get("settings", {}).get("arms", {})
     results["settings"] = {"steps": steps, "every": every, "frame_size": list(size), "cache": cache,
-                           "arms": {a: dict(zip(("preset", "refresh", "folder"), ARMS[a], strict=True)) for a in arms},
+                           "arms": {**known_arms, **{a: dict(zip(("preset", "refresh", "folder", "overrides"), ARMS[a],
+                                                                    strict=True)) for a in arms}},
                            "train": "renders of the default domain only (seeded by the run's seed)",
                            "test": f"{n_test} shifted-domain paired frames (seed 2) scored against their "
                                    "--no-noise --no-dofp twins"}
@@ -155,6 +164,8 @@ def main() -> None:
                                size=size, cache=cache)
             for pt in points:
                 pt["scores"] = score(pt["checkpoint"], args.data)
+                if ARMS[arm][3].get("ema"):
+                    pt["scores_trained"] = score(pt["checkpoint"], args.data, average=False)
             results["runs"].append({"arm": arm, "seed": seed, "points": points})
             write_text(args.out, json.dumps(results, indent=1) + "\n")
             print("\n".join(summary(results)), flush=True)

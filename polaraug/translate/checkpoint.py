@@ -97,14 +97,32 @@ def _config(state: dict, path, cfg: TranslatorConfig | None) -> TranslatorConfig
     return cfg or saved
 
 
-def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[Translator, dict]:
+def generator_weights(state: dict, average: bool = True) -> dict[str, torch.Tensor]:
+    """The RGB -> polarimetric generator's state dict in a raw checkpoint dict.
+
+    Args:
+        state: a checkpoint dict (:func:`read_checkpoint`).
+        average: the weight average when the run kept one (config ``ema`` > 0), else the trained weights.
+    """
+    nets = state["nets"]
+    if average and "g_ema" in nets:  # AveragedModel's keys: 'module.' + the generator's, and n_averaged
+        return {k.removeprefix("module."): v for k, v in nets["g_ema"].items() if k != "n_averaged"}
+    return nets["g_ab"]
+
+
+def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu",
+                    average: bool = True) -> tuple[Translator, dict]:
     """The translator of a checkpoint, in eval mode on ``device``, and the raw checkpoint dict.
 
-    Only the RGB -> polarimetric generator is built: no discriminators, optimizers or pools.
+    Only the RGB -> polarimetric generator is built: no discriminators, optimizers or pools. ``average``:
+    the generator's weight average when the run kept one (config ``ema``), else its trained weights.
     """
     state = read_checkpoint(path)
     translator = Translator(_config(state, path, None), state["calibration"])
-    translator.g.load_state_dict(state["nets"]["g_ab"])
+    try:
+        translator.g.load_state_dict(generator_weights(state, average))
+    except (RuntimeError, AttributeError, TypeError) as e:
+        raise CheckpointError(f"{path}: generator weights do not fit its config: {str(e).splitlines()[0]}") from None
     return translator.to(device).eval(), state
 
 
@@ -129,6 +147,9 @@ def load_checkpoint(path: str | os.PathLike, cfg: TranslatorConfig | None = None
         raise CheckpointError(f"{path}: unknown training objective {objective!r}")
     model = OBJECTIVES[objective](_config(state, path, cfg), state["calibration"])
     for n in model.nets:
+        if n not in state["nets"]:
+            raise CheckpointError(f"{path}: has no {n!r} network, which this run's settings need "
+                                  "(a weight average, 'ema', is set when a run starts)")
         getattr(model, n).load_state_dict(state["nets"][n])
     model.to(device)  # before the optimizer state, whose tensors follow their parameters' device
     if resume:
@@ -168,7 +189,7 @@ def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
     if mine != theirs:
         raise CheckpointError(f"{path}: --init needs a generator like this run's {mine}, the checkpoint has {theirs}")
     # The network inside any wrapper (projection, Stokes head): wrappers hold only camera buffers.
-    learned = {k.removeprefix("net."): v for k, v in state["nets"]["g_ab"].items()
+    learned = {k.removeprefix("net."): v for k, v in generator_weights(state).items()
                if k.split(".")[-1] not in CAMERA_BUFFERS}
     target = getattr(model.g_ab, "net", model.g_ab)
     try:

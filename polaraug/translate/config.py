@@ -65,6 +65,10 @@ class TranslatorConfig:
     # (polaraug.nn.context); 0 translates what the generator sees and nothing more.
     upsample: str = "transpose"
     context: int = 0
+    # Decay of an exponential moving average of the generator's weights (0: none). Checkpoints then keep
+    # the average beside the trained weights, and inference uses the average: one checkpoint's scores
+    # then depend less on where the last optimizer steps happened to land.
+    ema: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -93,6 +97,8 @@ class TranslatorConfig:
         if not isinstance(self.context, int) or self.context < 0 or self.context % 4 or 0 < self.context < 16:
             raise ConfigError(f"translator config: 'context' must be 0 (off) or a multiple of 4 of at least 16, "
                               f"got {excerpt(self.context)}")
+        if not 0 <= self.ema < 1:
+            raise ConfigError(f"translator config: 'ema' must be 0 (off) or a decay in (0, 1), got {self.ema}")
         if self.crop % 4:
             raise ConfigError(f"translator config: 'crop' must be a multiple of 4, got {self.crop}")
         if self.n_layers > MAX_LAYERS or self.d_scales > MAX_SCALES:  # bounds first: the crop check below is 2^n

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from polaraug.engine.distributed import average_gradients
 
@@ -31,6 +32,13 @@ class TranslatorObjective(nn.Module):
         self.register_buffer("a", torch.as_tensor(a, dtype=torch.float32))
         self.translator = Translator(cfg, self.a)
         self.amp = False  # bf16 forward passes on CUDA when set (polaraug train sets it on GPUs)
+        # The generator's weight average (cfg.ema > 0), a checkpointed net like the others; a deep copy,
+        # so it draws nothing from the RNG and the trained weights follow the same path with or without it.
+        self.g_ema = None
+        if cfg.ema > 0:
+            self.g_ema = AveragedModel(self.translator.g, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema),
+                                       use_buffers=True)
+            self.nets = (*type(self).nets, "g_ema")
 
     @property
     def g_ab(self) -> nn.Module:
@@ -66,6 +74,8 @@ class TranslatorObjective(nn.Module):
                 loss_g.backward()
                 average_gradients(self.opt_g)
                 self.opt_g.step()
+                if self.g_ema is not None:
+                    self.g_ema.update_parameters(self.g_ab)
         self._last_g = {**{k: float(v.detach()) for k, v in terms.items()}, "g": float(loss_g.detach())}
         return samples
 
