@@ -1,8 +1,8 @@
 """Translator learning curves: held-out AoLP error and DoLP MAE against training steps and CPU minutes.
 
 Does paired training keep improving with compute when its renders do not run out, and does whole-frame
-context help? Arms, each trained for the same number of optimizer steps with the same seeds, all on renders of the
-default domain only, every ``--every`` steps scored on held-out scenes of the shifted domain (another
+context help? Arms, each trained for the same number of optimizer steps with the same seeds, on renders of the
+default domain unless said, every ``--every`` steps scored on held-out scenes of the shifted domain (another
 weather, sun and material mix, and a camera no arm trains on: 12-bit DoFP with noise), against their
 noise-free twins:
 
@@ -14,7 +14,11 @@ noise-free twins:
 - ``folder-plain`` (not run by default): cpu-medium on an 800-frame rendered folder, the earlier recipe;
 - ``fresh-plain-ema`` (not run by default): fresh-plain keeping a weight average of its generator (decay
   0.999). Its trained weights follow fresh-plain's path exactly, so each of its checkpoints is scored twice:
-  the average (``scores``) and the trained weights (``scores_trained``), a comparison paired by seed and step.
+  the average (``scores``) and the trained weights (``scores_trained``), a comparison paired by seed and step;
+- ``fresh-wide-ema`` (not run by default): fresh-plain-ema on renders of the ``wide`` domain (roads wet under
+  any sky after rain, the sun from 5 to 60 degrees): does a wider scene randomisation remove the wet-road
+  failures? It is wider than both the default and the test domain in those respects; it shares no camera,
+  material or seed with the test set.
 
 Run (one training at a time; about 20 min per arm and seed at 12000 steps on 2 cores)::
 
@@ -28,11 +32,13 @@ not trained again. ``--quick`` runs a few steps on tiny frames (the test suite r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from polaraug.io.atomic import write_text
@@ -42,12 +48,25 @@ from polaraug.translate.rendered import RenderSpec
 from polaraug.translate.train import TrainingInputs, train_from_folders
 
 ROOT = Path(__file__).resolve().parents[1]
-ARMS = {  # arm -> (preset, new frame every N steps (0: fixed), train on the 'pre' folder instead, overrides)
-    "fresh-context": ("cpu-context", 4, False, {}),
-    "fixed-context": ("cpu-context", 0, False, {}),
-    "fresh-plain": ("cpu-medium", 4, False, {}),
-    "folder-plain": ("cpu-medium", 0, True, {}),
-    "fresh-plain-ema": ("cpu-medium", 4, False, {"ema": 0.999}),
+@dataclass(frozen=True)
+class Arm:
+    """A recipe: preset, a new frame every ``refresh`` steps (0: fixed), train on the 'pre' folder instead
+    (``folder``), config overrides, and the rendering domains taken in turn."""
+
+    preset: str
+    refresh: int
+    folder: bool = False
+    overrides: dict = field(default_factory=dict)
+    domains: tuple[str, ...] = ("default",)
+
+
+ARMS = {
+    "fresh-context": Arm("cpu-context", 4),
+    "fixed-context": Arm("cpu-context", 0),
+    "fresh-plain": Arm("cpu-medium", 4),
+    "folder-plain": Arm("cpu-medium", 0, folder=True),
+    "fresh-plain-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}),
+    "fresh-wide-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("wide",)),
 }
 DEFAULT_ARMS = ("fresh-context", "fixed-context", "fresh-plain")
 SURFACES = ("sky", "car_paint", "glass", "asphalt", "asphalt_wet")
@@ -76,13 +95,13 @@ def make_data(root: Path, size: str, n_test: int, folder: bool) -> None:
 def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: int, size: tuple[int, int],
               cache: int) -> list[dict]:
     """Train one arm; returns its kept checkpoints as [{checkpoint, steps, minutes}]."""
-    preset, refresh, folder, overrides = ARMS[arm]
+    preset, refresh, folder, overrides, domains = dataclasses.astuple(ARMS[arm])
     t0 = time.time()
     if folder:
         inputs = TrainingInputs(paired=data / "pre")
     else:
         inputs = TrainingInputs(render=RenderSpec(width=size[0], height=size[1], cache=cache, refresh=refresh,
-                                                  domains=("default",), seed=seed))
+                                                  domains=domains, seed=seed))
     train_from_folders(inputs, run, preset=preset, overrides=overrides, seed=seed, max_steps=steps,
                        checkpoint_every=every,
                        sample_every=10**9, keep_checkpoints=True)
@@ -150,9 +169,8 @@ def main() -> None:
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     known_arms = results.get("settings", {}).get("arms", {})
     results["settings"] = {"steps": steps, "every": every, "frame_size": list(size), "cache": cache,
-                           "arms": {**known_arms, **{a: dict(zip(("preset", "refresh", "folder", "overrides"), ARMS[a],
-                                                                    strict=True)) for a in arms}},
-                           "train": "renders of the default domain only (seeded by the run's seed)",
+                           "arms": {**known_arms, **{a: dataclasses.asdict(ARMS[a]) for a in arms}},
+                           "train": "renders of the arm's domains (default unless said; seeded by the run's seed)",
                            "test": f"{n_test} shifted-domain paired frames (seed 2) scored against their "
                                    "--no-noise --no-dofp twins"}
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -164,7 +182,7 @@ def main() -> None:
                                size=size, cache=cache)
             for pt in points:
                 pt["scores"] = score(pt["checkpoint"], args.data)
-                if ARMS[arm][3].get("ema"):
+                if ARMS[arm].overrides.get("ema"):
                     pt["scores_trained"] = score(pt["checkpoint"], args.data, average=False)
             results["runs"].append({"arm": arm, "seed": seed, "points": points})
             write_text(args.out, json.dumps(results, indent=1) + "\n")

@@ -29,7 +29,9 @@ def synth(
     layout: Annotated[str, typer.Option(help="RGB layout: bdd100k or kitti.")] = "bdd100k",
     domain: Annotated[str, typer.Option(
         help="Rendering domain: default (the pretraining renderer) or shifted (a non-ideal 12-bit DoFP camera, "
-             "other weather, sun and materials: a 'real' domain for honest benchmarks). Sets the defaults of "
+             "other weather, sun and materials: a 'real' domain for honest benchmarks) or wide (the default "
+             "renderer with wet roads under any sky and a wider sun range, for training translators). Sets the "
+             "defaults of "
              "--camera, --bits, --dofp and the noise levels.")] = "default",
     weather: Annotated[str, typer.Option(help="mixed (the domain's mix), clear, overcast, foggy or rainy.")] = "mixed",
     night: Annotated[float, typer.Option(help="Share of night frames.")] = 0.2,

@@ -120,7 +120,17 @@ SHIFTED = Domain(
     paint_weights=(0.25, 0.20, 0.20, 0.15, 0.10, 0.10),
 )
 
-DOMAINS: dict[str, Domain] = {d.name: d for d in (DEFAULT, SHIFTED)}
+WIDE = Domain(
+    name="wide",
+    description="The default renderer with wider scene randomisation, for training translators: roads still "
+                "wet under overcast and foggy skies after rain (not only while it rains), the sun from 5 to 60 "
+                "degrees, more overcast weather.",
+    weather_p=(0.30, 0.30, 0.15, 0.25),
+    sun_elevation_deg=(5.0, 60.0),
+    wet_road_p=(0.15, 0.5, 0.5, 1.0),
+)
+
+DOMAINS: dict[str, Domain] = {d.name: d for d in (DEFAULT, SHIFTED, WIDE)}
 
 
 def get_domain(name: str | Domain) -> Domain:

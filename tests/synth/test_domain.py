@@ -14,7 +14,7 @@ from polaraug.errors import InputError
 from polaraug.io.images import read_image
 from polaraug.physics import dolp
 from polaraug.physics.quantize import check_quantized
-from polaraug.synth.domain import DEFAULT, SHIFTED, get_domain
+from polaraug.synth.domain import DEFAULT, SHIFTED, WIDE, get_domain
 from polaraug.synth.generate import SURFACE_LEGEND, Paths, SynthConfig, domain_sensor, generate, render_frame
 from polaraug.synth.render import render
 from polaraug.synth.scene import MATERIAL_ID, WEATHERS, random_scene, random_weather
@@ -221,3 +221,16 @@ def test_cli_shifted_domain_twins_and_masks(tmp_path):
                                                              "no-dofp")):
         res = runner.invoke(app, ["synth", str(tmp_path / "t"), "-n", "1", *bad])
         assert res.exit_code == 2 and msg in res.output, res.output
+
+
+def test_wide_domain_wets_roads_under_every_sky_and_spans_both_sun_ranges():
+    rng = np.random.default_rng(0)
+    draws = [random_weather(rng, domain=WIDE) for _ in range(2000)]
+    wet = {n: [w.wet_road for w in draws if w.name == n] for n in WEATHERS}
+    assert all(wet["rainy"]) and 0.05 < np.mean(wet["clear"]) < 0.3
+    assert 0.4 < np.mean(wet["overcast"]) < 0.6 and 0.4 < np.mean(wet["foggy"]) < 0.6
+    elev = np.degrees(np.arcsin([w.sun[1] for w in draws]))
+    assert elev.min() < SHIFTED.sun_elevation_deg[0] + 2 and elev.max() > DEFAULT.sun_elevation_deg[1] - 2
+    default = [random_weather(rng, domain=DEFAULT) for _ in range(500)]
+    assert not any(w.wet_road for w in default if w.name != "rainy")  # the default domain is unchanged
+    assert get_domain("wide") is WIDE
