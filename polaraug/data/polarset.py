@@ -16,6 +16,7 @@ one per colour and one for the luminance mix (``physics.colour``), named ``STEM 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -331,13 +332,19 @@ def write_frame(dest: list[Path], img: np.ndarray) -> None:
         return
     base = Path(os.path.commonpath([str(Path(p).resolve().parent) for p in dest]))
     pending = []
-    for i, p in enumerate(dest):
-        tmp = p.with_name(f".{p.stem}.polaraug-new{p.suffix}")
-        write_image(tmp, np.ascontiguousarray(img[..., i]))
-        # names relative to the journal's folder: a later run may start from another working directory
-        pending.append([os.path.relpath(Path(tmp).resolve(), base), os.path.relpath(Path(p).resolve(), base)])
-    journal = base / f".{dest[0].stem}{COMMIT_SUFFIX}"
-    write_text(journal, json.dumps(pending) + "\n")
+    try:
+        for i, p in enumerate(dest):
+            tmp = p.with_name(f".{p.stem}.polaraug-new{p.suffix}")
+            write_image(tmp, np.ascontiguousarray(img[..., i]))
+            # names relative to the journal's folder: a later run may start from another working directory
+            pending.append([os.path.relpath(Path(tmp).resolve(), base), os.path.relpath(Path(p).resolve(), base)])
+        journal = base / f".{dest[0].stem}{COMMIT_SUFFIX}"
+        write_text(journal, json.dumps(pending) + "\n")
+    except BaseException:  # not committed (a full disk, say): the old frame stays whole; drop the new files
+        for tmp, _ in pending:
+            with contextlib.suppress(OSError):
+                (base / tmp).unlink(missing_ok=True)
+        raise
     _roll_forward(journal)
 
 

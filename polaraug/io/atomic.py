@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 
 def _umask() -> int:
@@ -32,16 +33,53 @@ def atomic_path(path: str | os.PathLike, set_mode: bool = True) -> Iterator[Path
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    except OSError as e:  # a read-only folder, no inode left: name the file we meant to write
+        raise_naming(e, path, None)
     os.close(fd)
     try:
         yield Path(tmp)
         if set_mode:
             os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the permissions open() would
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        with contextlib.suppress(OSError):  # on a read-only folder this fails too: the first error is the news
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise_naming(e, path, tmp)
         raise
+
+
+def naming(error: OSError, path: Path, tmp: str | None) -> OSError:
+    """``error`` naming ``path`` where it names no file or only our temporary (a full disk's ``write``
+    names none; a copy's names its source first and our temporary second).
+
+    Args:
+        error: what the write raised.
+        path: the file being written.
+        tmp: its temporary (None: any name the error gives is the temporary's, as from ``mkstemp``).
+
+    Returns:
+        ``error`` itself when it has no errno or names another file only; else a new error of the same errno
+        (and so the same subclass: PermissionError for EACCES) naming ``path``.
+    """
+    names = {os.fspath(n) for n in (error.filename, error.filename2) if isinstance(n, (str, os.PathLike))}
+    if error.errno is None or (tmp is not None and names and os.fspath(tmp) not in names):
+        return error
+    return OSError(error.errno, error.strerror or os.strerror(error.errno), str(path))
+
+
+def raise_naming(error: OSError, path: Path, tmp: str | None) -> NoReturn:
+    """Raise :func:`naming`'s error, chained to ``error`` when it is a new one.
+
+    Raises:
+        OSError: always.
+    """
+    named = naming(error, path, tmp)
+    if named is error:
+        raise error
+    raise named from error
 
 
 def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
@@ -63,6 +101,41 @@ def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
             shutil.copyfile(src, tmp)
             os.chmod(tmp, 0o666 & ~_UMASK)
     return dst
+
+
+def copy_atomically(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """``shutil.copy2`` (contents, permissions, times) through a temporary: ``dst`` is the old file or the
+    whole copy, never a part; a ``copy_function`` for ``shutil.copytree``.
+
+    Returns:
+        ``dst`` as a Path.
+    """
+    with atomic_path(dst, set_mode=False) as tmp:
+        shutil.copy2(src, tmp)
+    return Path(dst)
+
+
+def copy_tree_atomically(src: str | os.PathLike, dst: str | os.PathLike) -> int:
+    """Copy every file under ``src`` to the same place under ``dst`` with :func:`copy_atomically`, replacing
+    older files there; stop at the first error (``shutil.copytree`` goes on and raises a list of messages at
+    the end, without the errno).
+
+    Args:
+        src: the folder to copy.
+        dst: where (created if missing).
+
+    Returns:
+        The number of files copied.
+
+    Raises:
+        OSError: the first file that could not be read or written (named, errno kept).
+    """
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in src.rglob("*") if p.is_file())
+    for p in files:
+        copy_atomically(p, dst / p.relative_to(src))
+    return len(files)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -297,7 +297,8 @@ def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
 
     Raises:
         InputError: an unsupported suffix, or more channels than a lossy/3-channel format holds.
-        OSError: OpenCV could not write the image.
+        OSError: OpenCV could not encode the image (no errno: a bug), or the file could not be written (the
+            errno kept, e.g. ENOSPC, and ``path`` named).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -313,8 +314,13 @@ def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
             channels = 1 if img.ndim == 2 else img.shape[2]
             if suffix != ".png" and channels not in (1, 3):
                 raise InputError(f"{path}: {suffix} cannot hold {channels} channels losslessly; use .png or .tiff")
-            if not cv2.imwrite(str(tmp), np.ascontiguousarray(_swap_rb(img))):
-                raise OSError(f"{path}: OpenCV could not write a {img.dtype} image of shape {img.shape}")
+            # encoded in memory, written by Python: a failed write (full disk, quota) raises OSError with its
+            # errno, where cv2.imwrite only prints a libpng message and returns False
+            ok, data = cv2.imencode(suffix, np.ascontiguousarray(_swap_rb(img)))
+            if not ok:
+                raise OSError(f"{path}: OpenCV could not encode a {img.dtype} image of shape {img.shape}")
+            with open(tmp, "wb") as f:
+                f.write(memoryview(data))
         else:
             raise InputError(f"{path}: unsupported output type {suffix!r}")
     return path

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from polaraug.errors import InputError
+from polaraug.io.atomic import raise_naming
 
 LOCK_NAME = ".polaraug.lock"
 
@@ -61,8 +62,12 @@ def _try_create(path: Path, record: dict) -> bool:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f)
+    except OSError as e:  # a full disk: leave no empty lock behind, and say which file
+        path.unlink(missing_ok=True)
+        raise_naming(e, path, None)
     return True
 
 

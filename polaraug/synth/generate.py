@@ -11,6 +11,7 @@ per-pixel surface label PNG per frame (values in SURFACE_LEGEND).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -26,7 +27,7 @@ from polaraug.data.export import write_bdd100k_labels, write_kitti_labels
 from polaraug.data.frame import Box, Frame
 from polaraug.data.polarset import PolarSetWriter
 from polaraug.errors import InputError
-from polaraug.io.atomic import write_text
+from polaraug.io.atomic import remove_stale_temporaries, write_text
 from polaraug.io.images import write_image
 from polaraug.io.lock import output_lock
 from polaraug.io.parallel import process_pool
@@ -366,10 +367,16 @@ def generate(cfg: SynthConfig, out: str | Path, workers: int | None = None, prog
 
     paths = Paths(Path(out), cfg.mode, cfg.rgb_layout)
     with output_lock(paths.out, "polaraug synth"):
+        remove_stale_temporaries(paths.out)  # a killed run's: the lock says no other process writes here
         claim_output(cfg, paths)
         workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
-        records = sorted(tqdm(iter_records(cfg, paths, workers), total=cfg.n, disable=not progress, unit="frame",
-                              desc="synth"), key=lambda r: r["index"])
+        try:
+            records = sorted(tqdm(iter_records(cfg, paths, workers), total=cfg.n, disable=not progress,
+                                  unit="frame", desc="synth"), key=lambda r: r["index"])
+        except BaseException:  # a failed write stops the pool, killing workers mid-write: remove their temporaries
+            with contextlib.suppress(OSError):  # a read-only folder: the first error is the one to report
+                remove_stale_temporaries(paths.out)
+            raise
         return _write_sets(cfg, paths, records)
 
 

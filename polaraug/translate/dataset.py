@@ -206,7 +206,11 @@ def batches(frames: list[Frame], batch: int, sizes: list | None = None) -> list[
 def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, progress: bool,
                       summary: TranslateSummary) -> None:
     """Decode in threads, translate each batch that holds an unfinished frame (whole, so that its numbers
-    are those of an uninterrupted run), write its unfinished frames in threads."""
+    are those of an uninterrupted run), write its unfinished frames in threads.
+
+    A failed write (a full disk, a read-only folder) stops the run: frames not started are cancelled, those
+    being written finish or remove their temporaries, and the error propagates; every frame written before it
+    is whole and kept for the resume."""
     import time
 
     from tqdm import tqdm
@@ -218,33 +222,63 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
     start, warm = time.perf_counter(), True
     with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:
         pending: deque = deque()
-        decoded = _prefetched(readers, job.decode, [f for g in todo for f in g], ahead=max(32, 4 * workers))
-        for group in todo:
-            ok: list[tuple[Frame, np.ndarray]] = []
-            for _ in group:
-                frame, img = next(decoded)
-                bar.update(1)
-                if isinstance(img, Exception):
-                    summary.unreadable.append(str(img))
-                else:
-                    ok.append((frame, img))
-            if not ok:
-                continue
-            x = torch.cat([rgb_to_tensor(img) for _, img in ok]).to(dev)
-            y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
-            pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(ok, y, strict=True)
-                           if not job.done(frame))
-            while len(pending) > 4 * workers:  # back-pressure: a fast forward (GPU) must not queue every frame
-                pending.popleft().result()
-                summary.written += 1
-            if warm and progress and total > len(group):  # the estimate the user decides on, early
-                warm = False
-                rate = len(group) / max(time.perf_counter() - start, 1e-9)
-                bar.write(f"first batch at {rate:.2f} frames/s: about {_duration(total / rate)} for {total} frames")
-        for p in pending:
-            p.result()  # surface write errors
-            summary.written += 1
-    bar.close()
+        try:
+            decoded = _prefetched(readers, job.decode, [f for g in todo for f in g], ahead=max(32, 4 * workers))
+            for group in todo:
+                ok = _decode_group(decoded, group, bar, summary)
+                if not ok:
+                    continue
+                x = torch.cat([rgb_to_tensor(img) for _, img in ok]).to(dev)
+                y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
+                pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(ok, y, strict=True)
+                               if not job.done(frame))
+                _collect(pending, 4 * workers, summary)  # back-pressure: a fast forward (GPU) must not queue all
+                if warm and progress and total > len(group):  # the estimate the user decides on, early
+                    warm = False
+                    rate = len(group) / max(time.perf_counter() - start, 1e-9)
+                    bar.write(f"first batch at {rate:.2f} frames/s: about {_duration(total / rate)} for {total} "
+                              "frames")
+            _collect(pending, 0, summary)  # surface write errors
+        except BaseException:
+            for pool in (writers, readers):
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            bar.close()
+
+
+def _decode_group(decoded, group: list[Frame], bar, summary: TranslateSummary) -> list[tuple[Frame, np.ndarray]]:
+    """The next ``len(group)`` decoded frames that could be read (the others into ``summary.unreadable``).
+
+    Args:
+        decoded: the iterator of (frame, image or error), in frame order.
+        group: the batch's frames.
+        bar: the progress bar, advanced per frame.
+        summary: receives the unreadable frames.
+
+    Returns:
+        [(frame, RGB image)] of the readable ones.
+    """
+    ok: list[tuple[Frame, np.ndarray]] = []
+    for _ in group:
+        frame, img = next(decoded)
+        bar.update(1)
+        if isinstance(img, Exception):
+            summary.unreadable.append(str(img))
+        else:
+            ok.append((frame, img))
+    return ok
+
+
+def _collect(pending: deque, keep: int, summary: TranslateSummary) -> None:
+    """Wait for the oldest writes until at most ``keep`` are pending, counting them into ``summary``.
+
+    Raises:
+        OSError: the error of a failed write (and any other exception it raised).
+    """
+    while len(pending) > keep:
+        pending.popleft().result()
+        summary.written += 1
 
 
 def _duration(seconds: float) -> str:

@@ -7,7 +7,6 @@ rewritten atomically, in place or into a copy of the set.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 from polaraug.cameras import Camera
 from polaraug.data.polarset import PolarImage, stored_frame, write_frame
 from polaraug.errors import ConfigError, InputError
+from polaraug.io.atomic import copy_tree_atomically
 from polaraug.io.capture import capture_from_array
 from polaraug.physics import DEFAULT_TOLERANCE, analyze, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
@@ -91,7 +91,7 @@ def fix_set(root: str | Path, report: SetReport, frames: list[PolarImage], camer
         if out.resolve() == root.resolve():
             out = None
         else:
-            shutil.copytree(root, out, dirs_exist_ok=True)
+            copy_tree_atomically(root, out)  # no part-copied file; stops at the first error
     base = out if out is not None else root
     bad = {f.name for f in report.frames if f.error is None and select(f)}
     changed = {}

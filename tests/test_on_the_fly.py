@@ -1,0 +1,159 @@
+"""On-the-fly translation for detector training: the dataset's images are the translator's output at the
+training size, encoded as a stored translation would be; labels are the RGB set's; the trainer's datasets
+go through the polarization-aware pipeline."""
+
+import math
+import os
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+
+from polaraug.detect.datasets import export_polar, export_rgb, images, listing_yaml
+from polaraug.synth.generate import SynthConfig, generate
+
+IMGSZ = 64
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory):
+    """A paired set: rgb/ (the frames to translate) and polar/ (stands in for real frames), exported as YOLO
+    sets; a listing of both rooted at the polarimetric set (4 channels)."""
+    root = tmp_path_factory.mktemp("otf")
+    os.environ.setdefault("YOLO_OFFLINE", "true")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(root / "cfg"))
+    generate(SynthConfig(n=3, width=96, height=64, seed=5, mode="paired", val_fraction=0.0), root / "src",
+             workers=1, progress=False)
+    real = export_polar(root / "src" / "polar", root / "real", "intensities")
+    rgb = export_rgb(root / "src" / "rgb", root / "rgb")
+    data = listing_yaml(real, "mixed", images(rgb) + images(real), images(real))
+    return {"root": root, "real": real, "rgb": rgb, "data": data}
+
+
+def _dataset(data_yaml, spec=None, **hyp):
+    """A training dataset of ``data_yaml`` at IMGSZ without random augmentation (with ``spec``: on the fly)."""
+    from functools import partial
+
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data import build, build_yolo_dataset
+    from ultralytics.data.utils import check_det_dataset
+
+    from polaraug.detect.on_the_fly import FrameTranslator, OnTheFlyDataset
+
+    overrides = {"imgsz": IMGSZ, "mosaic": 0.0, "scale": 0.0, "translate": 0.0, "hsv_h": 0.0, "hsv_s": 0.0,
+                 "hsv_v": 0.0, "fliplr": 0.0, "flipud": 0.0, "degrees": 0.0, **hyp}
+    cfg, data = get_cfg(overrides=overrides), check_det_dataset(str(data_yaml))
+    original = build.YOLODataset
+    if spec is not None:
+        build.YOLODataset = partial(OnTheFlyDataset, frames=FrameTranslator(spec))
+    try:
+        return build_yolo_dataset(cfg, data["train"], 2, data, mode="train", rect=False, stride=32)
+    finally:
+        build.YOLODataset = original
+
+
+def _expected(path, encoding="intensities"):
+    """translate_batch's output for the RGB file resized as ultralytics resizes, encoded as a stored translation
+    is exported, in OpenCV order."""
+    from polaraug.augment.yolo import _file_order
+    from polaraug.data.export.encoded import encoded_image
+    from polaraug.translate.dataset import load_for_translation
+    from polaraug.translate.infer import rgb_to_tensor, translate_batch
+
+    model, camera = load_for_translation("default", "cpu")
+    bgr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    h0, w0 = bgr.shape[:2]
+    r = IMGSZ / max(h0, w0)
+    size = (min(math.ceil(w0 * r), IMGSZ), min(math.ceil(h0 * r), IMGSZ))
+    rgb = cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)[..., ::-1]
+    y = translate_batch(model, rgb_to_tensor(rgb))[0].permute(1, 2, 0).numpy()
+    return _file_order(encoded_image(y, camera.matrix(np.float64), encoding))
+
+
+def _spec(sets, **kw):
+    from polaraug.detect.on_the_fly import OnTheFly
+
+    return OnTheFly(roots=(str(sets["rgb"] / "images"),), **kw)
+
+
+def test_rgb_frames_are_translated_at_the_training_size_and_real_frames_read_as_they_are(sets):
+    ds = _dataset(sets["data"], _spec(sets))
+    plain = _dataset(sets["data"])
+    rgb = [i for i, f in enumerate(ds.im_files) if f.startswith(str(sets["rgb"].resolve()))]
+    assert len(rgb) == 3 and len(ds.im_files) == 6
+    for i in range(len(ds.im_files)):
+        im, hw0, hw = ds.load_image(i)
+        if i in rgb:
+            assert im.shape == (math.ceil(64 * IMGSZ / 96), IMGSZ, 4) and im.dtype == np.uint8 and hw0 == (64, 96)
+            np.testing.assert_array_equal(im, _expected(ds.im_files[i]))
+            assert not np.array_equal(im[..., :3], plain.load_image(i)[0][..., :3])  # not the RGB frame
+        else:
+            np.testing.assert_array_equal(im, plain.load_image(i)[0])
+
+
+def test_same_frame_and_seed_give_the_same_image_and_the_sensor_seed_changes_it(sets, tmp_path):
+    from polaraug.detect.on_the_fly import FrameTranslator
+
+    cam = tmp_path / "noisy.yaml"
+    cam.write_text("schema: polaraug-camera/1\nname: noisy\nangles_deg: [0, 45, 90, 135]\ngains: [1, 1, 1, 1]\n"
+                   "extinction_ratios: [.inf, .inf, .inf, .inf]\nsensor:\n  noise_a: 0.01\n  noise_b: 0.0001\n")
+    frame = images(sets["rgb"])[0]
+    bgr = cv2.imread(str(frame))
+    one = FrameTranslator(_spec(sets, calibration=str(cam), seed=1))
+    again = pickle.loads(pickle.dumps(one))  # as a dataloader worker gets it
+    assert one(bgr, frame).shape == (64, 96, 4)
+    assert again._loaded is None  # the model stays behind; the worker loads its own
+    np.testing.assert_array_equal(one(bgr, frame), again(bgr, frame))
+    np.testing.assert_array_equal(one(bgr, frame), FrameTranslator(_spec(sets, calibration=str(cam), seed=1))(bgr, frame))
+    other_seed = FrameTranslator(_spec(sets, calibration=str(cam), seed=2))(bgr, frame)
+    assert np.abs(other_seed.astype(int) - one(bgr, frame)).max() > 0
+    quiet = FrameTranslator(_spec(sets, calibration=str(cam), seed=1, sensor=False))(bgr, frame)
+    assert np.abs(quiet.astype(int) - one(bgr, frame)).max() > 0  # the sensor model is applied
+
+
+def test_labels_are_the_rgb_sets(sets):
+    ds = _dataset(sets["data"], _spec(sets))
+    rgb_only = _dataset(sets["rgb"] / "data.yaml")
+    mine = {os.path.basename(lb["im_file"]): lb for lb in ds.labels}
+    assert len(rgb_only.labels) == 3
+    for lb in rgb_only.labels:
+        got = mine[os.path.basename(lb["im_file"])]
+        np.testing.assert_array_equal(got["cls"], lb["cls"])
+        np.testing.assert_array_equal(got["bboxes"], lb["bboxes"])
+        assert len(lb["cls"]) > 0
+
+
+@pytest.mark.parametrize("encoding", ["stokes"])
+def test_three_channel_encodings(sets, tmp_path, encoding):
+    real = export_polar(sets["root"] / "src" / "polar", tmp_path / "real3", encoding)
+    data = listing_yaml(real, "mixed", images(sets["rgb"]), images(real))
+    ds = _dataset(data, _spec(sets, encoding=encoding))
+    im = ds.load_image(0)[0]
+    assert im.shape[2] == 3
+    np.testing.assert_array_equal(im, _expected(ds.im_files[0], encoding))
+
+
+def test_trainer_builds_on_the_fly_datasets_through_the_polarization_aware_pipeline(sets):
+    from ultralytics.data.augment import RandomFlip
+
+    from polaraug.augment.yolo import PolarRandomFlip
+    from polaraug.detect.on_the_fly import OnTheFlyDataset, on_the_fly_trainer
+
+    cls = on_the_fly_trainer(_spec(sets))
+    trainer = cls(overrides={"data": str(sets["data"]), "model": "yolov8n.yaml", "imgsz": IMGSZ, "epochs": 1,
+                             "batch": 2, "workers": 0, "device": "cpu", "plots": False,
+                             "project": str(sets["root"] / "runs"), "name": "t", "exist_ok": True})
+    trainer.model = trainer.get_model(cfg="yolov8n.yaml", weights=None, verbose=False)
+    ds = trainer.build_dataset(trainer.data["train"], mode="train", batch=2)
+    assert isinstance(ds, OnTheFlyDataset) and ds.frames is cls.frames
+    flips = [t for t in ds.transforms.transforms if isinstance(t, RandomFlip)]
+    assert flips and all(isinstance(t, PolarRandomFlip) for t in flips)
+    assert any("PolarRandomFlip" in r for r in cls.polar_report)
+    item = ds[0]
+    assert item["img"].shape[0] == 4 and len(item["cls"]) >= 0
+    val = trainer.build_dataset(trainer.data["val"], mode="val", batch=2)
+    assert isinstance(val, OnTheFlyDataset) and not any(val.frames.translates(f) for f in val.im_files)
+    from ultralytics.data import build
+
+    assert build.YOLODataset.__name__ == "YOLODataset"  # the patch is undone
