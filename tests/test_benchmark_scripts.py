@@ -79,3 +79,12 @@ def test_checkerboard_benchmark_quick(tmp_path):
     assert set(spectra) == {"truth", "default (built-in)"} and (tmp_path / "cb.png").is_file()
     assert all(v == 1.0 for v in spectra["truth"]["peaks_over_truth"].values())
     assert len(spectra["default (built-in)"]["peaks"]) == 4
+
+
+def test_on_the_fly_benchmark_quick():
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "on_the_fly.py"), "--quick"], capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "2 RGB frames 96x64, detector imgsz 64" in res.stdout and "storing wins after" in res.stdout
+    rate = float(res.stdout.split("on the fly (cpu): ")[1].split()[0])
+    assert rate > 0
