@@ -38,5 +38,30 @@ def compiled(fn: Callable, **options: Any) -> Any:
     if fn not in _COMPILED:
         import numba
 
-        _COMPILED[fn] = numba.njit(cache=True, nogil=True, **options)(fn)
+        _COMPILED[fn] = _cache_failures_tolerated(numba.njit(cache=True, nogil=True, **options)(fn))
     return _COMPILED[fn]
+
+
+def _cache_failures_tolerated(dispatcher: Any) -> Any:
+    """``dispatcher`` whose on-disk cache may fail to save: on a full disk (or a quota) numba raises from
+    inside the first call; the kernel then runs compiled but uncached instead.
+
+    Args:
+        dispatcher: a numba dispatcher made with ``cache=True``.
+
+    Returns:
+        The same dispatcher (its cache's ``save_overload`` wrapped; left alone if numba's internals differ).
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    save = getattr(cache, "save_overload", None)
+    if save is None:
+        return dispatcher
+
+    def save_overload(sig: Any, data: Any) -> None:
+        try:
+            save(sig, data)
+        except OSError:
+            pass  # the next process compiles again
+
+    cache.save_overload = save_overload
+    return dispatcher
