@@ -157,3 +157,41 @@ def test_trainer_builds_on_the_fly_datasets_through_the_polarization_aware_pipel
     from ultralytics.data import build
 
     assert build.YOLODataset.__name__ == "YOLODataset"  # the patch is undone
+
+
+def test_eval_detection_trains_an_on_the_fly_arm_from_rgb_frames(sets, tmp_path, monkeypatch):
+    """1 seed, 1 epoch, 64 px: plumbing, not AP. The arm's training translates the RGB pool's frames as it
+    loads them; the oracle's twins are checked against the RGB set's frame names; the translator is an input."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from polaraug.cli import app
+    from polaraug.detect.on_the_fly import FrameTranslator
+    from polaraug.translate.builtin import builtin_translator
+
+    src = sets["root"] / "src"
+    translated: list[str] = []
+    call = FrameTranslator.__call__
+    monkeypatch.setattr(FrameTranslator, "__call__", lambda self, im, path: translated.append(str(path)) or
+                        call(self, im, path))
+    args = ["eval-detection", "--real-train", str(src / "polar"), "--real-test", str(src / "polar"), "--on-the-fly",
+            f"otf={src / 'rgb'}", "--oracle", str(src / "polar"), "--out", str(tmp_path / "o"), "--seeds", "1",
+            "--epochs", "1", "--imgsz", "64", "--batch", "2", "--control", "none"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert list(results["arms"]) == ["real", "real+otf", "real+oracle"]
+    assert results["arms"]["real+otf"]["on_the_fly"] is True and "on_the_fly" not in results["arms"]["real+oracle"]
+    pool = (tmp_path / "o" / "datasets" / "on_the_fly_otf" / "images").resolve()
+    assert translated and all(p.startswith(str(pool)) for p in translated)
+    assert any("PolarRandomFlip" in r for r in results["augmentation"])
+    settings = json.loads((tmp_path / "o" / "settings.json").read_text())
+    assert "on_the_fly:otf" in settings and "translator" in settings
+
+    other = shutil.copy(builtin_translator(), tmp_path / "other.pt")
+    res = CliRunner().invoke(app, [*args, "--translator", str(other)])
+    assert res.exit_code == 2 and "translator" in res.output  # scores made with another translator are not reused
+    res = CliRunner().invoke(app, [*args[:-2], "--synthetic", f"otf={src / 'polar'}"])
+    assert res.exit_code == 2 and "names both" in res.output

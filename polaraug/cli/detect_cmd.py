@@ -12,14 +12,15 @@ from polaraug.errors import ConfigError, InputError
 from ._errors import user_errors
 
 
-def _named_sets(values: list[str]) -> dict[str, Path]:
-    """``NAME=PATH`` (or a bare PATH, named after its folder) -> {name: path}."""
+def _named_sets(values: list[str], option: str = "--synthetic") -> dict[str, Path]:
+    """``NAME=PATH`` (or a bare PATH, named after its folder) -> {name: path}; ``option`` names the option in
+    errors."""
     sets: dict[str, Path] = {}
     for v in values:
         name, sep, path = v.partition("=")
         name, path = (name, path) if sep else (Path(v).name, v)
         if name in sets:
-            raise ConfigError(f"--synthetic: the name {name!r} is given twice")
+            raise ConfigError(f"{option}: the name {name!r} is given twice")
         sets[name] = Path(path)
     return sets
 
@@ -35,6 +36,12 @@ _RealTest = Annotated[Path | None, typer.Option(help="Real test set (polaraug la
                                                      "arm.")]
 _Synthetic = Annotated[list[str] | None, typer.Option(help="NAME=PATH of a translated set (repeatable: one arm "
                                                            "real+NAME each).")]
+_OnTheFly = Annotated[list[str] | None, typer.Option(help="NAME=PATH of a labelled RGB set (BDD100K or KITTI "
+                                                          "layout) translated as training loads it, at the "
+                                                          "training size, with --translator: an arm real+NAME "
+                                                          "without a stored translated set (repeatable).")]
+_Translator = Annotated[str, typer.Option(help="Translator checkpoint of the --on-the-fly arms ('default': the "
+                                               "built-in one).")]
 _Oracle = Annotated[Path | None, typer.Option(help="True polarimetric twins of the translated frames (same "
                                                    "frame names, e.g. synth --mode paired's polar/): the "
                                                    "real+oracle upper bound.")]
@@ -90,6 +97,8 @@ def eval_detection(
     real_train: _RealTrain = None,
     real_test: _RealTest = None,
     synthetic: _Synthetic = None,
+    on_the_fly: _OnTheFly = None,
+    translator: _Translator = "default",
     oracle: _Oracle = None,
     control: _Control = None,
     real_val: _RealVal = None,
@@ -135,7 +144,7 @@ def eval_detection(
         out = out or Path("eval_detection")
         sets = _named_sets(synthetic or [])
         inputs = ExperimentInputs(real_train, real_test, sets, oracle, _controls(control, sets), real_val, rgb_train,
-                                  rgb_test)
+                                  rgb_test, _named_sets(on_the_fly or [], "--on-the-fly"), translator)
         settings = DetectionSettings(encoding=encoding, protocol=protocol, ratios=tuple(ratio or (1.0,)),
                                      budget=budget, seeds=tuple(range(3 if seeds is None else seeds)), model=model,
                                      weights=weights, epochs=10 if epochs is None else epochs,

@@ -4,7 +4,8 @@
 returns a ``TrainingPlan``: the arms and, per (arm, seed), the listing of training images. Every arm with
 extra frames draws them by name with the seed, so the translations of one RGB set, their oracle twins and
 their depolarized copies add the same scenes; under ``equal-steps`` every listing is repeated to the size
-of the largest one, so every arm takes the same optimizer steps.
+of the largest one, so every arm takes the same optimizer steps. An on-the-fly arm draws RGB frames, which
+its training translates as it loads them (``polaraug.detect.on_the_fly``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polaraug.data.polarset import read_polarset
+from polaraug.data.sources import source_frames
 from polaraug.errors import ConfigError, InputError
+from polaraug.translate.builtin import resolve_checkpoint
 
 from .datasets import (
     ScoringSet,
@@ -50,6 +53,9 @@ class ExperimentInputs:
         controls: names (of ``synthetic``, or ``oracle``) whose depolarized copy is a control arm.
         real_val: real validation split: per-epoch validation and best-epoch selection.
         rgb_train, rgb_test: labelled RGB sets (BDD100K or KITTI layout) of the reference arm.
+        on_the_fly: {name: labelled RGB set (BDD100K or KITTI layout)}; one ``real+NAME`` arm each, whose
+            training translates the RGB frames with ``translator`` as it loads them (no stored copy).
+        translator: the checkpoint of the on-the-fly arms (``default``: the built-in translator).
     """
 
     real_train: Path
@@ -60,19 +66,33 @@ class ExperimentInputs:
     real_val: Path | None = None
     rgb_train: Path | None = None
     rgb_test: Path | None = None
+    on_the_fly: dict[str, Path] = field(default_factory=dict)
+    translator: str = "default"
 
     def paths(self) -> dict[str, Path]:
-        """Every given set by role (``synthetic:NAME`` for synthetic sets)."""
+        """Every given set by role (``synthetic:NAME`` for synthetic sets, ``on_the_fly:NAME`` for the RGB
+        sets of on-the-fly arms, and their ``translator``'s file)."""
         fixed = {"real_train": self.real_train, "real_test": self.real_test, "oracle": self.oracle,
-                 "real_val": self.real_val, "rgb_train": self.rgb_train, "rgb_test": self.rgb_test}
+                 "real_val": self.real_val, "rgb_train": self.rgb_train, "rgb_test": self.rgb_test,
+                 "translator": resolve_checkpoint(self.translator) if self.on_the_fly else None}
         return {**{k: Path(v) for k, v in fixed.items() if v is not None},
-                **{f"synthetic:{k}": Path(v) for k, v in self.synthetic.items()}}
+                **{f"synthetic:{k}": Path(v) for k, v in self.synthetic.items()},
+                **{f"on_the_fly:{k}": Path(v) for k, v in self.on_the_fly.items()}}
+
+    def extra_sets(self) -> dict[str, Path]:
+        """Every set a ``real+NAME`` arm draws from: the translated sets, then the on-the-fly RGB sets."""
+        return {**self.synthetic, **self.on_the_fly}
 
     def check(self) -> None:
         """Raises ConfigError for inconsistent arguments, InputError when oracle twins are missing."""
         if (self.rgb_train is None) != (self.rgb_test is None):
             raise ConfigError("the rgb reference arm needs both --rgb-train and --rgb-test")
-        for name in self.synthetic:
+        both = sorted(set(self.synthetic) & set(self.on_the_fly))
+        if both:
+            raise ConfigError(f"{both[0]!r} names both a synthetic set and an on-the-fly one")
+        if self.on_the_fly and not resolve_checkpoint(self.translator).is_file():
+            raise InputError(f"{self.translator}: no such translator checkpoint")
+        for name in self.extra_sets():
             if not _NAME.fullmatch(name) or name in (REAL, ORACLE, RGB):
                 raise ConfigError(f"synthetic set name {name!r}: use letters, digits, '_', '.', '-', and not "
                                   f"{REAL!r}, {ORACLE!r} or {RGB!r}")
@@ -82,8 +102,9 @@ class ExperimentInputs:
                                   f"{', '.join(self.synthetic) or 'none'}{', oracle' if self.oracle else ''})")
         if self.oracle is not None:
             twins = _frame_stems(self.oracle)
-            for name, path in self.synthetic.items():
-                missing = next((s for s in sorted(_frame_stems(path)) if s not in twins), None)
+            for name, path in self.extra_sets().items():
+                stems = _rgb_stems(path) if name in self.on_the_fly else _frame_stems(path)
+                missing = next((s for s in sorted(stems) if s not in twins), None)
                 if missing is not None:
                     raise InputError(f"{self.oracle}: no oracle twin for frame {missing!r} of synthetic set "
                                      f"{name} ({path}); the oracle must render every translated frame")
@@ -92,6 +113,10 @@ class ExperimentInputs:
 def _frame_stems(root: Path) -> set[str]:
     ps = read_polarset(root)
     return {f.flat_stem for s in ps.splits for f in ps.frames(s)}
+
+
+def _rgb_stems(root: Path) -> set[str]:
+    return {f.flat_stem for f in source_frames(Path(root))}
 
 
 @dataclass(frozen=True)
@@ -106,6 +131,7 @@ class Arm:
         ratio: extra frames per real frame (None for real and rgb).
         test: the scoring set, real or rgb.
         control_of: for an unpolarized control, the arm it controls.
+        on_the_fly: a synthetic arm whose source is RGB, translated as its training loads it.
     """
 
     name: str
@@ -114,6 +140,7 @@ class Arm:
     ratio: float | None = None
     test: str = REAL
     control_of: str | None = None
+    on_the_fly: bool = False
 
     @property
     def slug(self) -> str:
@@ -137,6 +164,7 @@ class TrainingPlan:
         rgb: exported RGB training set, if any.
         protocol: mix or pretrain-finetune.
         real_size: real frames each seed trains on, drawn from the real set with the seed (None: all).
+        translator: the checkpoint of the on-the-fly arms.
     """
 
     arms: list[Arm]
@@ -150,6 +178,7 @@ class TrainingPlan:
     rgb: Path | None = None
     protocol: str = "mix"
     real_size: int | None = None
+    translator: str = "default"
 
     def __post_init__(self) -> None:
         # listed once: every (arm, seed) listing reuses them
@@ -221,6 +250,7 @@ def arm_list(inputs: ExperimentInputs, ratios: tuple[float, ...]) -> list[Arm]:
     arms = [Arm(REAL, REAL)]
     for r in ratios:
         arms += [Arm(at(f"real+{n}", r), "synthetic", n, r) for n in inputs.synthetic]
+        arms += [Arm(at(f"real+{n}", r), "synthetic", n, r, on_the_fly=True) for n in inputs.on_the_fly]
         if inputs.oracle is not None:
             arms.append(Arm(at("real+oracle", r), ORACLE, ORACLE, r))
         arms += [Arm(at(f"real+{n}-unpolarized", r), "unpolarized", f"{n}-unpolarized", r,
@@ -241,6 +271,7 @@ def plan_arms(inputs: ExperimentInputs, data: Path, settings: DetectionSettings)
     test = export_polar(inputs.real_test, data / "real_test", enc, classes=cls)
     val = export_polar(inputs.real_val, data / "real_val", enc, classes=cls) if inputs.real_val else None
     pools = {n: export_polar(p, data / f"synthetic_{n}", enc, classes=cls) for n, p in inputs.synthetic.items()}
+    pools |= {n: export_rgb(p, data / f"on_the_fly_{n}", classes=cls) for n, p in inputs.on_the_fly.items()}
     if inputs.oracle is not None:
         pools[ORACLE] = export_polar(inputs.oracle, data / "oracle", enc, classes=cls)
     for n in inputs.controls:
@@ -248,8 +279,8 @@ def plan_arms(inputs: ExperimentInputs, data: Path, settings: DetectionSettings)
         pools[f"{n}-unpolarized"] = export_polar(src, data / f"unpolarized_{n}", enc, classes=cls,
                                                  depolarized=True)
     names = {k: sorted(by_stem(p)) for k, p in pools.items()}
-    if inputs.synthetic and ORACLE in names:  # the oracle adds the twins of the first set's frames
-        names[ORACLE] = names[next(iter(inputs.synthetic))]
+    if inputs.extra_sets() and ORACLE in names:  # the oracle adds the twins of the first set's frames
+        names[ORACLE] = names[next(iter(inputs.extra_sets()))]
     for n in inputs.controls:  # a control adds the same frames as the arm it controls
         names[f"{n}-unpolarized"] = names[n]
     scoring = {REAL: ScoringSet.of(test)}
@@ -270,4 +301,4 @@ def plan_arms(inputs: ExperimentInputs, data: Path, settings: DetectionSettings)
         n_rgb = [len(images(rgb))] if rgb is not None else []
         size = max([n_real + max(extra, default=0), *n_rgb])
     return TrainingPlan(arms, real, pools, names, images(val) if val else images(real), val is not None, size,
-                        scoring, rgb, settings.protocol, settings.real_size)
+                        scoring, rgb, settings.protocol, settings.real_size, inputs.translator)

@@ -5,6 +5,7 @@ Arms (``arms.py`` builds them from the inputs):
 
 - ``real``: the real training set alone;
 - ``real+NAME`` for each synthetic set (one per translator), at each ratio of synthetic frames per real;
+  an on-the-fly set is an RGB set its trainings translate as they load the frames (no stored copy);
 - ``real+oracle``: the true polarimetric twins of the translated frames (what a perfect translator gives);
 - ``real+NAME-unpolarized``: a set's frames with their polarization removed (same s0, DoLP 0): the control
   that tells whether the polarization of the set matters or only its intensity;
@@ -33,6 +34,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from tqdm import tqdm
 
 from polaraug.data.classes import CLASSES
@@ -47,6 +50,9 @@ from .report import write_report
 from .settings import BUDGETS, PROTOCOLS, DetectionSettings
 from .stats import gap_closed, mean_std, paired_difference
 from .validator import image_stats, recording_validator
+
+if TYPE_CHECKING:
+    from .on_the_fly import OnTheFly
 
 __all__ = ["BUDGETS", "PROTOCOLS", "DetectionSettings", "Score", "eval_detection"]
 
@@ -123,14 +129,16 @@ def _val_curve(run_dir: Path) -> list[float]:
 
 
 def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, seed: int, *,
-           validated: bool, weights: str | None = None, polar: bool = True) -> Path:
-    """Train one model; returns its run folder."""
+           validated: bool, weights: str | None = None, polar: bool = True, on_the_fly: OnTheFly | None = None) -> Path:
+    """Train one model; returns its run folder. ``on_the_fly``: translate the RGB frames it names as they load."""
     from ultralytics import YOLO
 
     from polaraug.augment.yolo import polar_trainer
+    from polaraug.detect.on_the_fly import on_the_fly_trainer
 
     model = YOLO(weights or settings.weights or settings.model)
-    trainer = polar_trainer(settings.encoding) if polar else None
+    trainer = (on_the_fly_trainer(on_the_fly) if on_the_fly is not None
+               else polar_trainer(settings.encoding) if polar else None)
     extra = {"nbs": settings.nbs} if settings.nbs is not None else {}
     model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs, patience=settings.patience, **extra,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,
@@ -139,6 +147,18 @@ def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, 
     if trainer is not None:  # what polarize_pipeline changed in ultralytics' pipeline, for the report
         write_text(runs.parent / "augmentation.json", json.dumps(trainer.polar_report, indent=1) + "\n")
     return Path(model.trainer.save_dir)
+
+
+def _on_the_fly(arm: Arm, plan: TrainingPlan, settings: DetectionSettings) -> OnTheFly | None:
+    """What an on-the-fly arm's trainings translate (None for any other arm): its RGB pool's frames, with the
+    plan's translator, on the detector's GPU when it trains on one GPU, else on the CPU."""
+    if not arm.on_the_fly:
+        return None
+    from polaraug.detect.on_the_fly import OnTheFly
+
+    device = settings.device or "cpu"
+    return OnTheFly(roots=(str(plan.pools[arm.source] / "images"),), checkpoint=plan.translator,
+                    encoding=settings.encoding, device=f"cuda:{device}" if device.isdigit() else "cpu")
 
 
 def _val(weights: Path, data_yaml: Path, settings: DetectionSettings):
@@ -174,7 +194,7 @@ def _augmentation(out: Path) -> list[str]:
 
 # Inputs of single arms: a rerun may add them (new arms), or leave out ones run before, without touching the
 # other arms' scores. Everything else (training settings, real sets, images per epoch) is common to all arms.
-_ARM_INPUT = ("synthetic:", "oracle", "rgb_train", "rgb_test")
+_ARM_INPUT = ("synthetic:", "oracle", "rgb_train", "rgb_test", "on_the_fly:", "translator")
 _UNIONS = ("seeds", "controls")  # lists a rerun may extend
 
 
@@ -232,12 +252,13 @@ def _run_arm(arm: Arm, plan: TrainingPlan, seed: int, settings: DetectionSetting
     validated = plan.validated and arm.kind != RGB  # no RGB validation split: the RGB arm keeps its last epoch
     tag = f"{arm.slug}_s{seed}"
     if arm.source is not None and settings.protocol == "pretrain-finetune":
-        pre = _train(settings, plan.pretrain_yaml(arm, seed), runs, f"{tag}_pretrain", seed, validated=validated)
+        pre = _train(settings, plan.pretrain_yaml(arm, seed), runs, f"{tag}_pretrain", seed, validated=validated,
+                     on_the_fly=_on_the_fly(arm, plan, settings))
         run_dir = _train(settings, plan.finetune_yaml(arm, seed), runs, tag, seed, validated=validated,
                          weights=str(_weights_of(pre, validated)))
     else:
         run_dir = _train(settings, plan.train_yaml(arm, seed), runs, tag, seed, validated=validated,
-                         polar=arm.kind != "rgb")
+                         polar=arm.kind != "rgb", on_the_fly=_on_the_fly(arm, plan, settings))
     return _score(run_dir, plan.scoring[arm.test], settings, validated, records)
 
 
@@ -317,7 +338,8 @@ def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: Detec
     oracles = {a.ratio: a.name for a in plan.arms if a.kind == "oracle"}  # one per ratio of a sweep
     for arm in plan.arms:
         entry = {"kind": arm.kind, "source": arm.source, "ratio": arm.ratio,
-                 "images_per_epoch": plan.images_per_epoch(arm), **summarize(scores[arm.name])}
+                 "images_per_epoch": plan.images_per_epoch(arm), **summarize(scores[arm.name]),
+                 **({"on_the_fly": True} if arm.on_the_fly else {})}
         if arm.name != REAL and arm.test == REAL:
             entry["vs_real"] = compare(scores[REAL], scores[arm.name])
             if stats is not None:

@@ -217,6 +217,8 @@ STAGES: tuple[StageType, ...] = (
         opt("--real-train"),
         opt("--real-test"),
         many("--synthetic"),
+        many("--on-the-fly"),
+        opt("--translator", "default"),
         opt("--oracle"),
         many("--control"),
         opt("--real-val"),
