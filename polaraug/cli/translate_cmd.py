@@ -42,6 +42,9 @@ _Sensor = Annotated[bool, typer.Option("--sensor/--no-sensor", help="Write frame
                                                                    "sensor model (noise, mosaic, demosaicing, "
                                                                    "black level, blur, tone) when its file "
                                                                    "has a 'sensor' section.")]
+_Backend = Annotated[str, typer.Option(help="Where the generator runs: auto (ONNX Runtime on the CPU when the "
+                                             "'onnx' extra is installed, else torch; a resumed output keeps "
+                                             "its backend), torch, or onnxruntime (CPU only).")]
 _SpaceCheck = Annotated[bool, typer.Option("--space-check/--no-space-check", help="Refuse to start when the "
                                                                                  "output's disk lacks the "
                                                                                  "estimated space.")]
@@ -67,6 +70,7 @@ def translate(
     seed: _Seed = 0,
     sensor: _Sensor = True,
     space_check: _SpaceCheck = True,
+    backend: _Backend = "auto",
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.data.select import Selection, parse_where
@@ -83,7 +87,7 @@ def translate(
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
                                   calibration=calibration, overwrite=overwrite, class_map=class_map,
                                   selection=selection, sensor=sensor, sensor_seed=seed,
-                                  space_check=space_check)
+                                  space_check=space_check, backend=backend)
     if summary is not None:  # under torchrun, rank 0 reports
         if summary.selection:
             typer.echo(summary.selection["line"])
@@ -91,7 +95,7 @@ def translate(
             typer.echo(f"written through the camera's sensor model: {summary.sensor}")
         from polaraug.translate.builtin import resolve_checkpoint, translator_name
 
-        typer.echo(f"translator: {translator_name(resolve_checkpoint(checkpoint))}")
+        typer.echo(f"translator: {translator_name(resolve_checkpoint(checkpoint))} (backend: {summary.backend})")
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:

@@ -182,6 +182,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--seed", 0),
         switch("--sensor", True, off="--no-sensor"),
         switch("--space-check", True, off="--no-space-check"),
+        opt("--backend", "auto"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (
         arg("folder"),

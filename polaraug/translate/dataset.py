@@ -9,7 +9,7 @@ layout, labels carried.
   another; consecutive frames of equal size are batched.
 - Resumable: a frame whose image already exists is not translated again (its record is kept in
   ``.translate/``); labels, the YOLO export and the manifest are written at the end from all records.
-  The run's settings (checkpoint hash, camera, projection, bit depth, batch, source) are recorded in
+  The run's settings (checkpoint hash, camera, projection, bit depth, batch, source, backend) are recorded in
   ``.translate/settings.json`` and a resume with other settings is refused, so one set never mixes two
   models. Batches are fixed by the frame list (consecutive frames of equal size, ``batch`` at a time), and a
   resumed batch is recomputed whole: an interrupted and resumed run writes the same bytes as an
@@ -51,6 +51,7 @@ from polaraug.physics import repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 from polaraug.physics.sensor import SensorModel, capture
 
+from .backends import backend_name, resolve_backend, use_backend
 from .builtin import resolve_checkpoint, translator_name
 from .checkpoint import load_translator
 from .infer import rgb_to_tensor, translate_batch
@@ -74,6 +75,7 @@ class TranslateSummary:
     dropped_boxes: dict[str, int] = field(default_factory=dict)  # labels left out of kept frames, by reason
     selection: dict = field(default_factory=dict)  # --where/--limit: the filter, and frames selected of how many
     sensor: dict = field(default_factory=dict)  # the sensor the frames were written through (empty: none)
+    backend: str = ""  # where the generator ran: torch or onnxruntime
 
 
 def _record(frame: Frame, width: int, height: int, status: str) -> dict:
@@ -311,10 +313,11 @@ SETTINGS = "settings.json"
 
 
 def run_settings(src: str | Path, fmt: str, checkpoint: str | Path, camera: Camera, *, project: bool, bits: int,
-                 batch: int, device: str = "cpu") -> dict:
+                 batch: int, device: str = "cpu", backend: str = "torch") -> dict:
     """What decides a translated set's bytes: checkpoint (by hash), camera, projection, depth, batch, source,
-    and the device type (bf16 on CUDA and float32 on the CPU round differently)."""
-    return {"checkpoint_sha256": file_sha256(Path(checkpoint)), "device": device,
+    the device type (bf16 on CUDA and float32 on the CPU round differently) and the backend (torch or ONNX
+    Runtime: float32 kernels that round differently)."""
+    return {"checkpoint_sha256": file_sha256(Path(checkpoint)), "device": device, "backend": backend,
             "camera": np.round(camera.matrix(np.float64), 9).tolist(), "projected": project, "bits": bits,
             "batch": batch, "source": str(Path(src).resolve()), "source_format": source_format(src, fmt)}
 
@@ -328,7 +331,7 @@ def check_resume(out: Path, settings: dict) -> None:
     """
     path = out / ".translate" / SETTINGS
     if path.is_file():
-        old = json.loads(path.read_text())
+        old = {"backend": "torch", **json.loads(path.read_text())}  # sets from before backends: torch
         diff = next((k for k in {**old, **settings} if old.get(k) != settings.get(k)), None)
         if diff is not None:
             what = ("another checkpoint" if diff == "checkpoint_sha256" else
@@ -339,6 +342,15 @@ def check_resume(out: Path, settings: dict) -> None:
     if any((out / ".translate" / "records").rglob("*.json")):
         raise InputError(f"{out}: holds translated frames without recorded settings; --overwrite to start over")
     write_text(path, json.dumps(settings, indent=1) + "\n")
+
+
+def previous_backend(out: Path) -> str | None:
+    """The backend ``out``'s recorded settings name ("torch" for sets from before backends were recorded);
+    None when ``out`` has no readable settings (a new output)."""
+    try:
+        return json.loads((out / ".translate" / SETTINGS).read_text()).get("backend", "torch")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _shard_unreadable(out: Path) -> list[str]:
@@ -403,10 +415,10 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         raise InputError(f"{src}: --where needs frame attributes (weather, timeofday, scene), which only "
                          f"BDD100K labels carry; this source is {source_format(src, fmt)}")
     check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch,
-                                      device=next(model.parameters()).device.type),
+                                      device=next(model.parameters()).device.type, backend=backend_name(model)),
                        **_options_record(class_map, selection, sensor, sensor_seed)})
     skip = SkipReport()
-    summary = TranslateSummary(out=str(out))
+    summary = TranslateSummary(out=str(out), backend=backend_name(model))
     frames = _chosen_frames(list(source_frames(src, fmt, skip, class_map)), selection, summary)
     sizes = frame_sizes(frames)
     mine = batches(frames, batch, sizes)[idx::n_shards]
@@ -468,7 +480,8 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                     calibration: str | None = None, progress: bool = True,
                     overwrite: bool = False, class_map: str | Path | None = None,
                     selection: Selection | None = None, sensor: bool = True,
-                    sensor_seed: int = 0, space_check: bool = True) -> TranslateSummary | None:
+                    sensor_seed: int = 0, space_check: bool = True,
+                    backend: str = "auto") -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
@@ -477,7 +490,8 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     the checkpoint's (Stokes-head checkpoints); ``overwrite`` removes a previous translation in ``out``
     first; ``class_map`` is a class map file (``polaraug.data.classmap``); ``selection`` translates only the
     frames it chooses; ``sensor`` writes every frame through the target camera's sensor model when its file
-    has one (``sensor_seed`` seeds each frame's noise).
+    has one (``sensor_seed`` seeds each frame's noise); ``backend``: auto, torch or onnxruntime
+    (:mod:`polaraug.translate.backends`).
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
@@ -489,13 +503,15 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
     # a bad checkpoint fails before anything is written (the lock creates the output folder)
     loaded = load_for_translation(checkpoint, str(ctx.device), load_camera(calibration) if calibration else None)
+    backend = resolve_backend(backend, ctx.device.type, loaded[0], compile_model=compile_model,
+                              previous=None if overwrite else previous_backend(Path(out)))
     lock_shard = (ctx.rank, ctx.world) if ctx.world > 1 else shard
     with output_lock(out, "polaraug translate", lock_shard):
         summary = _translate_locked(src, out, ctx, loaded, checkpoint=checkpoint, fmt=fmt, project=project, batch=batch,
                                     bits=bits, shard=shard, workers=workers, compile_model=compile_model,
                                     progress=progress, overwrite=overwrite, cmap=cmap,
                                     selection=selection, sensor=sensor, sensor_seed=sensor_seed,
-                                    space_check=space_check)
+                                    space_check=space_check, backend=backend)
     return summary if ctx.main else None
 
 
@@ -503,7 +519,7 @@ def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, check
                       project: bool, batch: int, bits: int, shard: tuple[int, int], workers: int,
                       compile_model: bool, progress: bool, overwrite: bool, cmap: ClassMap | None,
                       selection: Selection | None, sensor: bool, sensor_seed: int,
-                      space_check: bool) -> TranslateSummary:
+                      space_check: bool, backend: str) -> TranslateSummary:
     """:func:`run_translation`'s work once this process holds the output's lock (arguments as there;
     ``loaded``: the translator and its camera)."""
     model, camera = loaded
@@ -513,6 +529,7 @@ def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, check
         clear_output(Path(out))
     if ctx.world > 1:
         barrier()  # nobody writes before rank 0 has cleared
+    use_backend(model, backend, cache=Path(out) / ".translate" / "onnx")
     if ctx.world > 1:  # torchrun: one shard per rank, rank 0 merges after everyone is done
         shard = (ctx.rank, ctx.world)
     summary = translate_dataset(src, out, model, checkpoint, camera, fmt=fmt, project=project, batch=batch,
@@ -524,7 +541,8 @@ def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, check
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
                                    list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out,
-                                   summary.dropped_boxes, summary.selection, summary.sensor)  # ranks agree
+                                   summary.dropped_boxes, summary.selection, summary.sensor,
+                                   summary.backend)  # ranks agree
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -545,7 +563,7 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
     writer = PolarSetWriter(out, camera, bits=bits, created_by="polaraug translate", extra={
         "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(Path(checkpoint)),
         "translator": translator_name(checkpoint), "constraint_mode": model.cfg.mode, "head": model.cfg.head,
-        "projected": project,
+        "projected": project, "backend": backend_name(model),
         "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
         "dropped_boxes": summary.dropped_boxes,
         **({"selection": summary.selection} if summary.selection else {}),
