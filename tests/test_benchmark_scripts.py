@@ -86,5 +86,6 @@ def test_on_the_fly_benchmark_quick():
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "2 RGB frames 96x64, detector imgsz 64" in res.stdout and "storing wins after" in res.stdout
-    rate = float(res.stdout.split("on the fly (cpu): ")[1].split()[0])
-    assert rate > 0
+    rate, cpu = res.stdout.split("on the fly, CPU, 64 px")[1].split()[0:4:2]
+    assert float(rate) > 0 and float(cpu) > 0
+    assert "in CPU seconds:" in res.stdout
