@@ -17,7 +17,10 @@ _Fmt = Annotated[str, typer.Option("--format", help="auto, bdd100k, kitti, coco,
 _Project = Annotated[bool, typer.Option("--project", help="Project every output onto the admissible cone "
                                                           "(always on for 'project' checkpoints).")]
 _Batch = Annotated[int, typer.Option(help="Frames per forward pass (frames of equal size).")]
-_Bits = Annotated[int, typer.Option(help="Output PNG depth: 8 or 16.")]
+_Bits = Annotated[int | None, typer.Option(help="Output depth: 8, 10, 12 or 16 (default: the target camera's "
+                                                  "bit_depth rounded up to one of these, 8 when its file has "
+                                                  "none). 10 and 12 bits are stored in 16-bit PNGs with zero "
+                                                  "low bits and an sBIT chunk that says the depth.")]
 _Shard = Annotated[str, typer.Option(help="i/n: translate batches i, i+n, ... (under torchrun: the rank).")]
 _Device = Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")]
 _Workers = Annotated[int, typer.Option(help="Decode/encode threads.")]
@@ -57,7 +60,7 @@ def translate(
     fmt: _Fmt = "auto",
     project: _Project = False,
     batch: _Batch = 4,
-    bits: _Bits = 16,
+    bits: _Bits = None,
     shard: _Shard = "0/1",
     device: _Device = None,
     workers: _Workers = 4,

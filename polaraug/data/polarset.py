@@ -3,8 +3,9 @@
 polaraug layout (what ``synth`` and ``translate`` write, what ``validate`` and training read)::
 
     SET/manifest.json                   schema, camera (calibration), bit depth, splits, provenance
-    SET/images/{split}/{stem}.png       4-channel PNG, channels (I0, I45, I90, I135), uint16 (or uint8;
-                                    12-bit sets hold values 0..4095 in uint16)
+    SET/images/{split}/{stem}.png       4-channel PNG, channels (I0, I45, I90, I135), uint8 or uint16;
+                                    10- and 12-bit sets hold values 0..2**bits-1 in uint16 (translate
+                                    stores them shifted up with an sBIT chunk: polaraug.io.significant)
     SET/labels/det_{split}.json         boxes in BDD100K det_20 format, canonical classes
 
 Also read (``open_polarimetric``): a folder of 4-channel images; per-angle files ``{stem}_{0,45,90,135}.png``
@@ -35,7 +36,7 @@ from polaraug.io.atomic import write_text
 from polaraug.io.capture import capture_from_array
 from polaraug.io.images import ImageReadError, image_header, read_image, write_image
 from polaraug.io.listing import list_images
-from polaraug.physics.quantize import quantize_admissible
+from polaraug.physics.quantize import QUANTIZE_DEPTHS, quantize_admissible
 
 from .bdd100k import read_bdd100k
 from .errors import DatasetError
@@ -144,8 +145,9 @@ def read_polarset(root: str | Path) -> PolarSet:
         raise DatasetError(path, f"field 'schema' must be {SCHEMA!r}")
     if m.get("channels") != list(CHANNELS):
         raise DatasetError(path, f"field 'channels' must be {list(CHANNELS)}, got {m.get('channels')!r}")
-    if m.get("bit_depth") not in (8, 12, 16):
-        raise DatasetError(path, f"field 'bit_depth' must be 8, 12 or 16, got {m.get('bit_depth')!r}")
+    if m.get("bit_depth") not in QUANTIZE_DEPTHS:
+        raise DatasetError(path, f"field 'bit_depth' must be one of {', '.join(map(str, QUANTIZE_DEPTHS))}, got "
+                                 f"{m.get('bit_depth')!r}")
     splits = m.get("splits") or {}
     if not isinstance(splits, dict) or not all(
             isinstance(s, str) and SPLIT_NAME.fullmatch(s) and isinstance(n, int) and not isinstance(n, bool)

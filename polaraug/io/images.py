@@ -29,6 +29,7 @@ import tifffile
 from polaraug.errors import ConfigError, InputError, parse_reason
 
 from .atomic import atomic_path
+from .significant import encode_png, significant_values
 
 READABLE = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".npy")
 MAX_PIXELS_ENV = "POLARAUG_MAX_PIXELS"
@@ -200,7 +201,8 @@ def _read_decoded(path: Path, suffix: str) -> np.ndarray:
         raise ImageReadError(f"{path}: OpenCV cannot decode this file: {parse_reason(e)}") from None
     if img is None:
         raise ImageReadError(f"{path}: OpenCV cannot decode this file (corrupt or truncated?)")
-    return _swap_rb(img)
+    img = _swap_rb(img)
+    return significant_values(img, path) if png is not None else img  # b-bit data as its sBIT chunk declares
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -285,12 +287,15 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     return image_header(path)[:2]
 
 
-def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
+def write_image(path: str | os.PathLike, img: np.ndarray, bits: int | None = None) -> Path:
     """Atomically write (H, W) or (H, W, C) ``img`` in its channel order: PNG (uint8/uint16), TIFF, NPY.
 
     Args:
         path: the file to write; its suffix picks the format (.png, .tif/.tiff, .npy, .jpg/.jpeg, .bmp).
         img: the image, channels last, in file channel order.
+        bits: PNG only: ``img`` holds values of this many bits (0 .. 2**bits - 1), stored shifted to the top
+            of its uint8/uint16 samples with an sBIT chunk that says ``bits`` (:mod:`polaraug.io.significant`);
+            :func:`read_image` returns the values given here.
 
     Returns:
         ``path`` as a Path.
@@ -302,6 +307,13 @@ def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if bits is not None:
+        if suffix != ".png":
+            raise InputError(f"{path}: only PNG files record their significant bits; use .png")
+        data = encode_png(np.ascontiguousarray(_swap_rb(img)), bits)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            f.write(data)
+        return path
     with atomic_path(path) as tmp:
         if suffix == ".npy":
             with open(tmp, "wb") as f:

@@ -20,6 +20,7 @@ from .cone import DEFAULT_TOLERANCE
 from .stokes import stokes_from_intensities
 
 MAX_STEPS = 16
+QUANTIZE_DEPTHS = (8, 10, 12, 14, 16)  # sensors' ADC depths (fewer bits leave the nudge's margin no room)
 _IDEAL = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.5, -0.5, 0.0], [0.5, 0.0, -0.5]])
 # The 16 corners of the rounding box [-½, ½]^4 (LSB).
 _HALF_LSB_CORNERS = 0.5 * np.array(list(itertools.product((-1.0, 1.0), repeat=4)))
@@ -131,8 +132,8 @@ def _nudge(q: np.ndarray, a: np.ndarray, a_pinv: np.ndarray, top: float, target:
 
 
 def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float = DEFAULT_TOLERANCE) -> np.ndarray:
-    """Intensities (..., 4) float in [0, 1] -> unsigned integers of ``bits`` (8, 12 or 16; 12-bit values
-    come in uint16 containers, as 12-bit sensors deliver them), admissible at ``tol``.
+    """Intensities (..., 4) float in [0, 1] -> unsigned integers of ``bits`` (8, 10, 12, 14 or 16; 10- to
+    14-bit values come in uint16 containers, as such sensors deliver them), admissible at ``tol``.
 
     Negative values are set to 0; pixels whose brightest channel exceeds 1 are scaled down as a whole.
     NaN and inf have no integer encoding: ValueError.
@@ -141,8 +142,8 @@ def quantize_admissible(y: np.ndarray, a: np.ndarray, bits: int = 16, tol: float
     LSBs (:func:`_nudge`). Pixels that the float input already violates (beyond tol) are repaired too, as
     far as MAX_STEPS single-LSB steps allow; raises ValueError if any pixel still fails after them.
     """
-    if bits not in (8, 12, 16):
-        raise ValueError(f"bits must be 8, 12 or 16, got {bits}")
+    if bits not in QUANTIZE_DEPTHS:
+        raise ValueError(f"bits must be one of {', '.join(map(str, QUANTIZE_DEPTHS))}, got {bits}")
     dtype = np.uint8 if bits == 8 else np.uint16
     top = float(2**bits - 1)
     a64 = np.asarray(a, dtype=np.float64)

@@ -169,7 +169,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--format", "auto"),
         switch("--project"),
         opt("--batch", 4),
-        opt("--bits", 16),
+        opt("--bits"),
         opt("--shard", "0/1"),
         opt("--device"),
         opt("--workers", 4),

@@ -56,6 +56,7 @@ from .builtin import resolve_checkpoint, translator_name
 from .checkpoint import load_translator
 from .infer import rgb_to_tensor, translate_batch
 from .model import Translator
+from .precision import check_bits, frame_bytes, output_bits
 
 
 def file_sha256(path: Path) -> str:
@@ -92,10 +93,10 @@ def quantize_output(y: np.ndarray, a: np.ndarray, *, project: bool, bits: int) -
         a: (4, 3) float64 camera matrix.
         project: repair and quantise admissibly (pixels past the range are scaled, never clipped);
             otherwise round and clip each channel.
-        bits: 8 or 16.
+        bits: 8, 10, 12 or 16.
 
     Returns:
-        (H, W, 4) uint8 or uint16.
+        (H, W, 4) uint8, or uint16 holding values 0 .. 2**bits - 1.
     """
     if project:
         return quantize_admissible(repair_intensities(y, a), a, bits)
@@ -145,7 +146,8 @@ class _Job:
         record."""
         if self.sensor is not None:
             y = capture(y, self.sensor, self.sensor_rng(frame))
-        write_image(self.image_path(frame), quantize_output(y, self.a, project=self.project, bits=self.bits))
+        write_image(self.image_path(frame), quantize_output(y, self.a, project=self.project, bits=self.bits),
+                    bits=self.bits)  # the file's sBIT says the depth
         write_text(self.record_path(frame), json.dumps(_record(frame, y.shape[1], y.shape[0], "ok")))
 
 
@@ -161,11 +163,9 @@ def frame_sizes(frames: list[Frame]) -> list[tuple[int, int] | None]:
 
 
 def disk_estimate(sizes: list[tuple[int, int] | None], bits: int) -> int:
-    """Bytes the translations of frames of these sizes take: 4 channels at ``bits`` per sample, uncompressed
-    (generated frames' low bits are noise: PNG barely compresses them; measured 7.2 MB for a 16-bit 1280x720
-    frame against 7.4 MB uncompressed)."""
-    per_sample = 2 if bits > 8 else 1
-    return sum(w * h * 4 * per_sample for w, h in (s for s in sizes if s is not None))
+    """Bytes the translations of frames of these sizes take at ``bits``: the measured PNG size per pixel
+    (:func:`polaraug.translate.precision.frame_bytes`)."""
+    return sum(frame_bytes(w, h, bits) for w, h in (s for s in sizes if s is not None))
 
 
 def check_space(out: Path, need: int, frames: int) -> None:
@@ -375,8 +375,8 @@ def _options_record(class_map: ClassMap | None, selection: Selection | None, sen
 
 
 def translate_dataset(src: str | Path, out: str | Path, model: Translator, checkpoint: str | Path,
-                      camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4, bits: int = 16,
-                      shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
+                      camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4,
+                      bits: int | None = None, shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
                       merge: bool = True, class_map: ClassMap | None = None,
                       selection: Selection | None = None, sensor: SensorModel | None = None,
                       sensor_seed: int = 0, space_check: bool = True) -> TranslateSummary:
@@ -388,7 +388,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         model, camera: the translator on its device, and its polarimetric camera.
         checkpoint: the checkpoint file the model came from (hashed into the manifest).
         project: project every output onto the admissible set (always on for 'project' checkpoints).
-        batch, bits: frames per forward pass; PNG depth (8 or 16).
+        batch, bits: frames per forward pass; depth (8, 10, 12 or 16; None: the camera's, ``output_bits``).
         shard, workers, progress: translate batches i, i+n, ... for (i, n); decode/encode threads; a bar.
         merge: write labels, YOLO export and manifest at the end (off for all shards but the last).
         class_map: renames the source's classes (``--class-map``).
@@ -404,7 +404,7 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         InputError: ``out`` holds frames translated with other settings (see :func:`check_resume`), a bad
             shard, or too little disk space.
     """
-    src, out = Path(src), Path(out)
+    src, out, bits = Path(src), Path(out), output_bits(camera, bits)
     idx, n_shards = shard
     if not 0 <= idx < n_shards:
         raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
@@ -464,7 +464,7 @@ def _announce(job: _Job, frames: list[Frame], sizes: list, mine: list[list[Frame
         from tqdm import tqdm
 
         tqdm.write(f"{len(todo)} frames to translate ({summary.skipped_existing} already done); about "
-                   f"{need / 1e9:.2f} GB on disk")
+                   f"{need / 1e9:.2f} GB on disk ({bits}-bit PNGs)")
     if space_check and todo:
         check_space(job.out, need, len(todo))
 
@@ -475,7 +475,8 @@ def source_format(src: str | Path, fmt: str) -> str:
 
 
 def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path, fmt: str = "auto",
-                    project: bool = False, batch: int = 4, bits: int = 16, shard: tuple[int, int] = (0, 1),
+                    project: bool = False, batch: int = 4, bits: int | None = None,
+                    shard: tuple[int, int] = (0, 1),
                     device: str | None = None, workers: int = 4, compile_model: bool = False,
                     calibration: str | None = None, progress: bool = True,
                     overwrite: bool = False, class_map: str | Path | None = None,
@@ -496,8 +497,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
     """
-    if bits not in (8, 16):
-        raise InputError(f"--bits must be 8 or 16, got {bits}")
+    check_bits(bits)
     checkpoint = resolve_checkpoint(checkpoint)  # 'default': the built-in translator's file
     cmap = ClassMap.load(class_map) if class_map else None  # bad map files fail before any work
     ctx = setup_distributed(pick_device(device))  # first: under torchrun each rank picks its own GPU
@@ -552,10 +552,11 @@ def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, check
 
 
 def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str | Path, *, project: bool,
-                  bits: int, summary: TranslateSummary, source_format: str = "bdd100k") -> Path:
+                  bits: int | None, summary: TranslateSummary, source_format: str = "bdd100k") -> Path:
     """Labels (BDD100K det_20 per split, YOLO export), and the manifest, from every shard's records and
     unreadable lists; the temporaries a killed earlier run left behind files that exist are removed (those
     of a shard still writing are not: their files do not exist yet)."""
+    bits = output_bits(camera, bits)  # None: the camera's, as the shards wrote them
     remove_stale_temporaries(out / "images", only_done=True)
     remove_stale_temporaries(out / ".translate", only_done=True)
     records = [json.loads(p.read_text()) for p in sorted((out / ".translate" / "records").glob("*/*.json"))]

@@ -19,7 +19,7 @@ from polaraug.physics import camera_matrix, intensities_from_stokes
 from polaraug.physics.quantize import MAX_STEPS, check_quantized, quantize_admissible
 from tests.conftest import IDEAL
 
-BITS = [8, 12, 16]
+BITS = [8, 10, 12, 16]
 CALIBRATED = camera_matrix([1, 44, 91, 134], [1.05, 0.95, 1.0, 0.97], [50, 8, 100, 20], dtype=np.float64)
 # Largest per-pixel L1 distance |q - round(y * top)| summed over the 4 channels. The function documents a
 # hard cap of MAX_STEPS single-LSB steps; the tight value is 2: rounding moves the violation
@@ -191,8 +191,9 @@ def test_nan_input_is_refused():
 
 
 def test_bit_depth_is_checked():
-    with pytest.raises(ValueError, match="8, 12 or 16"):
-        quantize_admissible(np.zeros((1, 4)), IDEAL, 10)
+    with pytest.raises(ValueError, match="8, 10, 12, 14, 16"):
+        quantize_admissible(np.zeros((1, 4)), IDEAL, 9)
+    assert quantize_admissible(np.full((1, 4), 0.5), IDEAL, 10).max() == 512  # 10 bits in uint16: 0 .. 1023
 
 
 @settings(max_examples=100, deadline=None)

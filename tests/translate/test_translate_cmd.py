@@ -132,7 +132,7 @@ def test_stokes_head_translates_for_another_camera_and_intensities_head_refuses(
     sets = {}
     for name, extra in (("ideal", []), ("shifted", ["--calibration", "shifted_dofp"])):
         res = runner.invoke(app, ["translate", str(tmp_path / "src"), str(tmp_path / name), "--checkpoint",
-                                  str(tmp_path / "s.pt"), "--workers", "1", *extra])
+                                  str(tmp_path / "s.pt"), "--workers", "1", "--bits", "16", *extra])
         assert res.exit_code == 0, res.output
         sets[name] = read_polarset(tmp_path / name)
     cam = load_camera("shifted_dofp")
@@ -166,8 +166,8 @@ def test_resume_with_other_settings_is_refused_and_overwrite_starts_over(setup, 
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and "another checkpoint" in res.output and "--overwrite" in res.output
     assert _digest(out) == before  # nothing of the finished set was touched
-    res = _run(setup, out, "--bits", "8")
-    assert res.exit_code == 2 and "bits 16, now 8" in res.output
+    res = _run(setup, out, "--bits", "16")
+    assert res.exit_code == 2 and "bits 8, now 16" in res.output  # the default: the camera's depth (none: 8)
 
     res = runner.invoke(app, [*args, "--overwrite"])
     assert res.exit_code == 0 and "translated 6 frames" in res.output and "0 already there" in res.output
@@ -438,7 +438,7 @@ def test_translate_writes_through_the_target_cameras_sensor_reproducibly(setup, 
     assert res.exit_code == 0, res.output and "sensor model" in res.output
     clean = sorted((tmp_path / "clean" / "images").rglob("*.png"))
     noisy = sorted((tmp_path / "noisy" / "images").rglob("*.png"))
-    diff = np.concatenate([(read_image(b).astype(np.float64) - read_image(a)).ravel() / 65535
+    diff = np.concatenate([(read_image(b).astype(np.float64) - read_image(a)).ravel() / 4095  # the camera's 12 bits
                            for a, b in zip(clean, noisy, strict=True)])
     assert 0.005 < diff.std() < 0.05  # noise of variance 2e-3 x + 1e-4, less after demosaicing and clipping
     sensor = read_polarset(tmp_path / "noisy").manifest["provenance"]["sensor"]
@@ -464,8 +464,11 @@ def test_translate_says_what_it_will_write_and_refuses_a_disk_too_small(setup, t
 
     res = _run(setup, tmp_path / "ok")
     assert res.exit_code == 0, res.output
-    # 6 frames of 60x44, 4 channels of 16 bits: the uncompressed size is the estimate
-    assert f"6 frames to translate (0 already done); about {6 * 60 * 44 * 8 / 1e9:.2f} GB on disk" in res.output
+    # 6 frames of 60x44 at the default depth (the checkpoint's camera declares none: 8 bits), measured PNG sizes
+    from polaraug.translate.precision import BYTES_PER_PIXEL
+
+    need = 6 * round(60 * 44 * BYTES_PER_PIXEL[8])
+    assert f"6 frames to translate (0 already done); about {need / 1e9:.2f} GB on disk (8-bit PNGs)" in res.output
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
     res = _run(setup, tmp_path / "full")
