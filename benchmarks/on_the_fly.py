@@ -118,14 +118,15 @@ def _stored(src: Path, d: Path, args) -> tuple[Rate, Rate, Rate, str]:
     return translate, export, read, getattr(summary[0], "backend", "") or "torch"
 
 
-def _on_the_fly(d: Path, args, device: str) -> Rate:
-    """Images/s of on-the-fly loading at imgsz on ``device`` (the translator loaded before timing)."""
+def _on_the_fly(d: Path, args, device: str, backend: str) -> Rate:
+    """On-the-fly loading at imgsz on ``device`` with ``backend`` (the translator loaded before timing)."""
     from polaraug.detect.datasets import export_rgb, images, listing_yaml
     from polaraug.detect.on_the_fly import FrameTranslator, OnTheFly
 
     rgb = export_rgb(d / "src", d / "rgb")
     data = listing_yaml(d / "stored", f"otf_{device}", images(rgb), images(rgb))  # rooted at the stored set
-    frames = FrameTranslator(OnTheFly(roots=(str(rgb / "images"),), encoding=args.encoding, device=device))
+    frames = FrameTranslator(OnTheFly(roots=(str(rgb / "images"),), encoding=args.encoding, device=device,
+                                      backend=backend))
     frames.loaded()
     return _load_rate(_dataset(data, args.imgsz, frames), warm=True)
 
@@ -147,15 +148,16 @@ def _report(args, rates: dict, backend: str) -> None:
           f"built-in translator, torch threads {torch.get_num_threads()}, OMP_NUM_THREADS={OMP_AT_START}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     label = {"translate": f"stored: translate ({backend}, full size, once)", "export": "stored: export (once)",
-             "read": f"stored: read and resize (per epoch), {args.imgsz} px", "cpu": f"on the fly, CPU, {args.imgsz} px",
-             "cuda": f"on the fly, CUDA, {args.imgsz} px", "detector": f"detector step (yolov8n, CPU), {args.imgsz} px"}
+             "read": f"stored: read and resize (per epoch), {args.imgsz} px",
+             "detector": f"detector step (yolov8n, CPU), {args.imgsz} px"}
+    label |= {k: f"on the fly, {k.replace('/', ', ')}, {args.imgsz} px" for k in rates if "/" in k}
     for name, (wall, cpu) in rates.items():
         print(f"  {label[name]:<48} {wall:9.3f} images/s  {cpu:8.4f} CPU s/image")
-    for dev in [k for k in ("cpu", "cuda") if k in rates]:
+    for dev in [k for k in rates if "/" in k]:
         even, slower = _break_even(rates, dev, 0)
         line = (f"on the fly ({dev}) / stored read: {rates[dev][0] / rates['read'][0]:.4f}x; storing wins after "
                 f"{even:.2f} epochs; a CPU detector epoch takes {slower:.2f}x as long on the fly")
-        if dev == "cpu":  # a GPU's time is not the process's CPU time
+        if dev.startswith("cpu"):  # a GPU's time is not the process's CPU time
             even_cpu, slower_cpu = _break_even(rates, dev, 1)
             line += f" (in CPU seconds: {even_cpu:.2f} epochs, {slower_cpu:.2f}x)"
         print(line)
@@ -177,9 +179,12 @@ def main() -> int:
                  workers=1, progress=False)
         rates: dict[str, float] = {}
         rates["translate"], rates["export"], rates["read"], backend = _stored(d / "src", d, args)
-        rates["cpu"] = _on_the_fly(d, args, "cpu")
+        from polaraug.translate.backends import onnxruntime_installed
+
+        for name in (["onnxruntime"] if onnxruntime_installed() else []) + ["torch"]:
+            rates[f"cpu/{name}"] = _on_the_fly(d, args, "cpu", name)
         if torch.cuda.is_available():
-            rates["cuda"] = _on_the_fly(d, args, "cuda")
+            rates["cuda/torch"] = _on_the_fly(d, args, "cuda", "torch")
         channels = 4 if args.encoding == "intensities" else 3
         rates["detector"] = _detector_rate(args.imgsz, channels, args.detector_batch)
     _report(args, rates, backend)

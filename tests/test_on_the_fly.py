@@ -72,9 +72,10 @@ def _expected(path, encoding="intensities"):
 
 
 def _spec(sets, **kw):
+    """The RGB set's spec; torch unless ``backend`` is given, so that images equal translate_batch's exactly."""
     from polaraug.detect.on_the_fly import OnTheFly
 
-    return OnTheFly(roots=(str(sets["rgb"] / "images"),), **kw)
+    return OnTheFly(roots=(str(sets["rgb"] / "images"),), **{"backend": "torch", **kw})
 
 
 def test_rgb_frames_are_translated_at_the_training_size_and_real_frames_read_as_they_are(sets):
@@ -105,11 +106,25 @@ def test_same_frame_and_seed_give_the_same_image_and_the_sensor_seed_changes_it(
     assert one(bgr, frame).shape == (64, 96, 4)
     assert again._loaded is None  # the model stays behind; the worker loads its own
     np.testing.assert_array_equal(one(bgr, frame), again(bgr, frame))
-    np.testing.assert_array_equal(one(bgr, frame), FrameTranslator(_spec(sets, calibration=str(cam), seed=1))(bgr, frame))
+    fresh = FrameTranslator(_spec(sets, calibration=str(cam), seed=1))
+    np.testing.assert_array_equal(one(bgr, frame), fresh(bgr, frame))
     other_seed = FrameTranslator(_spec(sets, calibration=str(cam), seed=2))(bgr, frame)
     assert np.abs(other_seed.astype(int) - one(bgr, frame)).max() > 0
     quiet = FrameTranslator(_spec(sets, calibration=str(cam), seed=1, sensor=False))(bgr, frame)
     assert np.abs(quiet.astype(int) - one(bgr, frame)).max() > 0  # the sensor model is applied
+
+
+def test_onnx_runtime_backend_is_within_one_step_of_torch_and_deterministic(sets):
+    from polaraug.detect.on_the_fly import FrameTranslator
+
+    frame = images(sets["rgb"])[1]
+    bgr = cv2.imread(str(frame))
+    onnx = FrameTranslator(_spec(sets, backend="onnxruntime"))
+    got = onnx(bgr, frame)
+    assert type(onnx.loaded().model.g.net).__name__ == "OnnxNet"
+    np.testing.assert_array_equal(got, FrameTranslator(_spec(sets, backend="onnxruntime"))(bgr, frame))
+    assert np.abs(got.astype(int) - FrameTranslator(_spec(sets))(bgr, frame)).max() <= 1
+    assert FrameTranslator(_spec(sets, backend="auto")).loaded().model.g.net.backend == "onnxruntime"
 
 
 def test_labels_are_the_rgb_sets(sets):

@@ -33,7 +33,6 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm

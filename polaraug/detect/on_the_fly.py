@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import torch  # before ultralytics: imported first, it sets OMP_NUM_THREADS=1, and torch would keep 1 thread
 from ultralytics.data.dataset import YOLODataset
 
 from polaraug.augment.yolo import _file_order, polar_trainer
 from polaraug.data.encodings import check_encoding
 from polaraug.data.export.encoded import encoded_image
 from polaraug.errors import ConfigError, InputError
+from polaraug.translate.backends import BACKENDS
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,10 @@ class OnTheFly:
         sensor: write every frame through the camera's sensor model when its file has one, as ``translate``.
         seed: seeds each frame's sensor noise, together with the frame's file name.
         device: where the translator runs: cpu, or a CUDA device when the dataloader has no workers.
-        threads: torch CPU threads of the process that translates (None: leave torch's setting).
+        threads: torch CPU threads of the process that translates (None: leave torch's setting); ONNX Runtime
+            takes as many.
+        backend: auto, torch or onnxruntime, as ``translate --backend`` (auto: ONNX Runtime on the CPU when it
+            is installed; its images differ from torch's by at most 1 step at 8 bits).
     """
 
     roots: tuple[str, ...]
@@ -57,9 +62,12 @@ class OnTheFly:
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         check_encoding(self.encoding)
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"threads must be at least 1, got {self.threads}")
 
@@ -106,17 +114,17 @@ class FrameTranslator:
         return any(resolved.is_relative_to(r) for r in self._roots)
 
     def loaded(self) -> _Loaded:
-        """The translator, its camera matrix and sensor model, loaded on first call."""
+        """The translator (on its backend), its camera matrix and sensor model, loaded on first call."""
         if self._loaded is None:
-            import torch
-
             from polaraug.cameras import load_camera
+            from polaraug.translate.backends import resolve_backend, use_backend
             from polaraug.translate.dataset import load_for_translation
 
             if self.spec.threads is not None:
                 torch.set_num_threads(self.spec.threads)
             camera = load_camera(self.spec.calibration) if self.spec.calibration else None
             model, camera = load_for_translation(self.spec.checkpoint, self.spec.device, camera)
+            use_backend(model, resolve_backend(self.spec.backend, torch.device(self.spec.device).type, model))
             self._loaded = _Loaded(model, camera.matrix(np.float64), camera.sensor if self.spec.sensor else None)
         return self._loaded
 
