@@ -15,9 +15,12 @@ translator and 3 s for the reference architecture on 2 cores, without onnxscript
 exporter took 9 s). It is cached beside the output (``OUT/.translate/onnx/``), keyed by a hash of the
 network's architecture and weights and of the torch version, and written atomically.
 
-The two backends' intensities differ by float32 rounding only: on the built-in translator at 1280x720 by at
-most 1.2e-4 of full scale (8 steps at 16 bits, at most 1 step at 8 bits); :data:`TOLERANCE_16BIT` is the
-documented bound at 16 bits.
+The two backends' intensities differ by float32 rounding only, and agree to the documented tolerances
+(:data:`TOLERANCE_8BIT`, :data:`TOLERANCE_16BIT`, :data:`TOLERANCE_MAX`). Measured on the built-in translator
+with two rendered 1280x720 frames: at most 1 step at 8 bits; at 16 bits 99.99 % of samples within 8 steps and
+the largest difference 164 steps (2.5e-3 of full scale), at pixels where the Stokes head's angle vector (u, v)
+is near zero, so that AoLP is ill-defined and a rounding difference turns it (torch on its own is bitwise
+identical across batch sizes there).
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ from polaraug.io.atomic import atomic_path
 BACKENDS = ("auto", "torch", "onnxruntime")
 INSTALL = "pip install 'polaraug[onnx]'"
 OPSET = 17
-TOLERANCE_8BIT = 1  # steps: the two backends' 8-bit outputs differ by at most this
-TOLERANCE_16BIT = 64  # steps at 16 bits (1e-3 of full scale); measured at most 8 on the built-in translator
+TOLERANCE_8BIT = 1  # steps at 8 bits: every sample
+TOLERANCE_16BIT = 16  # steps at 16 bits: 99.99 % of samples (measured: 8 on the built-in translator)
+TOLERANCE_MAX = 4e-3  # of full scale, every sample (262 steps at 16 bits; measured 2.5e-3)
+TOLERANCE_QUANTILE = 0.9999  # the share of samples TOLERANCE_16BIT bounds
 
 
 def onnxruntime_installed() -> bool:

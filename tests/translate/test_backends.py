@@ -14,10 +14,17 @@ from polaraug.data.polarset import read_polarset
 from polaraug.errors import InputError
 from polaraug.physics import camera_matrix
 from polaraug.synth.generate import SynthConfig, generate
-from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig, save_checkpoint
-from polaraug.translate import backends
-from polaraug.translate.backends import (TOLERANCE_8BIT, TOLERANCE_16BIT, backend_name, onnxruntime_installed,
-                                         resolve_backend, use_backend)
+from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig, backends, save_checkpoint
+from polaraug.translate.backends import (
+    TOLERANCE_8BIT,
+    TOLERANCE_16BIT,
+    TOLERANCE_MAX,
+    TOLERANCE_QUANTILE,
+    backend_name,
+    onnxruntime_installed,
+    resolve_backend,
+    use_backend,
+)
 from polaraug.translate.dataset import quantize_output
 from polaraug.translate.infer import translate_batch
 from polaraug.translate.model import Translator
@@ -56,6 +63,12 @@ def test_auto_picks_onnxruntime_only_where_it_can_run(monkeypatch):
     assert "\n" not in str(e.value)
 
 
+def _steps(a: np.ndarray, b: np.ndarray, bits: int, project: bool) -> np.ndarray:
+    """|a - b| in steps of the stored ``bits``-bit form (intensities (H, W, 4))."""
+    qa, qb = (quantize_output(y, A.astype(np.float64), project=project, bits=bits).astype(np.int64) for y in (a, b))
+    return np.abs(qa - qb)
+
+
 @needs_ort
 @pytest.mark.parametrize("cfg", [dict(head="stokes"), dict(mode="relax"), dict(mode="project"),
                                  dict(head="stokes", upsample="resize")], ids=["stokes", "relax", "project", "resize"])
@@ -68,13 +81,11 @@ def test_stored_outputs_agree_within_the_documented_tolerance(cfg):
         x = torch.rand(shape, generator=g) * 2 - 1
         ya, yb = translate_batch(torch_model, x), translate_batch(ort_model, x)
         assert ya.shape == yb.shape == (shape[0], 4, *shape[2:])
-        assert 0 < (ya - yb).abs().max() < 1e-3 or torch.equal(ya, yb)
+        assert (ya - yb).abs().max() <= TOLERANCE_MAX
         for a, b in zip(ya.permute(0, 2, 3, 1).numpy(), yb.permute(0, 2, 3, 1).numpy(), strict=True):
             project = cfg.get("mode") == "project"
-            for bits, tol in ((8, TOLERANCE_8BIT), (16, TOLERANCE_16BIT)):
-                qa, qb = (quantize_output(y, A.astype(np.float64), project=project, bits=bits).astype(np.int64)
-                          for y in (a, b))
-                assert np.abs(qa - qb).max() <= tol, (bits, np.abs(qa - qb).max())
+            assert _steps(a, b, 8, project).max() <= TOLERANCE_8BIT
+            assert np.quantile(_steps(a, b, 16, project), TOLERANCE_QUANTILE) <= TOLERANCE_16BIT
 
 
 @needs_ort
@@ -117,7 +128,7 @@ def test_translate_names_its_backend_and_a_resume_keeps_it(source, tmp_path):
         assert read_polarset(tmp_path / backend).manifest["provenance"]["backend"] == backend
     a, b = (read_polarset(tmp_path / k) for k in ("torch", "onnxruntime"))
     for fa, fb in zip(sorted(a.frames("train"), key=str), sorted(b.frames("train"), key=str), strict=True):
-        assert np.abs(a.load(fa).astype(np.int64) - b.load(fb).astype(np.int64)).max() <= TOLERANCE_16BIT
+        assert np.abs(a.load(fa).astype(np.int64) - b.load(fb).astype(np.int64)).max() <= TOLERANCE_MAX * 65535
     res = _translate(source, tmp_path / "torch")  # auto resumes a torch set with torch
     assert res.exit_code == 0 and "(backend: torch)" in res.output and "3 already there" in res.output
     res = _translate(source, tmp_path / "torch", "--backend", "onnxruntime")  # never two backends in one set
