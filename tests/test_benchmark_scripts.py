@@ -28,6 +28,12 @@ def test_translate_benchmark_quick():
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "translate / bare forward:" in res.stdout and "4 frames 64x48" in res.stdout
+    from polaraug.translate.backends import onnxruntime_installed
+
+    if onnxruntime_installed():
+        assert "onnxruntime / torch end to end:" in res.stdout and "backends: 2 frames 64x48" in res.stdout
+    else:
+        assert "comparison skipped" in res.stdout
 
 
 def test_fuzz_benchmark_quick(tmp_path):
