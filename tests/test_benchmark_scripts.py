@@ -95,3 +95,19 @@ def test_on_the_fly_benchmark_quick():
     rate, cpu = res.stdout.split("on the fly, cpu, torch, 64 px")[1].split()[0:4:2]
     assert float(rate) > 0 and float(cpu) > 0
     assert "in CPU seconds:" in res.stdout
+
+
+def test_soak_benchmark_quick(tmp_path):
+    out = tmp_path / "soak.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--quick", "--json", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["translate"]["frames"] == 12 and result["validate"]["frames"] == 24
+    assert [s["done"] for s in result["validate"]["pass_ends"]] == [12, 24]
+    samples = result["samples"]
+    assert {"translate", "validate 1", "validate 2"} <= {s["phase"] for s in samples}
+    assert all(s["rss_kb"] > 0 and s["fds"] > 0 for s in samples)
+    warm, end = result["translate"]["warmup"], result["translate"]["end"]
+    assert result["translate"]["rss_growth_pct"] == round(100 * (end["rss_kb"] - warm["rss_kb"]) / warm["rss_kb"], 2)
+    assert "translate: RSS" in res.stdout and "largest growth after warm-up" in res.stdout
