@@ -84,9 +84,10 @@ def test_a_bug_in_a_writer_thread_keeps_its_traceback_and_cancels_the_queued_wri
     bug = ValueError("operands could not be broadcast together")
 
     class Pool(ThreadPoolExecutor):
-        def shutdown(self, *args, **kwargs):
-            stopping.set()
-            super().shutdown(*args, **kwargs)
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            super().shutdown(wait=False, cancel_futures=cancel_futures)  # what is queued is cancelled (or not) first
+            stopping.set()  # then the write in progress may finish
+            super().shutdown(wait=wait)
 
     def broken(self, frame, y):
         calls.append(frame.name)
