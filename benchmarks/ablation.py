@@ -5,6 +5,9 @@ project, proximal) for ``--steps`` steps, evaluates each with ``eval-translator`
 prints a Markdown table (also written to OUT/ablation.md and OUT/ablation.json).
 
     .venv/bin/python benchmarks/ablation.py --out /tmp/ablation [--frames 200] [--steps 1000]
+
+``--quick``: 6 frames of 96x72, 2 steps per mode, written to ``--out`` or a temporary folder: a smoke test the
+suite runs (its scores mean nothing).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,12 +31,33 @@ MODES = ("none", "relax", "project", "proximal")
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=None, help="results folder (required without --quick)")
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--size", default="128x96")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="6 frames of 96x72, 2 steps per mode")
     args = ap.parse_args()
+    if args.quick:
+        args.frames, args.size, args.steps = 6, "96x72", 2
+        if args.out is None:
+            with tempfile.TemporaryDirectory() as d:
+                args.out = Path(d)
+                return run(args)
+    if args.out is None:
+        ap.error("--out is required (or --quick)")
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render, train one translator per mode, score, print and write the table.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        0.
+    """
     w, h = (int(v) for v in args.size.split("x"))
     data_dir = args.out / "data"
     generate(SynthConfig(n=args.frames, width=w, height=h, seed=args.seed), data_dir, progress=False)

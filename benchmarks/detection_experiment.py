@@ -22,6 +22,10 @@ scores least real; the other arms' trainings are reused.
 Settings and seeds are written next to the results (``OUT/settings.json``), the results to
 ``docs/figures/detection_experiment.json`` and the report with its charts to ``OUT/``. Resumable: finished
 (arm, seed) trainings are kept.
+
+``--quick``: a few 64x48 frames per set, untrained tiny translators (unless ``--ablation-runs`` is given), one
+seed of one epoch at 32 px, everything (``--data``, ``--figures``) in a temporary folder unless given: a smoke
+test the suite runs (its scores mean nothing).
 """
 
 from __future__ import annotations
@@ -31,26 +35,53 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FIGURES = ROOT / "docs" / "figures"
 SETS = {  # folder: synth arguments (all 192x144, shifted domain, no val split)
     "real_train": ["-n", "100", "--mode", "polar", "--seed", "21"],
     "real_val": ["-n", "60", "--mode", "polar", "--seed", "22"],
     "real_test": ["-n", "200", "--mode", "polar", "--seed", "23"],
     "pool": ["-n", "400", "--mode", "paired", "--seed", "24"],
 }
+QUICK_SETS = {name: ["-n", "4" if name != "real_val" else "2", *spec[2:]] for name, spec in SETS.items()}
 
 
 def polaraug(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "polaraug", *args], check=True)
 
 
-def make_data(root: Path, paired_ckpt: Path, cyclegan_ckpt: Path) -> None:
-    """The sets and both translations of the pool's RGB frames (each skipped when present)."""
-    for name, spec in SETS.items():
+def tiny_translators(runs: Path) -> None:
+    """Untrained tiny translators where translator_ablation.py leaves its paired-stokes and cyclegan-project
+    checkpoints (``--quick`` without ``--ablation-runs``).
+
+    Args:
+        runs: the folder that plays ``--ablation-runs``.
+    """
+    from polaraug.physics import camera_matrix
+    from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig, save_checkpoint
+
+    for arm, head, mode in (("paired-stokes", "stokes", "none"), ("cyclegan-project", "intensities", "project")):
+        cfg = TranslatorConfig(head=head, mode=mode, ngf=8, n_blocks=1, ndf=8, n_layers=2, crop=32)
+        path = runs / f"{arm}_s0" / "train" / "checkpoints" / "last.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(ConstrainedCycleGAN(cfg, camera_matrix()), path, step=0, epoch=0, camera_name="ideal")
+
+
+def make_data(root: Path, paired_ckpt: Path, cyclegan_ckpt: Path, sets: dict = SETS, size: str = "192x144") -> None:
+    """The sets and both translations of the pool's RGB frames (each skipped when present).
+
+    Args:
+        root: where the sets are written.
+        paired_ckpt, cyclegan_ckpt: the two translators.
+        sets: {folder: synth arguments}.
+        size: the frames' WIDTHxHEIGHT.
+    """
+    for name, spec in sets.items():
         if not (root / name).is_dir():
-            polaraug("synth", str(root / name), *spec, "--size", "192x144", "--domain", "shifted", "--val", "0")
+            polaraug("synth", str(root / name), *spec, "--size", size, "--domain", "shifted", "--val", "0")
     if not (root / "syn_paired" / "manifest.json").is_file():
         polaraug("translate", str(root / "pool" / "rgb"), str(root / "syn_paired"), "--checkpoint",
                  str(paired_ckpt), "--calibration", "shifted_dofp")
@@ -74,22 +105,47 @@ def ood_filtered(root: Path, drop: float) -> Path:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, required=True, help="where the sets are rendered (kept)")
-    p.add_argument("--ablation-runs", type=Path, required=True, help="translator_ablation.py's --runs")
+    p.add_argument("--data", type=Path, default=None, help="where the sets are rendered (kept; required without "
+                                                           "--quick)")
+    p.add_argument("--ablation-runs", type=Path, default=None, help="translator_ablation.py's --runs (required "
+                                                                    "without --quick)")
     p.add_argument("--out", type=Path, default=None, help="eval-detection's folder (default: DATA/experiment)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--ratio", type=float, action="append", default=None, help="repeat for a sweep (default 2)")
     p.add_argument("--imgsz", type=int, default=128)
-    p.add_argument("--figures", type=Path, default=ROOT / "docs" / "figures")
+    p.add_argument("--figures", type=Path, default=FIGURES)
     p.add_argument("--ood-drop", type=float, default=None,
                    help="also add an arm of the paired translations without their DROP share of most "
                         "out-of-distribution frames (an OOD model trained on the real training frames against "
                         "both translated sets): only that arm trains, the others are reused")
+    p.add_argument("--quick", action="store_true", help="tiny sets and translators, 1 seed of 1 epoch at 32 px")
     args = p.parse_args()
+    if not args.quick:
+        if args.data is None or args.ablation_runs is None:
+            p.error("--data and --ablation-runs are required (or --quick)")
+        run(args, SETS, "192x144")
+        return
+    args.seeds, args.epochs, args.imgsz = 1, 1, 32
+    with tempfile.TemporaryDirectory() as d:
+        args.data, args.figures = args.data or Path(d) / "data", args.figures if args.figures != FIGURES else Path(d)
+        if args.ablation_runs is None:
+            args.ablation_runs = Path(d) / "runs"
+            tiny_translators(args.ablation_runs)
+        run(args, QUICK_SETS, "64x48")
+
+
+def run(args: argparse.Namespace, sets: dict, size: str) -> None:
+    """Render and translate what is missing, run eval-detection, copy its results and charts to ``--figures``.
+
+    Args:
+        args: the parsed command line.
+        sets: {folder: synth arguments}.
+        size: the frames' WIDTHxHEIGHT.
+    """
     paired = args.ablation_runs / "paired-stokes_s0" / "train" / "checkpoints" / "last.pt"
     cyclegan = args.ablation_runs / "cyclegan-project_s0" / "train" / "checkpoints" / "last.pt"
-    make_data(args.data, paired, cyclegan)
+    make_data(args.data, paired, cyclegan, sets, size)
     out = args.out or args.data / "experiment"
     d = args.data
     ratios = [x for r in (args.ratio or [2.0]) for x in ("--ratio", str(r))]
@@ -101,7 +157,7 @@ def main() -> None:
              "--control", "paired", "--classes", "car,truck,bus", "--seeds", str(args.seeds), "--epochs",
              str(args.epochs), "--imgsz", str(args.imgsz), "--batch", "8", *ratios, "--out", str(out))
     results = json.loads((out / "results.json").read_text())
-    results["benchmark"] = {"sets": SETS, "frame_size": "192x144", "domain": "shifted",
+    results["benchmark"] = {"sets": sets, "frame_size": size, "domain": "shifted",
                             "translators": {"paired": str(paired), "cyclegan": str(cyclegan)}}
     args.figures.mkdir(parents=True, exist_ok=True)
     (args.figures / "detection_experiment.json").write_text(json.dumps(results, indent=1) + "\n")

@@ -8,6 +8,9 @@
    1000-frame 256x256 time this predicts.
 
     .venv/bin/python benchmarks/ingest.py [--frames 70000] [--workers 2]
+
+``--quick``: 200 label frames, a few tiny generated frames, a smoke test the suite runs (its rates mean
+nothing).
 """
 
 from __future__ import annotations
@@ -86,35 +89,50 @@ def bench_labels(n: int, tmp: Path) -> None:
           f"peak memory {ours['max_rss_mb'] / base['max_rss_mb']:.2f}x")
 
 
-def bench_generation(tmp: Path, workers: int) -> None:
+SIZES = (((256, 256), 120), ((1280, 720), 16))  # (generated frame size, frames); the last is stream-read too
+QUICK_SIZES = (((64, 64), 4), ((128, 72), 2))
+
+
+def bench_generation(tmp: Path, workers: int, sizes: tuple = SIZES) -> None:
+    """synth's paired frames/s at each size, then the stream-read rate of the last size's RGB JPEGs.
+
+    Args:
+        tmp: a scratch folder.
+        workers: synth's worker processes.
+        sizes: ((width, height), frames) to generate.
+    """
     from polaraug.data.bdd100k import read_bdd100k
     from polaraug.io.images import read_image
     from polaraug.synth.generate import SynthConfig, generate
 
-    for (w, h), n in (((256, 256), 120), ((1280, 720), 16)):
+    for (w, h), n in sizes:
         out = tmp / f"synth_{w}x{h}"
         t0 = time.perf_counter()
         generate(SynthConfig(n=n, width=w, height=h), out, workers=workers, progress=False)
         dt = time.perf_counter() - t0
         print(f"synth paired {w}x{h}: {n / dt:6.1f} frames/s with {workers} workers"
               + (f" -> 1000 frames in ~{1000 * dt / n:.0f} s" if w == 256 else ""))
-    frames = list(read_bdd100k(tmp / "synth_1280x720" / "rgb", "train"))
+    (w, h), _ = sizes[-1]
+    frames = list(read_bdd100k(tmp / f"synth_{w}x{h}" / "rgb", "train"))
     t0 = time.perf_counter()
     for f in frames:
         read_image(f.image)
     dt = time.perf_counter() - t0
-    print(f"image stream-read 1280x720 JPEG: {len(frames) / dt:6.1f} frames/s (one process)")
+    print(f"image stream-read {w}x{h} JPEG: {len(frames) / dt:6.1f} frames/s (one process)")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=70000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="200 label frames; 4 frames of 64x64, 2 of 128x72; 1 worker")
     args = ap.parse_args()
+    if args.quick:
+        args.frames, args.workers = 200, 1
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         bench_labels(args.frames, tmp)
-        bench_generation(tmp, args.workers)
+        bench_generation(tmp, args.workers, QUICK_SIZES if args.quick else SIZES)
     return 0
 
 

@@ -19,6 +19,10 @@ Run (≈ 5 min on 2 cores)::
 Writes ``docs/figures/ood_separation.json`` (settings, AUCs, mean scores per set) and pictures of the three
 paired translations the classifier finds least real (``docs/figures/ood_paired_{1,2,3}.png``: s0 | DoLP |
 AoLP-DoLP).
+
+``--quick``: detection_experiment.py's quick sets and untrained tiny translators (unless ``--data`` and
+``--ablation-runs`` are given), one seed of 2 classifier steps, everything in a temporary folder: a smoke test
+the suite runs (its AUCs mean nothing).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -43,15 +49,56 @@ def opened(folder: Path):
     return folder, o.camera, o.frames
 
 
+def quick_inputs(work: Path) -> tuple[Path, Path]:
+    """detection_experiment.py's quick sets, translated by untrained tiny translators.
+
+    Args:
+        work: a scratch folder.
+
+    Returns:
+        (the data folder, the folder that plays --ablation-runs).
+    """
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import detection_experiment as det
+
+    runs = work / "runs"
+    det.tiny_translators(runs)
+    ckpt = runs / "{}_s0" / "train" / "checkpoints" / "last.pt"
+    det.make_data(work / "data", Path(str(ckpt).format("paired-stokes")), Path(str(ckpt).format("cyclegan-project")),
+                  det.QUICK_SETS, "96x72")  # the classifier trains on 64 px crops
+    return work / "data", runs
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, required=True, help="detection_experiment.py's --data")
-    p.add_argument("--ablation-runs", type=Path, required=True, help="translator_ablation.py's --runs")
+    p.add_argument("--data", type=Path, default=None, help="detection_experiment.py's --data (required without "
+                                                           "--quick)")
+    p.add_argument("--ablation-runs", type=Path, default=None, help="translator_ablation.py's --runs (required "
+                                                                    "without --quick)")
     p.add_argument("--out", type=Path, default=Path("/tmp/ood_separation"))
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--steps", type=int, default=OODSettings.steps, help="classifier training steps")
     p.add_argument("--figures", type=Path, default=ROOT / "docs" / "figures")
+    p.add_argument("--quick", action="store_true", help="tiny sets and translators, 1 seed of 2 steps")
     args = p.parse_args()
+    if not args.quick:
+        if args.data is None or args.ablation_runs is None:
+            p.error("--data and --ablation-runs are required (or --quick)")
+        run(args)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        if args.data is None or args.ablation_runs is None:
+            args.data, args.ablation_runs = quick_inputs(Path(d))
+        args.seeds, args.steps, args.out, args.figures = 1, 2, Path(d) / "out", Path(d) / "figures"
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Train the classifiers, score them and the exported discriminator, picture the least real translations.
+
+    Args:
+        args: the parsed command line.
+    """
     d = args.data
     real_train, real_test = opened(d / "real_train"), opened(d / "real_test")
     generated = {"paired": opened(d / "syn_paired"), "cyclegan": opened(d / "syn_cyclegan")}

@@ -6,6 +6,8 @@ peer: ``pip install -e ".[bench]"``.
 
     .venv/bin/python benchmarks/physics.py [--height 2048 --width 2448 --repeats 9]
 
+``--quick``: a 96x64 frame, 2 repeats, a smoke test the suite runs (its ratio means nothing).
+
 Agreement is reported as max |ours - theirs| / max |theirs| per map (relative to the map's scale); AoLP
 differences are taken modulo π and only where DoLP > 1e-3 (AoLP is undefined for unpolarized light).
 """
@@ -56,7 +58,10 @@ def main() -> int:
     ap.add_argument("--height", type=int, default=2048)
     ap.add_argument("--width", type=int, default=2448)
     ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--quick", action="store_true", help="a 96x64 frame, 2 repeats")
     args = ap.parse_args()
+    if args.quick:
+        args.height, args.width, args.repeats = 64, 96, 2
     try:
         import polanalyser as pa
     except ImportError:

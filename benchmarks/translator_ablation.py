@@ -24,6 +24,10 @@ Run (≈ arms × seeds × minutes; one training at a time)::
 
 Results: ``docs/figures/translator_ablation.json`` (settings, seeds, every run's scores and its step count)
 and a markdown table on stdout. Finished (arm, seed) runs are kept in ``--runs`` and not trained again.
+
+``--quick``: a few 96x72 frames per folder, the paired-stokes and cyclegan-project arms for 2 seconds each, one
+seed, everything (``--data``, ``--runs``, ``--out``) in a temporary folder unless given: a smoke test the suite
+runs (its scores mean nothing).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,20 +63,30 @@ def synth(args: list[str]) -> None:
                    capture_output=True)
 
 
-def make_data(root: Path, size: str) -> None:
-    """The benchmark's five folders (skipped when present)."""
+FRAMES = {"pre": 800, "rgb": 800, "real": 400, "test": 48, "truth": 48}
+QUICK_FRAMES = {"pre": 6, "rgb": 6, "real": 6, "test": 2, "truth": 2}
+
+
+def make_data(root: Path, size: str, frames: dict[str, int] = FRAMES) -> None:
+    """The benchmark's five folders (skipped when present).
+
+    Args:
+        root: where they are rendered.
+        size: WIDTHxHEIGHT.
+        frames: frames per folder.
+    """
     specs = {
-        "pre": ["-n", "800", "--mode", "paired", "--seed", "0"],
-        "rgb": ["-n", "800", "--mode", "rgb", "--seed", "5"],
-        "real": ["-n", "400", "--mode", "polar", "--domain", "shifted", "--seed", "1"],
-        "test": ["-n", "48", "--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks"],
-        "truth": ["-n", "48", "--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks",
+        "pre": ["--mode", "paired", "--seed", "0"],
+        "rgb": ["--mode", "rgb", "--seed", "5"],
+        "real": ["--mode", "polar", "--domain", "shifted", "--seed", "1"],
+        "test": ["--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks"],
+        "truth": ["--mode", "paired", "--domain", "shifted", "--seed", "2", "--val", "0", "--masks",
                   "--no-noise", "--no-dofp"],
     }
     for name, spec in specs.items():
         if not (root / name).is_dir():
             print(f"rendering {name}", flush=True)
-            synth([str(root / name), "--size", size, *spec])
+            synth([str(root / name), "--size", size, "-n", str(frames[name]), *spec])
 
 
 def noise_floor(root: Path) -> dict:
@@ -156,22 +171,44 @@ def summary(results: dict) -> list[str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--runs", type=Path, required=True)
+    p.add_argument("--data", type=Path, default=None, help="rendered folders (required without --quick)")
+    p.add_argument("--runs", type=Path, default=None, help="training runs (required without --quick)")
     p.add_argument("--size", default="192x144")
     p.add_argument("--minutes", type=float, default=6.0, help="training budget per arm (wall clock)")
     p.add_argument("--pretrain-share", type=float, default=0.7)
     p.add_argument("--anchor-weight", type=float, default=0.1)
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--arms", default=",".join(DEFAULT_ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
-    p.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "translator_ablation.json")
+    p.add_argument("--out", type=Path, default=None, help="results (default: docs/figures/translator_ablation.json; "
+                                                          "with --quick a temporary file)")
     p.add_argument("--rescore", action="store_true", help="score the finished runs' checkpoints again (after "
                                                            "a change of the evaluation), train nothing")
+    p.add_argument("--quick", action="store_true", help="tiny sets, 2 arms for 2 s each, 1 seed, temporary folders")
     args = p.parse_args()
     unknown = sorted(set(args.arms.split(",")) - set(ARMS))
     if unknown:
         p.error(f"unknown arm(s) {unknown}; choose from {', '.join(ARMS)}")
-    make_data(args.data, args.size)
+    if not args.quick:
+        if args.data is None or args.runs is None:
+            p.error("--data and --runs are required (or --quick)")
+        run(args, FRAMES, args.out or ROOT / "docs" / "figures" / "translator_ablation.json")
+        return
+    args.size, args.minutes, args.seeds, args.arms = "96x72", 2 / 60, 1, "paired-stokes,cyclegan-project"
+    with tempfile.TemporaryDirectory() as d:
+        args.data, args.runs = args.data or Path(d) / "data", args.runs or Path(d) / "runs"
+        run(args, QUICK_FRAMES, args.out or Path(d) / "translator_ablation.json")
+
+
+def run(args: argparse.Namespace, frames: dict[str, int], out: Path) -> None:
+    """Render what is missing, train every (arm, seed) not yet in ``out`` (or rescore them), print the table.
+
+    Args:
+        args: the parsed command line.
+        frames: frames per rendered folder.
+        out: the results file.
+    """
+    args.out = out
+    make_data(args.data, args.size, frames)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     results["settings"] = {"config": CONFIG, "minutes_per_arm": args.minutes, "pretrain_share": args.pretrain_share,
                            "anchor_weight": args.anchor_weight, "frame_size": args.size, "seeds": args.seeds,

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -85,6 +87,72 @@ def test_checkerboard_benchmark_quick(tmp_path):
     assert set(spectra) == {"truth", "default (built-in)"} and (tmp_path / "cb.png").is_file()
     assert all(v == 1.0 for v in spectra["truth"]["peaks_over_truth"].values())
     assert len(spectra["default (built-in)"]["peaks"]) == 4
+
+
+def _quick(script: str, *args: str, timeout: int = 600) -> str:
+    """Run ``benchmarks/SCRIPT --quick ARGS`` from a neutral folder; its stdout (the run must succeed)."""
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick", *args], capture_output=True,
+                         text=True, timeout=timeout, cwd=ROOT / "tests")
+    assert res.returncode == 0, (script, res.stdout[-1000:], res.stderr[-2000:])
+    return res.stdout
+
+
+def test_output_size_benchmark_quick(tmp_path):
+    out = _quick("output_size.py", "--json", str(tmp_path / "sizes.json"))
+    sizes = json.loads((tmp_path / "sizes.json").read_text())
+    assert all(r["lossless"] for by in sizes["sizes"].values() for r in by.values())
+    png = sizes["sizes"]["png"]
+    assert sum(png["8"]["mb"]) < sum(png["12"]["mb"]) < sum(png["16"]["mb"])  # zero low bits compress
+    assert sizes["default"]["bits"] == 8 and set(sizes["default"]["sbit"]) == {8}
+    assert "| tiff-lzma | 12 |" in out and "polaraug translate, defaults: 8-bit PNGs" in out
+
+
+def test_ingest_benchmark_quick():
+    out = _quick("ingest.py")
+    assert "labels: 200 frames" in out and "synth paired 128x72" in out and "image stream-read 128x72" in out
+
+
+def test_train_step_benchmark_quick():
+    out = _quick("train_step.py")
+    assert "CPU, 32px, ngf 8, 1 blocks" in out and "paired stokes" in out and "cyclegan none/stokes" in out
+
+
+def test_physics_benchmark_quick():
+    pytest.importorskip("polanalyser")  # the 'bench' extra
+    out = _quick("physics.py")
+    assert "frame 96x64" in out and "results agree to 1e-5 relative: yes" in out
+
+
+def test_ablation_benchmark_quick(tmp_path):
+    out = _quick("ablation.py", "--out", str(tmp_path))
+    rows = json.loads((tmp_path / "ablation.json").read_text())
+    assert [r["mode"] for r in rows] == ["none", "relax", "project", "proximal"] and "| project |" in out
+
+
+def test_translator_ablation_benchmark_quick(tmp_path):
+    out = _quick("translator_ablation.py", "--out", str(tmp_path / "t.json"), "--data", str(tmp_path / "data"),
+                 "--runs", str(tmp_path / "runs"))
+    runs = json.loads((tmp_path / "t.json").read_text())["runs"]
+    assert sorted(r["arm"] for r in runs) == ["cyclegan-project", "paired-stokes"]
+    assert (tmp_path / "runs" / "paired-stokes_s0" / "train" / "checkpoints" / "last.pt").is_file()
+    assert "| paired-stokes |" in out
+
+
+def test_detection_experiment_benchmark_quick(tmp_path):
+    out = _quick("detection_experiment.py", "--data", str(tmp_path / "data"), "--figures", str(tmp_path / "fig"))
+    results = json.loads((tmp_path / "fig" / "detection_experiment.json").read_text())
+    assert results["benchmark"]["frame_size"] == "64x48" and "real+paired" in out
+    assert (tmp_path / "data" / "syn_paired" / "manifest.json").is_file()
+
+
+def test_ood_separation_benchmark_quick():
+    out = _quick("ood_separation.py")
+    assert '"exported"' in out and '"oracle"' in out
+
+
+def test_gpu_check_benchmark_quick_on_the_cpu():
+    out = _quick("gpu_check.py", "--device", "cpu", timeout=900)
+    assert "frames/s" in out
 
 
 def test_on_the_fly_benchmark_quick():
