@@ -210,3 +210,6 @@ def test_eval_detection_trains_an_on_the_fly_arm_from_rgb_frames(sets, tmp_path,
     assert res.exit_code == 2 and "translator" in res.output  # scores made with another translator are not reused
     res = CliRunner().invoke(app, [*args[:-2], "--synthetic", f"otf={src / 'polar'}"])
     assert res.exit_code == 2 and "names both" in res.output
+    (tmp_path / "bad.pt").write_text("not a checkpoint")
+    res = CliRunner().invoke(app, [*args, "--translator", str(tmp_path / "bad.pt"), "--out", str(tmp_path / "p")])
+    assert res.exit_code == 2 and "bad.pt" in res.output and not (tmp_path / "p" / "datasets").exists()

@@ -84,14 +84,17 @@ class ExperimentInputs:
         return {**self.synthetic, **self.on_the_fly}
 
     def check(self) -> None:
-        """Raises ConfigError for inconsistent arguments, InputError when oracle twins are missing."""
+        """Raises ConfigError for inconsistent arguments, InputError when oracle twins are missing or the
+        on-the-fly arms' translator cannot be loaded."""
         if (self.rgb_train is None) != (self.rgb_test is None):
             raise ConfigError("the rgb reference arm needs both --rgb-train and --rgb-test")
         both = sorted(set(self.synthetic) & set(self.on_the_fly))
         if both:
             raise ConfigError(f"{both[0]!r} names both a synthetic set and an on-the-fly one")
-        if self.on_the_fly and not resolve_checkpoint(self.translator).is_file():
-            raise InputError(f"{self.translator}: no such translator checkpoint")
+        if self.on_the_fly:  # a bad translator fails here, not in the first on-the-fly arm's training
+            from polaraug.translate.checkpoint import load_translator
+
+            load_translator(self.translator)
         for name in self.extra_sets():
             if not _NAME.fullmatch(name) or name in (REAL, ORACLE, RGB):
                 raise ConfigError(f"synthetic set name {name!r}: use letters, digits, '_', '.', '-', and not "

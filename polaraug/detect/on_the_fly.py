@@ -109,12 +109,24 @@ class FrameTranslator:
         return {**self.__dict__, "_loaded": None}
 
     def translates(self, path: str | Path) -> bool:
-        """Whether ``path`` is an RGB frame (under one of the roots) to translate."""
+        """Whether an image is an RGB frame to translate.
+
+        Args:
+            path: the image's file.
+
+        Returns:
+            True when it lies under one of the spec's roots (links resolved).
+        """
         resolved = Path(path).resolve()
         return any(resolved.is_relative_to(r) for r in self._roots)
 
     def loaded(self) -> _Loaded:
-        """The translator (on its backend), its camera matrix and sensor model, loaded on first call."""
+        """The translator (eval mode, on its backend), its (4, 3) camera matrix and its sensor model (None: no
+        sensor), loaded on the first call in this process.
+
+        Raises:
+            CheckpointError: the checkpoint cannot be used; InputError: a bad calibration or backend.
+        """
         if self._loaded is None:
             from polaraug.cameras import load_camera
             from polaraug.translate.backends import resolve_backend, use_backend
@@ -162,7 +174,12 @@ class FrameTranslator:
 
 
 class OnTheFlyDataset(YOLODataset):
-    """YOLODataset whose RGB frames (``frames.translates``) are translated as they are loaded."""
+    """YOLODataset whose RGB frames (``frames.translates``) are translated as they are loaded.
+
+    Args:
+        *args, **kwargs: YOLODataset's.
+        frames: translates the RGB frames (shared by the datasets of one trainer).
+    """
 
     def __init__(self, *args: Any, frames: FrameTranslator, **kwargs: Any) -> None:
         self.frames = frames  # before the base's __init__, which may load (cache) images
