@@ -53,11 +53,13 @@ def _dataset(data_yaml, spec=None, **hyp):
         build.YOLODataset = original
 
 
-def _expected(path, encoding="intensities"):
-    """translate_batch's output for the RGB file resized as ultralytics resizes, encoded as a stored translation
-    is exported, in OpenCV order."""
+def _expected(path, encoding="intensities", exported=False):
+    """translate_batch's output for the RGB file resized as ultralytics resizes, encoded, in OpenCV order:
+    intensities quantised admissibly (the translator's output is admissible), other encodings (and with
+    ``exported``, intensities too) as export-yolo encodes a stored translation."""
     from polaraug.augment.yolo import _file_order
     from polaraug.data.export.encoded import encoded_image
+    from polaraug.physics.quantize import quantize_admissible
     from polaraug.translate.dataset import load_for_translation
     from polaraug.translate.infer import rgb_to_tensor, translate_batch
 
@@ -68,7 +70,10 @@ def _expected(path, encoding="intensities"):
     size = (min(math.ceil(w0 * r), IMGSZ), min(math.ceil(h0 * r), IMGSZ))
     rgb = cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)[..., ::-1]
     y = translate_batch(model, rgb_to_tensor(rgb))[0].permute(1, 2, 0).numpy()
-    return _file_order(encoded_image(y, camera.matrix(np.float64), encoding))
+    a = camera.matrix(np.float64)
+    if encoding == "intensities" and not exported:
+        return _file_order(quantize_admissible(y, a, 8))
+    return _file_order(encoded_image(y, a, encoding))
 
 
 def _spec(sets, **kw):
@@ -88,6 +93,8 @@ def test_rgb_frames_are_translated_at_the_training_size_and_real_frames_read_as_
         if i in rgb:
             assert im.shape == (math.ceil(64 * IMGSZ / 96), IMGSZ, 4) and im.dtype == np.uint8 and hw0 == (64, 96)
             np.testing.assert_array_equal(im, _expected(ds.im_files[i]))
+            exported = np.abs(im.astype(int) - _expected(ds.im_files[i], exported=True))
+            assert exported.max() <= 1 and (exported == 0).mean() > 0.999  # export's repair: rounding only
             assert not np.array_equal(im[..., :3], plain.load_image(i)[0][..., :3])  # not the RGB frame
         else:
             np.testing.assert_array_equal(im, plain.load_image(i)[0])

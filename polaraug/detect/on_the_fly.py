@@ -31,6 +31,7 @@ from polaraug.augment.yolo import _file_order, polar_trainer
 from polaraug.data.encodings import check_encoding
 from polaraug.data.export.encoded import encoded_image
 from polaraug.errors import ConfigError, InputError
+from polaraug.physics.quantize import quantize_admissible
 from polaraug.translate.backends import BACKENDS
 
 
@@ -170,7 +171,12 @@ class FrameTranslator:
             (H, W, C) uint8 in OpenCV order (BGR(A) of the file's channels), C = the encoding's channels.
         """
         y = self.intensities(as_rgb(image), str(path))
-        return _file_order(encoded_image(y, self.loaded().a, self.spec.encoding))
+        model, a, sensor = self.loaded()
+        if self.spec.encoding == "intensities" and sensor is None and model.admissible:
+            # admissible by construction: export's repair would only move it by float rounding (and costs
+            # about as much CPU as the translation at 640 px); quantising keeps it admissible
+            return _file_order(quantize_admissible(y, a, 8))
+        return _file_order(encoded_image(y, a, self.spec.encoding))
 
 
 class OnTheFlyDataset(YOLODataset):
