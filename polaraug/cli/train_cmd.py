@@ -50,6 +50,9 @@ _Context = Annotated[int | None, typer.Option(help="Whole-frame context canvas s
                                                    "config's). Paired training only.")]
 _Upsample = Annotated[str | None, typer.Option(help="Generator upsampling: transpose or resize (default: the "
                                                     "config's).")]
+_Ema = Annotated[float | None, typer.Option(help="Decay of a moving average of the generator's weights, kept "
+                                                "in checkpoints and used to translate (e.g. 0.999; 0: off; "
+                                                "default: the config's).")]
 _Calibration = Annotated[str | None, typer.Option(help="Camera file; default: the polarimetric set's.")]
 _Steps = Annotated[int | None, typer.Option(help="Stop after this many steps (default: the config's epochs).")]
 _Minutes = Annotated[float | None, typer.Option(help="Also stop after this many minutes of training (a CPU "
@@ -91,6 +94,7 @@ def train(
     feature_matching: _FeatureMatching = None,
     context: _Context = None,
     upsample: _Upsample = None,
+    ema: _Ema = None,
     calibration: _Calibration = None,
     steps: _Steps = None,
     minutes: _Minutes = None,
@@ -116,7 +120,7 @@ def train(
                                 calibration=calibration)
         overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
                      "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching, "context": context,
-                     "upsample": upsample}
+                     "upsample": upsample, "ema": ema}
         result = train_from_folders(inputs, out, config=config, preset=preset, overrides=overrides, seed=seed,
                                     max_steps=steps, max_minutes=minutes, device=device,
                                     checkpoint_every=checkpoint_every, sample_every=sample_every,
