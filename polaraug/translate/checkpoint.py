@@ -121,7 +121,7 @@ def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu",
     translator = Translator(_config(state, path, None), state["calibration"])
     try:
         translator.g.load_state_dict(generator_weights(state, average))
-    except (RuntimeError, AttributeError, TypeError) as e:
+    except RuntimeError as e:  # load_state_dict's missing/unexpected keys or shapes: a damaged file
         raise CheckpointError(f"{path}: generator weights do not fit its config: {str(e).splitlines()[0]}") from None
     return translator.to(device).eval(), state
 
