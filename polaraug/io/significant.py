@@ -4,7 +4,8 @@ A camera's 10- or 12-bit samples fit no PNG depth, so they are stored in a 16-bi
 bits (the low bits zero, which compresses) with an sBIT ("significant bits") chunk giving b, as the PNG
 specification scales them: a reader that ignores sBIT (OpenCV, ultralytics, an image viewer) sees the image
 at full scale; :func:`significant_values` (used by :func:`polaraug.io.images.read_image`) returns the b-bit
-values 0 .. 2**b - 1 that were written, the layout polaraug keeps such data in memory.
+values 0 .. 2**b - 1 that were written, the layout polaraug keeps such data in memory. Only files polaraug
+wrote (a tEXt chunk, :data:`MARKER`) are shifted back; every other PNG is read as stored, sBIT or not.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from polaraug.errors import InputError
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IHDR_END = 8 + 4 + 4 + 13 + 4  # signature, then IHDR's length, type, 13 data bytes and CRC
 MAX_CHUNKS_BEFORE_DATA = 64  # sBIT precedes IDAT; a file with more ancillary chunks first is read as stored
+# A tEXt chunk saying polaraug shifted the samples up. Other writers' sBIT files may hold their values at the
+# top, at the bottom or bit-replicated, which their content cannot tell apart (a dark bit-replicated frame
+# has zero low bits too): those are read as stored, as any other PNG.
+MARKER = b"polaraug\x00significant bits shifted to the top of each sample"
 
 
 def container_bits(dtype: np.dtype) -> int:
@@ -94,7 +99,25 @@ def encode_png(img: np.ndarray, bits: int) -> bytes:
         raise OSError(f"OpenCV could not encode a {img.dtype} image of shape {img.shape}")
     png = data.tobytes()
     channels = 1 if img.ndim == 2 else img.shape[2]
-    return png[:IHDR_END] + _chunk(b"sBIT", bytes([bits]) * channels) + png[IHDR_END:]
+    return png[:IHDR_END] + _chunk(b"sBIT", bytes([bits]) * channels) + _chunk(b"tEXt", MARKER) + png[IHDR_END:]
+
+
+def _chunks_before_data(path: str | os.PathLike):
+    """Yield (type, data) of a PNG's chunks before its image data (data of chunks over 80 bytes: b"");
+    nothing for a file that is not a PNG."""
+    with open(path, "rb") as f:
+        if f.read(8) != PNG_SIGNATURE:
+            return
+        for _ in range(MAX_CHUNKS_BEFORE_DATA):
+            head = f.read(8)
+            if len(head) < 8:
+                return
+            length, kind = struct.unpack(">I4s", head)
+            if kind in (b"IDAT", b"IEND"):
+                return
+            data = f.read(length) if length <= 80 else b""
+            f.seek(length + 4 - len(data), os.SEEK_CUR)
+            yield kind, data
 
 
 def png_significant_bits(path: str | os.PathLike) -> int | None:
@@ -106,26 +129,20 @@ def png_significant_bits(path: str | os.PathLike) -> int | None:
     Returns:
         b, or None: no sBIT chunk before the image data, channels that declare different depths, no PNG.
     """
-    with open(path, "rb") as f:
-        if f.read(8) != PNG_SIGNATURE:
-            return None
-        for _ in range(MAX_CHUNKS_BEFORE_DATA):
-            head = f.read(8)
-            if len(head) < 8:
-                return None
-            length, kind = struct.unpack(">I4s", head)
-            if kind in (b"IDAT", b"IEND"):
-                return None
-            if kind == b"sBIT":
-                data = f.read(length) if length <= 4 else b""
-                return data[0] if data and len(set(data)) == 1 else None
-            f.seek(length + 4, os.SEEK_CUR)
+    for kind, data in _chunks_before_data(path):
+        if kind == b"sBIT":
+            return data[0] if 0 < len(data) <= 4 and len(set(data)) == 1 else None
     return None
 
 
+def _written_here(path: str | os.PathLike) -> bool:
+    """Whether the PNG carries :data:`MARKER` (polaraug shifted its samples up)."""
+    return any(kind == b"tEXt" and data == MARKER for kind, data in _chunks_before_data(path))
+
+
 def significant_values(img: np.ndarray, path: str | os.PathLike) -> np.ndarray:
-    """A decoded PNG's samples as the b-bit values its sBIT chunk declares, when they are stored as
-    polaraug writes them (shifted to the top, low bits zero); other files' samples as stored.
+    """A decoded PNG's samples as the b-bit values its sBIT chunk declares when polaraug wrote it
+    (:func:`encode_png`: shifted to the top, marked with :data:`MARKER`); other files' samples as stored.
 
     Args:
         img: the decoded image.
@@ -138,6 +155,6 @@ def significant_values(img: np.ndarray, path: str | os.PathLike) -> np.ndarray:
         return img
     bits = png_significant_bits(path)
     shift = img.dtype.itemsize * 8 - bits if bits else 0
-    if bits is None or shift <= 0 or np.bitwise_and(img, (1 << shift) - 1).any():
+    if shift <= 0 or not _written_here(path):
         return img
     return np.right_shift(img, shift)

@@ -73,3 +73,10 @@ def test_other_writers_files_are_read_as_stored(tmp_path):
     assert np.array_equal(read_image(tmp_path / "mixed.png"), mixed[..., [2, 1, 0, 3]])
     write_image(tmp_path / "plain.png", mixed)
     assert png_significant_bits(tmp_path / "plain.png") is None
+    # Another camera's 12-bit frame shifted to the top with sBIT 12: read as stored (at full scale), since
+    # nothing says its low bits are padding rather than a dark bit-replicated frame's own bits.
+    top = np.array([[[16, 32, 48, 65520]]], dtype=np.uint16)
+    ok, png = cv2.imencode(".png", top)
+    (tmp_path / "top.png").write_bytes(_with_sbit(png.tobytes(), bytes([12] * 4)))
+    assert png_significant_bits(tmp_path / "top.png") == 12
+    assert np.array_equal(read_image(tmp_path / "top.png"), top[..., [2, 1, 0, 3]])
