@@ -18,7 +18,9 @@ noise-free twins:
 - ``fresh-wide-ema`` (not run by default): fresh-plain-ema on renders of the ``wide`` domain (roads wet under
   any sky after rain, the sun from 5 to 60 degrees): does a wider scene randomisation remove the wet-road
   failures? It is wider than both the default and the test domain in those respects; it shares no camera,
-  material or seed with the test set.
+  material or seed with the test set;
+- ``fresh-clean-ema`` (not run by default): fresh-plain-ema with resize-convolution upsampling and
+  anti-aliased (blur-pooled) downsampling: the checkerboard ablation, with nothing else changed.
 
 Run (one training at a time; about 20 min per arm and seed at 12000 steps on 2 cores)::
 
@@ -67,6 +69,7 @@ ARMS = {
     "folder-plain": Arm("cpu-medium", 0, folder=True),
     "fresh-plain-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}),
     "fresh-wide-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("wide",)),
+    "fresh-clean-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "upsample": "resize", "downsample": "blur"}),
 }
 DEFAULT_ARMS = ("fresh-context", "fixed-context", "fresh-plain")
 SURFACES = ("sky", "car_paint", "glass", "asphalt", "asphalt_wet")

@@ -51,6 +51,8 @@ _Context = Annotated[int | None, typer.Option(help="Whole-frame context canvas s
                                                    "config's). Paired training only.")]
 _Upsample = Annotated[str | None, typer.Option(help="Generator upsampling: transpose or resize (default: the "
                                                     "config's).")]
+_Downsample = Annotated[str | None, typer.Option(help="Generator downsampling: stride or blur (anti-aliased; "
+                                                        "default: the config's).")]
 _Ema = Annotated[float | None, typer.Option(help="Decay of a moving average of the generator's weights, kept "
                                                 "in checkpoints and used to translate (e.g. 0.999; 0: off; "
                                                 "default: the config's).")]
@@ -95,6 +97,7 @@ def train(
     feature_matching: _FeatureMatching = None,
     context: _Context = None,
     upsample: _Upsample = None,
+    downsample: _Downsample = None,
     ema: _Ema = None,
     calibration: _Calibration = None,
     steps: _Steps = None,
@@ -121,7 +124,7 @@ def train(
                                 calibration=calibration)
         overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
                      "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching, "context": context,
-                     "upsample": upsample, "ema": ema}
+                     "upsample": upsample, "downsample": downsample, "ema": ema}
         result = train_from_folders(inputs, out, config=config, preset=preset, overrides=overrides, seed=seed,
                                     max_steps=steps, max_minutes=minutes, device=device,
                                     checkpoint_every=checkpoint_every, sample_every=sample_every,

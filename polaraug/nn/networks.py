@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from kornia.filters import BlurPool2D
 from torch import nn
 
 UPSAMPLING = ("transpose", "resize")
+DOWNSAMPLING = ("stride", "blur")
 
 
 class ResnetBlock(nn.Module):
@@ -28,15 +30,25 @@ class ResnetBlock(nn.Module):
         return x + self.block(x)
 
 
-def encoder_layers(in_channels: int, ngf: int) -> list[nn.Module]:
+def encoder_layers(in_channels: int, ngf: int, downsample: str = "stride") -> list[nn.Module]:
     """CycleGAN's encoder: c7s1-ngf, d2ngf, d4ngf (reflection padding, instance norm, ReLU): (B, C, H, W) ->
-    (B, 4 ngf, H/4, W/4)."""
+    (B, 4 ngf, H/4, W/4).
+
+    Args:
+        downsample: "stride" (the reference's stride-2 convolutions) or "blur" (a stride-1 convolution, then a
+            binomial blur and subsampling after the ReLU: anti-aliased, Zhang 2019; kornia's BlurPool2D).
+    """
+    if downsample not in DOWNSAMPLING:
+        raise ValueError(f"downsample must be one of {DOWNSAMPLING}, got {downsample!r}")
     layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=False),
                                nn.InstanceNorm2d(ngf), nn.ReLU(True)]
     ch = ngf
     for _ in range(2):
-        layers += [nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1, bias=False), nn.InstanceNorm2d(ch * 2),
+        stride = 2 if downsample == "stride" else 1
+        layers += [nn.Conv2d(ch, ch * 2, 3, stride=stride, padding=1, bias=False), nn.InstanceNorm2d(ch * 2),
                    nn.ReLU(True)]
+        if downsample == "blur":  # subsampling a ReLU's output aliases; blurring it first does not
+            layers.append(BlurPool2D(3, stride=2))
         ch *= 2
     return layers
 
@@ -50,19 +62,19 @@ class ResnetGenerator(nn.Module):
     Args:
         upsample: "transpose" (the reference's transposed convolutions) or "resize" (nearest-neighbour
             2x then a 3x3 convolution: no checkerboard artifacts, Odena et al. 2016).
+        downsample: "stride" or "blur" (:func:`encoder_layers`).
         context: side of the whole-frame context canvas (:mod:`polaraug.nn.context`); 0 for none. With a
             context the encoder's features receive the frame's features over the input's region, through a
             1x1 fusion whose gate starts at 0 (the network starts as the plain generator).
     """
 
-    ENCODER_LAYERS = 10  # c7s1 (pad, conv, norm, relu) + 2 x (conv, norm, relu): where the context joins
-
     def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, n_blocks: int = 9, tanh: bool = True,
-                 *, upsample: str = "transpose", context: int = 0):
+                 *, upsample: str = "transpose", downsample: str = "stride", context: int = 0):
         super().__init__()
         if upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, got {upsample!r}")
-        layers = encoder_layers(in_channels, ngf)
+        layers = encoder_layers(in_channels, ngf, downsample)
+        self.encoder_depth = len(layers)  # where the context joins
         ch = ngf * 4
         layers += [ResnetBlock(ch) for _ in range(n_blocks)]
         for _ in range(2):
@@ -93,7 +105,7 @@ class ResnetGenerator(nn.Module):
             return self.model(x)
         from .context import context_canvas, sample_region
 
-        h = self.model[:self.ENCODER_LAYERS](x)
+        h = self.model[:self.encoder_depth](x)
         if context is None:
             canvas, box = context_canvas(x, self.context_size)
             boxes = box.expand(x.shape[0], 4)
@@ -101,7 +113,7 @@ class ResnetGenerator(nn.Module):
             canvas, boxes = context
         region = sample_region(self.context_net(canvas.to(h.dtype)), boxes, h.shape[-2], h.shape[-1])
         h = h + self.gate * self.fuse(torch.cat([h, region], 1))
-        return self.model[self.ENCODER_LAYERS:](h)
+        return self.model[self.encoder_depth:](h)
 
 
 class PatchDiscriminator(nn.Module):

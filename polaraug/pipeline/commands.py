@@ -152,6 +152,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--feature-matching"),
         opt("--context"),
         opt("--upsample"),
+        opt("--downsample"),
         opt("--ema"),
         opt("--calibration"),
         opt("--steps"),

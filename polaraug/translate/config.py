@@ -11,7 +11,7 @@ import yaml
 
 from polaraug.errors import ConfigError, excerpt, parse_reason
 from polaraug.nn.adversarial import GAN_LOSSES
-from polaraug.nn.networks import UPSAMPLING, min_input_side
+from polaraug.nn.networks import DOWNSAMPLING, UPSAMPLING, min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
 HEADS = ("intensities", "stokes")
@@ -61,9 +61,11 @@ class TranslatorConfig:
     d_scales: int = 1
     lambda_fm: float = 0.0
     # Generator architecture: upsampling by transposed convolutions (the reference) or resize + convolution
-    # (no checkerboards); ``context`` > 0 adds the whole-frame context branch with a canvas of that side
-    # (polaraug.nn.context); 0 translates what the generator sees and nothing more.
+    # (no checkerboards); downsampling by stride-2 convolutions (the reference) or anti-aliased blur pooling;
+    # ``context`` > 0 adds the whole-frame context branch with a canvas of that side (polaraug.nn.context);
+    # 0 translates what the generator sees and nothing more.
     upsample: str = "transpose"
+    downsample: str = "stride"
     context: int = 0
     # Decay of an exponential moving average of the generator's weights (0: none). Checkpoints then keep
     # the average beside the trained weights, and inference uses the average: one checkpoint's scores
@@ -94,6 +96,9 @@ class TranslatorConfig:
         if self.upsample not in UPSAMPLING:
             raise ConfigError(f"translator config: 'upsample' must be one of {UPSAMPLING}, "
                               f"got {excerpt(self.upsample)}")
+        if self.downsample not in DOWNSAMPLING:
+            raise ConfigError(f"translator config: 'downsample' must be one of {DOWNSAMPLING}, "
+                              f"got {excerpt(self.downsample)}")
         if not isinstance(self.context, int) or self.context < 0 or self.context % 4 or 0 < self.context < 16:
             raise ConfigError(f"translator config: 'context' must be 0 (off) or a multiple of 4 of at least 16, "
                               f"got {excerpt(self.context)}")
@@ -112,7 +117,7 @@ class TranslatorConfig:
     def architecture(self) -> dict[str, int]:
         """What a checkpoint must match to be loaded."""
         return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "d_scales", "head",
-                                                 "upsample", "context")}
+                                                 "upsample", "downsample", "context")}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,8 +152,8 @@ PRESETS = {
     "cpu-small": TranslatorConfig(ngf=16, n_blocks=3, ndf=16, n_layers=2, crop=64, pool_size=10),
     # The translator ablation's architecture (docs/translator.md): 6 blocks, batch 4 of 64 px crops.
     "cpu-medium": TranslatorConfig(ngf=16, n_blocks=6, ndf=16, n_layers=2, crop=64, pool_size=10, batch=4),
-    # cpu-medium with the whole-frame context branch (a 64 px canvas) and resize-convolution upsampling:
-    # the built-in translator's architecture (docs/translator.md).
+    # cpu-medium with the whole-frame context branch (a 64 px canvas) and resize-convolution upsampling
+    # (docs/translator.md; the built-in translator is cpu-medium).
     "cpu-context": TranslatorConfig(ngf=16, n_blocks=6, ndf=16, n_layers=2, crop=64, pool_size=10, batch=4,
                                     upsample="resize", context=64),
 }

@@ -87,10 +87,11 @@ def build_generator(cfg: TranslatorConfig, a: torch.Tensor) -> nn.Module:
     projection. Args: a (4, 3) calibration matrix. Returns: a module (B, 3, H, W) -> (B, 4, H, W)."""
     if cfg.head == "stokes":
         return StokesHead(init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks,
-                                                       tanh=False, upsample=cfg.upsample, context=cfg.context)),
+                                                       tanh=False, upsample=cfg.upsample, downsample=cfg.downsample,
+                                                       context=cfg.context)),
                           a.clone())
     net = init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks, upsample=cfg.upsample,
-                                       context=cfg.context))
+                                       downsample=cfg.downsample, context=cfg.context))
     return ProjectedGenerator(net, a.clone()) if cfg.mode == "project" else net
 
 
