@@ -404,3 +404,36 @@ def test_per_angle_sets_with_a_corrupt_first_file_are_still_checked(clean_set, t
     (tmp_path / "pa" / "f0_0.png").write_bytes(b"\x89PNG broken")
     res = runner.invoke(app, ["validate", str(tmp_path / "pa"), "--skip-bad", "--workers", "1"])
     assert res.exit_code == 0 and "angle-suffix" in res.output and "f0" in res.output
+
+
+@pytest.mark.parametrize("layout", ["polaraug", "angle-folders"])
+def test_fix_rewrites_shifted_up_frames_as_they_were_stored(tmp_path, layout):
+    # translate writes 10/12-bit frames shifted to the top of 16-bit PNGs with sBIT and polaraug's marker; a
+    # repaired frame must keep that form (other programs would see it 16x darker than its neighbours)
+    from polaraug.io.significant import shifted_bits
+
+    res = runner.invoke(app, ["synth", str(tmp_path / "set"), "-n", "2", "--size", "40x32", "--mode", "polar",
+                              "--val", "0", "--workers", "1", "--domain", "shifted", "--no-dofp"])
+    assert res.exit_code == 0, res.output
+    root, extra = tmp_path / "set", []
+    frames = sorted((root / "images").rglob("*.png"))
+    if layout == "angle-folders":
+        root, extra = tmp_path / "angles", ["--calibration", "shifted_dofp"]
+    for p in frames:
+        img = read_image(p)
+        img[4:7, 4:7] = [4095, 4095, 0, 0]  # DoLP √2 at 12 bits
+        if layout == "polaraug":
+            write_image(p, img, bits=12)
+        else:
+            for k, a in enumerate(("0", "45", "90", "135")):
+                write_image(root / a / p.name, np.ascontiguousarray(img[..., k]), bits=12)
+    planted = _stack(root)
+    res = runner.invoke(app, ["validate", str(root), "--fix", "--max-inadmissible", "0", "--workers", "1", *extra])
+    assert res.exit_code == 0, res.output
+    after = _stack(root)
+    written = sorted(root.rglob("*.png"))
+    assert written and all(shifted_bits(p) == 12 for p in written)
+    for key, img in after.items():
+        changed = (img != planted[key]).any(axis=-1)
+        assert changed[4:7, 4:7].all() and changed.sum() == 9, key  # repaired, read back at 12 bits
+        assert img.max() <= 4095, key

@@ -316,7 +316,7 @@ def stored_frame(frame: PolarImage, what: str) -> np.ndarray:
 COMMIT_SUFFIX = ".polaraug-commit.json"  # journal of a per-angle frame being replaced
 
 
-def write_frame(dest: list[Path], img: np.ndarray) -> None:
+def write_frame(dest: list[Path], img: np.ndarray, bits: int | None = None) -> None:
     """Write a frame atomically in its layout, all files or none.
 
     A per-angle frame is four files: they are written to temporary files first, then a journal listing the
@@ -328,16 +328,18 @@ def write_frame(dest: list[Path], img: np.ndarray) -> None:
         dest: one path (a 4-channel file) or four (per-angle files, in ``ANGLES`` order), e.g. the frame's
             ``paths`` mapped into an output folder.
         img: (H, W, 4) image, channels (I0, I45, I90, I135).
+        bits: store ``bits``-bit values shifted up with an sBIT chunk (:func:`polaraug.io.images.write_image`);
+            None: as they are.
     """
     if len(dest) == 1:
-        write_image(dest[0], img)
+        write_image(dest[0], img, bits=bits)
         return
     base = Path(os.path.commonpath([str(Path(p).resolve().parent) for p in dest]))
     pending = []
     try:
         for i, p in enumerate(dest):
             tmp = p.with_name(f".{p.stem}.polaraug-new{p.suffix}")
-            write_image(tmp, np.ascontiguousarray(img[..., i]))
+            write_image(tmp, np.ascontiguousarray(img[..., i]), bits=bits)
             # names relative to the journal's folder: a later run may start from another working directory
             pending.append([os.path.relpath(Path(tmp).resolve(), base), os.path.relpath(Path(p).resolve(), base)])
         journal = base / f".{dest[0].stem}{COMMIT_SUFFIX}"

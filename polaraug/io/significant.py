@@ -135,6 +135,19 @@ def png_significant_bits(path: str | os.PathLike) -> int | None:
     return None
 
 
+def shifted_bits(path: str | os.PathLike) -> int | None:
+    """The significant bits of a PNG polaraug wrote shifted up (:func:`encode_png`), for rewriting it alike.
+
+    Args:
+        path: the file.
+
+    Returns:
+        b when the file has both an sBIT chunk and :data:`MARKER`, else None (stored as is).
+    """
+    bits = png_significant_bits(path)
+    return bits if bits and _written_here(path) else None
+
+
 def _written_here(path: str | os.PathLike) -> bool:
     """Whether the PNG carries :data:`MARKER` (polaraug shifted its samples up)."""
     return any(kind == b"tEXt" and data == MARKER for kind, data in _chunks_before_data(path))

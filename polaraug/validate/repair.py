@@ -18,6 +18,7 @@ from polaraug.data.polarset import PolarImage, stored_frame, write_frame
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import copy_tree_atomically
 from polaraug.io.capture import capture_from_array
+from polaraug.io.significant import shifted_bits
 from polaraug.physics import DEFAULT_TOLERANCE, analyze, repair_intensities
 from polaraug.physics.quantize import quantize_admissible
 
@@ -51,7 +52,7 @@ def fix_frame(frame: PolarImage, camera: Camera, dest: list[Path], tol: float = 
     fixed = raw.copy()
     fixed[bad] = quantize_admissible(repair_intensities(y[bad], a), a, bits).astype(raw.dtype)
     changed = int(np.count_nonzero((fixed != raw).any(axis=-1)))
-    write_frame(dest, fixed)
+    write_frame(dest, fixed, bits=shifted_bits(frame.paths[0]))  # stored as the frame was
     return changed
 
 
@@ -182,7 +183,7 @@ def reconstruct_frame(model, frame: PolarImage, camera: Camera, dest: list[Path]
     if not flagged.any():
         return 0
     filled, _ = fill_stored(model, raw, ~flagged, camera)
-    write_frame(dest, filled)
+    write_frame(dest, filled, bits=shifted_bits(frame.paths[0]))
     return int(np.count_nonzero(flagged))
 
 
