@@ -97,11 +97,11 @@ def test_unpolarized_frames_have_dolp_zero_and_the_same_s0(sets, tmp_path):
 
 
 def test_a_missing_oracle_twin_is_refused_with_the_first_missing_frame(sets):
-    with pytest.raises(InputError, match=r"no oracle twin for frame 'synth-0003-000003' of synthetic set syn"):
+    with pytest.raises(InputError, match=r"no oracle twin for frame 'synth-0003-000003' of added set syn"):
         _inputs(sets, synthetic={"syn": sets / "syn"}, oracle=sets / "oracle3").check()
     with pytest.raises(ConfigError, match="control 'other' names no synthetic set"):
         _inputs(sets, synthetic={"syn": sets / "syn"}, controls=("other",)).check()
-    with pytest.raises(ConfigError, match="synthetic set name"):
+    with pytest.raises(ConfigError, match="added set name"):
         _inputs(sets, synthetic={"oracle": sets / "syn"}).check()
 
 

@@ -5,12 +5,15 @@ go through the polarization-aware pipeline."""
 import math
 import os
 import pickle
+import shutil
+import time
 
 import cv2
 import numpy as np
 import pytest
 
 from polaraug.detect.datasets import export_polar, export_rgb, images, listing_yaml
+from polaraug.detect.on_the_fly import OnTheFly
 from polaraug.synth.generate import SynthConfig, generate
 
 IMGSZ = 64
@@ -119,6 +122,36 @@ def test_same_frame_and_seed_give_the_same_image_and_the_sensor_seed_changes_it(
     assert np.abs(other_seed.astype(int) - one(bgr, frame)).max() > 0
     quiet = FrameTranslator(_spec(sets, calibration=str(cam), seed=1, sensor=False))(bgr, frame)
     assert np.abs(quiet.astype(int) - one(bgr, frame)).max() > 0  # the sensor model is applied
+    # a frame of the same name in another split is another frame: its own noise
+    root = tmp_path / "set"
+    for split in ("train", "val"):
+        (root / split).mkdir(parents=True)
+        shutil.copy(frame, root / split / frame.name)
+    split_spec = FrameTranslator(OnTheFly(roots=(str(root),), backend="torch", calibration=str(cam), seed=1))
+    train, val = (split_spec(bgr, root / s / frame.name) for s in ("train", "val"))
+    assert split_spec.frame_key(root / "val" / frame.name) == f"val/{frame.name}"
+    assert np.abs(train.astype(int) - val).max() > 0
+
+
+def test_threads_asking_for_the_translator_at_once_load_it_once(sets, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import polaraug.translate.dataset as dataset
+    from polaraug.detect.on_the_fly import FrameTranslator
+
+    calls = []
+    load = dataset.load_for_translation
+
+    def slow_load(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.2)  # a load takes long enough for every thread to ask before it ends
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(dataset, "load_for_translation", slow_load)
+    frames = FrameTranslator(_spec(sets))
+    with ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(lambda _: frames.loaded(), range(4)))
+    assert len(calls) == 1 and all(x is loaded[0] for x in loaded)
 
 
 def test_onnx_runtime_backend_is_within_one_step_of_torch_and_deterministic(sets):

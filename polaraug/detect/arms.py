@@ -97,7 +97,7 @@ class ExperimentInputs:
             load_translator(self.translator)
         for name in self.extra_sets():
             if not _NAME.fullmatch(name) or name in (REAL, ORACLE, RGB):
-                raise ConfigError(f"synthetic set name {name!r}: use letters, digits, '_', '.', '-', and not "
+                raise ConfigError(f"added set name {name!r}: use letters, digits, '_', '.', '-', and not "
                                   f"{REAL!r}, {ORACLE!r} or {RGB!r}")
         for name in self.controls:
             if name not in self.synthetic and not (name == ORACLE and self.oracle is not None):
@@ -109,7 +109,7 @@ class ExperimentInputs:
                 stems = _rgb_stems(path) if name in self.on_the_fly else _frame_stems(path)
                 missing = next((s for s in sorted(stems) if s not in twins), None)
                 if missing is not None:
-                    raise InputError(f"{self.oracle}: no oracle twin for frame {missing!r} of synthetic set "
+                    raise InputError(f"{self.oracle}: no oracle twin for frame {missing!r} of added set "
                                      f"{name} ({path}); the oracle must render every translated frame")
 
 

@@ -10,13 +10,14 @@ they are. :func:`on_the_fly_trainer` gives a DetectionTrainer that builds such d
     YOLO("yolov8n.yaml").train(data="data.yaml", trainer=on_the_fly_trainer(OnTheFly(roots=("rgb/images",))))
 
 A frame's image depends only on the frame, the translator and ``seed`` (the translator is deterministic; the
-optional sensor noise is seeded by ``seed`` and the frame's file name). It differs from a stored translation
-read at the same size: the translator sees the frame at the training resolution instead of its own, and the
-sensor model, if any, adds its noise at that resolution.
+optional sensor noise is seeded by ``seed`` and the frame's path under its set's root). It differs from a
+stored translation read at the same size: the translator sees the frame at the training resolution instead of
+its own, and the sensor model, if any, adds its noise at that resolution.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 from functools import partial
@@ -47,7 +48,7 @@ class OnTheFly:
         calibration: a camera file or built-in name to translate for instead of the checkpoint's camera
             (Stokes-head translators), as ``translate --calibration``.
         sensor: write every frame through the camera's sensor model when its file has one, as ``translate``.
-        seed: seeds each frame's sensor noise, together with the frame's file name.
+        seed: seeds each frame's sensor noise, together with the frame's path under its set's root.
         device: where the translator runs: cpu, or a CUDA device when the dataloader has no workers.
         threads: torch CPU threads of the process that translates (None: leave torch's setting); ONNX Runtime
             takes as many.
@@ -105,9 +106,13 @@ class FrameTranslator:
         self.spec = spec
         self._roots = tuple(Path(r).resolve() for r in spec.roots)
         self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()  # ultralytics' cache=ram loads images from a thread pool
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_loaded": None}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_loaded", "_lock")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _loaded=None, _lock=threading.Lock())
 
     def translates(self, path: str | Path) -> bool:
         """Whether an image is an RGB frame to translate.
@@ -118,8 +123,21 @@ class FrameTranslator:
         Returns:
             True when it lies under one of the spec's roots (links resolved).
         """
+        return self.frame_key(path) is not None
+
+    def frame_key(self, path: str | Path) -> str | None:
+        """The frame's path under the root it lies in (e.g. ``images/100k/train/a.jpg``), which seeds its sensor
+        noise: frames of one name in two splits get their own.
+
+        Args:
+            path: the image's file.
+
+        Returns:
+            The relative path in POSIX form, or None when the file lies under none of the spec's roots.
+        """
         resolved = Path(path).resolve()
-        return any(resolved.is_relative_to(r) for r in self._roots)
+        root = next((r for r in self._roots if resolved.is_relative_to(r)), None)
+        return None if root is None else resolved.relative_to(root).as_posix()
 
     def loaded(self) -> _Loaded:
         """The translator (eval mode, on its backend), its (4, 3) camera matrix and its sensor model (None: no
@@ -128,6 +146,10 @@ class FrameTranslator:
         Raises:
             CheckpointError: the checkpoint cannot be used; InputError: a bad calibration or backend.
         """
+        with self._lock:
+            return self._loaded or self._load()
+
+    def _load(self) -> _Loaded:
         if self._loaded is None:
             from polaraug.cameras import load_camera
             from polaraug.translate.backends import resolve_backend, use_backend
@@ -141,12 +163,12 @@ class FrameTranslator:
             self._loaded = _Loaded(model, camera.matrix(np.float64), camera.sensor if self.spec.sensor else None)
         return self._loaded
 
-    def intensities(self, rgb: np.ndarray, name: str) -> np.ndarray:
+    def intensities(self, rgb: np.ndarray, key: str) -> np.ndarray:
         """Translate one RGB frame at its own size.
 
         Args:
             rgb: (H, W, 3) uint8/uint16 RGB.
-            name: the frame's file name (seeds its sensor noise with ``seed``).
+            key: the frame's :meth:`frame_key` (seeds its sensor noise with ``seed``).
 
         Returns:
             (H, W, 4) float32 intensities I0, I45, I90, I135 (through the sensor model, if any).
@@ -157,7 +179,7 @@ class FrameTranslator:
         model, _, sensor = self.loaded()
         y = translate_image(model, rgb)
         if sensor is not None:
-            y = capture(y, sensor, np.random.default_rng([self.spec.seed, zlib.crc32(Path(name).name.encode())]))
+            y = capture(y, sensor, np.random.default_rng([self.spec.seed, zlib.crc32(key.encode())]))
         return y
 
     def __call__(self, image: np.ndarray, path: str | Path) -> np.ndarray:
@@ -170,7 +192,7 @@ class FrameTranslator:
         Returns:
             (H, W, C) uint8 in OpenCV order (BGR(A) of the file's channels), C = the encoding's channels.
         """
-        y = self.intensities(as_rgb(image), str(path))
+        y = self.intensities(as_rgb(image), self.frame_key(path) or Path(path).name)
         model, a, sensor = self.loaded()
         if self.spec.encoding == "intensities" and sensor is None and model.admissible:
             # admissible by construction: export's repair would only move it by float rounding (and costs
