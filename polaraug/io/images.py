@@ -29,7 +29,7 @@ import tifffile
 from polaraug.errors import ConfigError, InputError, parse_reason
 
 from .atomic import atomic_path
-from .significant import encode_png, significant_values
+from .significant import PNG_SIGNATURE, encode_png, significant_values
 
 READABLE = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".npy")
 MAX_PIXELS_ENV = "POLARAUG_MAX_PIXELS"
@@ -123,7 +123,7 @@ def _png_header(path: Path) -> tuple[int, int, int] | None:
     4 grey+alpha, 6 RGBA); None when the file does not start like a PNG."""
     with open(path, "rb") as f:
         head = f.read(26)
-    if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+    if len(head) < 26 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
         return None
     width, height, _, colour = struct.unpack(">IIBB", head[16:26])
     return width, height, colour
