@@ -7,9 +7,10 @@ weather, sun and material mix, and a camera no arm trains on: 12-bit DoFP with n
 noise-free twins:
 
 - ``fresh-context``: fresh renders (a new frame every 4 steps into an 800-frame cache), preset cpu-context
-  (whole-frame context branch, resize-convolution upsampling): the built-in translator's recipe;
+  (whole-frame context branch, resize-convolution upsampling);
 - ``fixed-context``: the same 800 first renders and never another (the control: is freshness what helps?);
-- ``fresh-plain``: fresh renders, preset cpu-medium (no context, transposed convolutions): the context
+- ``fresh-plain``: fresh renders, preset cpu-medium (no context, transposed convolutions; the built-in
+  translator's recipe): the context
   ablation (it changes the upsampling too);
 - ``folder-plain`` (not run by default): cpu-medium on an 800-frame rendered folder, the earlier recipe;
 - ``fresh-plain-ema`` (not run by default): fresh-plain keeping a weight average of its generator (decay
