@@ -10,8 +10,7 @@ noise-free twins:
   (whole-frame context branch, resize-convolution upsampling);
 - ``fixed-context``: the same 800 first renders and never another (the control: is freshness what helps?);
 - ``fresh-plain``: fresh renders, preset cpu-medium (no context, transposed convolutions; the built-in
-  translator's recipe): the context
-  ablation (it changes the upsampling too);
+  translator's recipe): the context ablation (it changes the upsampling too);
 - ``folder-plain`` (not run by default): cpu-medium on an 800-frame rendered folder, the earlier recipe;
 - ``fresh-plain-ema`` (not run by default): fresh-plain keeping a weight average of its generator (decay
   0.999). Its trained weights follow fresh-plain's path exactly, so each of its checkpoints is scored twice:
