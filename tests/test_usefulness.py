@@ -51,6 +51,11 @@ def test_the_bare_command_runs_the_whole_benchmark_and_reports_it(quick):
     for chart in ("usefulness_curve.png", "usefulness_polarization.png", "usefulness.md"):
         assert (root / "out" / chart).is_file() and (root / "figures" / chart).is_file()
     assert (root / "figures" / "usefulness.json").is_file() and all(summary["experiments"].values())
+    # every training records its wall-clock time, and the summary adds them up
+    t = summary["seconds"]
+    every = [*summary["n_real"].values(), *summary["pretrain_finetune"]["n_real"].values()]
+    assert t["trainings"] == t["of"] == sum(len(a["map50"]["runs"]) for r in every for a in r["arms"].values())
+    assert t["total"] > 0 and "measured:" in output
 
 
 def test_the_narrow_real_set_and_the_wide_test_set(quick):

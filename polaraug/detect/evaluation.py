@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,7 +68,8 @@ def offline_ultralytics(config_dir: Path) -> None:
 class Score:
     """One trained model scored on a test set: overall, per class (AP50), per weather and per condition
     (mAP50; the condition is "night" for night frames, else the weather), with the validation mAP50 per epoch
-    when a validation split was given."""
+    when a validation split was given, and the wall-clock seconds its training and scoring took (None in
+    scores saved before they were recorded)."""
 
     map50: float
     map: float
@@ -75,6 +77,7 @@ class Score:
     by_weather: dict[str, float] = field(default_factory=dict)
     val_curve: list[float] = field(default_factory=list)
     by_condition: dict[str, float] = field(default_factory=dict)
+    seconds: float | None = None
 
 
 def summarize(scores: list[Score]) -> dict:
@@ -239,7 +242,9 @@ def _cached(path: Path, run) -> Score:
     """Score from ``path`` if a previous run finished this (arm, seed), else ``run()`` and keep it."""
     if path.is_file():
         return Score(**json.loads(path.read_text()))
+    start = time.perf_counter()
     score = run()
+    score.seconds = round(time.perf_counter() - start, 1)
     write_text(path, json.dumps(asdict(score), indent=1) + "\n")
     return score
 
@@ -357,4 +362,15 @@ def _results(plan: TrainingPlan, scores: dict[str, list[Score]], settings: Detec
                 controls[a.name]["bootstrap"] = boot(a.name, a.control_of, a.test)
     return {"settings": settings.to_dict(), "inputs": {k: str(v) for k, v in inputs.paths().items()},
             "arms": arms, "controls": controls,
-            "val_curves": {name: [sc.val_curve for sc in runs] for name, runs in scores.items()}}
+            "val_curves": {name: [sc.val_curve for sc in runs] for name, runs in scores.items()},
+            "seconds": training_seconds(scores)}
+
+
+def training_seconds(scores: dict[str, list[Score]]) -> dict:
+    """Wall-clock time of the trainings that recorded it (training and scoring, not dataset export).
+
+    Returns:
+        {"total": seconds summed, "trainings": how many recorded it, "of": trainings in all}.
+    """
+    known = [s.seconds for runs in scores.values() for s in runs if s.seconds is not None]
+    return {"total": round(sum(known), 1), "trainings": len(known), "of": sum(len(r) for r in scores.values())}

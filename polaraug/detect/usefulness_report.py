@@ -41,8 +41,25 @@ def assemble(cfg: UsefulnessConfig, runs: list[Experiment], results: dict[str, d
     for protocol, sizes in by_protocol.items():
         if protocol != "mix":
             summary[protocol.replace("-", "_")] = {"n_real": sizes}
+    summary["seconds"] = measured_time(results.values())
     summary["summary"] = summary_lines(summary)
     return summary
+
+
+def measured_time(results) -> dict:
+    """The trainings' recorded wall-clock time summed over experiments (eval-detection's ``seconds``).
+
+    Args:
+        results: eval-detection results of each experiment.
+
+    Returns:
+        {"total": seconds, "trainings": how many recorded their time, "of": trainings scored}. A
+        pretrain-finetune arm's two trainings count as one, and the real arm it shares with mix is counted
+        in each experiment it is scored in.
+    """
+    parts = [r.get("seconds", {}) for r in results]
+    return {"total": round(sum(p.get("total", 0.0) for p in parts), 1),
+            "trainings": sum(p.get("trainings", 0) for p in parts), "of": sum(p.get("of", 0) for p in parts)}
 
 
 def _fmt(d: dict | None) -> str:
@@ -74,6 +91,10 @@ def summary_lines(summary: dict) -> list[str]:
             boot = c.get("bootstrap", {}).get("map50")
             lines.append(f"  polarization: {LABELS.get(_arm_name(c['of']), c['of'])} minus unpolarized "
                          f"{_fmt(c['map50'])} (seeds) {_fmt(boot)} (test images) -> {verdict(c['map50'])}")
+    t = summary.get("seconds")
+    if t and t["trainings"]:
+        lines.append(f"measured: {t['total'] / 60:.0f} min of training and scoring over the {t['trainings']} of "
+                     f"{t['of']} trainings that recorded their time")
     for protocol in ("pretrain_finetune",):
         for size, res in summary.get(protocol, {}).get("n_real", {}).items():
             arms = {_arm_name(k): v for k, v in res["arms"].items()}
