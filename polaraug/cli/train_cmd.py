@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +62,16 @@ _Steps = Annotated[int | None, typer.Option(help="Stop after this many steps (de
 _Minutes = Annotated[float | None, typer.Option(help="Also stop after this many minutes of training (a CPU "
                                                      "budget; a rerun resumes and trains that long again).")]
 _Seed = Annotated[int, typer.Option(help="Seed for initialisation and sampling.")]
+_Candidates = Annotated[str | None, typer.Option(help="--render: comma-separated seeds (e.g. 0,1,4) each trained "
+                                                      "--select-at steps on its own renders; the one with the "
+                                                      "lowest AoLP error on held-out renders of the training "
+                                                      "domains is continued to --steps.")]
+_SelectAt = Annotated[int | None, typer.Option(help="--candidates: steps before the choice (default: a quarter "
+                                                    "of --steps).")]
+_SelectSeed = Annotated[int, typer.Option(help="--candidates: the validation renders' seed (no candidate and "
+                                               "none of your test renders should use it).")]
+_SelectFrames = Annotated[int, typer.Option(help="--candidates: validation frames, split over the training "
+                                                 "domains.")]
 _Device = Annotated[str | None, typer.Option(help="cuda, cpu, ... (default: CUDA when present).")]
 _CheckpointEvery = Annotated[int, typer.Option(help="Steps between checkpoints.")]
 _SampleEvery = Annotated[int, typer.Option(help="Steps between sample grids.")]
@@ -103,6 +114,10 @@ def train(
     steps: _Steps = None,
     minutes: _Minutes = None,
     seed: _Seed = 0,
+    candidates: _Candidates = None,
+    select_at: _SelectAt = None,
+    select_seed: _SelectSeed = 3,
+    select_frames: _SelectFrames = 48,
     device: _Device = None,
     checkpoint_every: _CheckpointEvery = 1000,
     sample_every: _SampleEvery = 500,
@@ -111,12 +126,7 @@ def train(
 ) -> None:
     """Train RGB -> (I0, I45, I90, I135): unpaired (constrained CycleGAN) or paired, from scratch or --init."""
     from polaraug.translate.train import TrainingInputs, train_from_folders
-
-    with user_errors():
-        _check_adapt(adapt)
-    if adapt == "sensor":
-        with user_errors():
-            _adapt_sensor(init, rgb, polar, out, seed=seed, device=device)
+    if _adapted_sensor(adapt, init, rgb, polar, out, seed=seed, device=device):
         return
     with user_errors():
         spec = _render_spec(render_size, render_cache, render_every, render_domains, render_seed) if render else None
@@ -125,14 +135,37 @@ def train(
         overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
                      "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching, "context": context,
                      "upsample": upsample, "downsample": downsample, "ema": ema}
-        result = train_from_folders(inputs, out, config=config, preset=preset, overrides=overrides, seed=seed,
-                                    max_steps=steps, max_minutes=minutes, device=device,
-                                    checkpoint_every=checkpoint_every, sample_every=sample_every,
-                                    keep_checkpoints=keep_checkpoints)
-    import os
-
+        options = dict(config=config, preset=preset, overrides=overrides, max_minutes=minutes, device=device,
+                       checkpoint_every=checkpoint_every, sample_every=sample_every, keep_checkpoints=keep_checkpoints)
+        if candidates is not None:
+            result = _train_candidates(inputs, out, (candidates, select_at, select_seed, select_frames), steps=steps,
+                                       seed=seed, options=options)
+        else:
+            result = train_from_folders(inputs, out, seed=seed, max_steps=steps, **options)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
         typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
+
+
+def _train_candidates(inputs, out: Path, select: tuple, *, steps: int | None, seed: int, options: dict):
+    """``--candidates``: seed selection (:mod:`polaraug.translate.selection`); ``select`` is (candidates,
+    select_at, select_seed, select_frames) as given."""
+    from polaraug.translate.selection import Selection, parse_seeds, train_with_selection
+
+    candidates, select_at, select_seed, select_frames = select
+    selection = Selection(parse_seeds(candidates), select_at or max(1, (steps or 0) // 4), select_seed, select_frames)
+    return train_with_selection(inputs, out, selection, max_steps=steps, seed=seed, log=typer.echo, **options)
+
+
+def _adapted_sensor(adapt: str, init: Path | None, rgb: Path | None, polar: Path | None, out: Path, *, seed: int,
+                    device: str | None) -> bool:
+    """``--adapt sensor`` done (True), or ``--adapt cyclegan``: nothing done (False); other values refused."""
+    with user_errors():
+        _check_adapt(adapt)
+    if adapt != "sensor":
+        return False
+    with user_errors():
+        _adapt_sensor(init, rgb, polar, out, seed=seed, device=device)
+    return True
 
 
 def _check_adapt(adapt: str) -> None:
