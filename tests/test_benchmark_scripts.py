@@ -179,3 +179,15 @@ def test_soak_benchmark_quick(tmp_path):
     warm, end = result["translate"]["warmup"], result["translate"]["end"]
     assert result["translate"]["rss_growth_pct"] == round(100 * (end["rss_kb"] - warm["rss_kb"]) / warm["rss_kb"], 2)
     assert "translate: RSS" in res.stdout and "largest growth after warm-up" in res.stdout
+
+
+def test_seed_selection_quick(tmp_path):
+    out = tmp_path / "selection.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "seed_selection.py"), "--quick", "--json",
+                          str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    arm = json.loads(out.read_text())["arms"]["fresh-plain"]
+    scores = {s: r["validation"]["aolp_error_deg"] for s, r in arm["seeds"].items()}
+    assert set(scores) == {"0", "1"} and arm["chosen"] == int(min(scores, key=scores.get))
+    assert arm["best_on_test"] is None  # no curve file given: no test scores to compare with
+    assert "validation chooses seed" in res.stdout
