@@ -69,11 +69,19 @@ def judge_arm(arm: str, seeds: list[int], runs: Path, points: dict, selection: S
         print(f"{arm} seed {seed}: validation AoLP {v:.1f} deg at {select_at} steps; test "
               + (f"{t['aolp_error_deg']:.1f} deg at {t['steps']} steps" if t else "not recorded"), flush=True)
     chosen = min(seeds_out, key=lambda s: seeds_out[s]["validation"]["aolp_error_deg"])
-    last = {s: r["test_last"] for s, r in seeds_out.items() if r["test_last"] is not None}
+    # the test's verdict at the last step every compared seed reached (a seed trained only to select_at is
+    # left out of it, and ranked at select_at below)
+    recorded = {s: r["test_last"] for s, r in seeds_out.items() if r["test_last"] is not None}
+    final = max((t["steps"] for t in recorded.values()), default=None)
+    last = {s: t for s, t in recorded.items() if t["steps"] == final}
     best = min(last, key=lambda s: last[s]["aolp_error_deg"]) if last else None
+    at_sel = {s: r["test_at_selection"]["aolp_error_deg"] for s, r in seeds_out.items() if r["test_at_selection"]}
     return {"domains": list(spec.domains), "seeds": seeds_out, "chosen": int(chosen),
-            "best_on_test": None if best is None else int(best),
-            "chose_the_best": None if best is None or chosen not in last else chosen == best}
+            "best_on_test": None if best is None else int(best), "test_steps": final,
+            "chose_the_best": None if best is None or chosen not in last else chosen == best,
+            "rank_at_selection": {"validation": sorted(map(int, seeds_out),
+                                                       key=lambda s: seeds_out[str(s)]["validation"]["aolp_error_deg"]),
+                                  "test": sorted(map(int, at_sel), key=lambda s: at_sel[str(s)])}}
 
 
 def main() -> None:
@@ -105,7 +113,9 @@ def main() -> None:
             selection = Selection(tuple(seeds), args.select_at, args.validation_seed, args.frames)
             result["arms"][arm] = judge_arm(arm, seeds, args.runs, points, selection, size, Path(tmp) / "validation")
     for arm, r in result["arms"].items():
-        print(f"{arm}: validation chooses seed {r['chosen']}; best on the test: seed {r['best_on_test']}")
+        print(f"{arm}: validation chooses seed {r['chosen']}; best on the test at {r['test_steps']} steps: seed "
+              f"{r['best_on_test']}; ranks at {args.select_at} steps, validation {r['rank_at_selection']['validation']}"
+              f" test {r['rank_at_selection']['test']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1) + "\n")
