@@ -23,11 +23,17 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from polaraug.errors import ConfigError
 from polaraug.io.atomic import copy_tree_atomically, write_text
 
 from .rendered import RenderSpec
+
+if TYPE_CHECKING:
+    from polaraug.engine import TrainResult
+
+    from .train import TrainingInputs
 
 VALIDATION_FRAMES = 48
 
@@ -171,8 +177,8 @@ def run_selection(spec: RenderSpec, out: Path, selection: Selection,
     return chosen
 
 
-def train_with_selection(inputs, out: str | Path, selection: Selection, *, max_steps: int | None, seed: int = 0,
-                         log: Callable[[str], None] = print, **options):
+def train_with_selection(inputs: TrainingInputs, out: str | Path, selection: Selection, *, max_steps: int | None,
+                         seed: int = 0, log: Callable[[str], None] = print, **options) -> TrainResult:
     """``polaraug train --render --candidates ...``: :func:`run_selection`, then the chosen candidate trained on
     in ``out`` to ``max_steps``.
 
