@@ -125,35 +125,45 @@ def train(
     adapt: _Adapt = "cyclegan",
 ) -> None:
     """Train RGB -> (I0, I45, I90, I135): unpaired (constrained CycleGAN) or paired, from scratch or --init."""
-    from polaraug.translate.train import TrainingInputs, train_from_folders
+    from polaraug.translate.train import TrainingInputs
+
     if _adapted_sensor(adapt, init, rgb, polar, out, seed=seed, device=device):
         return
     with user_errors():
         spec = _render_spec(render_size, render_cache, render_every, render_domains, render_seed) if render else None
         inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, render=spec, anchor=anchor, init=init,
                                 calibration=calibration)
-        overrides = {"mode": mode, "head": head, "lambda_anchor": anchor_weight, "gan_loss": gan_loss,
-                     "n_critic": n_critic, "d_scales": d_scales, "lambda_fm": feature_matching, "context": context,
-                     "upsample": upsample, "downsample": downsample, "ema": ema}
+        overrides = dict(mode=mode, head=head, lambda_anchor=anchor_weight, gan_loss=gan_loss, n_critic=n_critic,
+                         d_scales=d_scales, lambda_fm=feature_matching, context=context, upsample=upsample,
+                         downsample=downsample, ema=ema)
         options = dict(config=config, preset=preset, overrides=overrides, max_minutes=minutes, device=device,
                        checkpoint_every=checkpoint_every, sample_every=sample_every, keep_checkpoints=keep_checkpoints)
-        if candidates is not None:
-            result = _train_candidates(inputs, out, (candidates, select_at, select_seed, select_frames), steps=steps,
-                                       seed=seed, options=options)
-        else:
-            result = train_from_folders(inputs, out, seed=seed, max_steps=steps, **options)
+        result = _run(inputs, out, _selection(candidates, select_at, select_seed, select_frames, steps), steps=steps,
+                      seed=seed, options=options)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
         typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
 
 
-def _train_candidates(inputs, out: Path, select: tuple, *, steps: int | None, seed: int, options: dict):
-    """``--candidates``: seed selection (:mod:`polaraug.translate.selection`); ``select`` is (candidates,
-    select_at, select_seed, select_frames) as given."""
-    from polaraug.translate.selection import Selection, parse_seeds, train_with_selection
+def _run(inputs, out: Path, selection, *, steps: int | None, seed: int, options: dict):
+    """One run (``train_from_folders``), or seed selection among candidates when ``selection`` is given."""
+    if selection is None:
+        from polaraug.translate.train import train_from_folders
 
-    candidates, select_at, select_seed, select_frames = select
-    selection = Selection(parse_seeds(candidates), select_at or max(1, (steps or 0) // 4), select_seed, select_frames)
+        return train_from_folders(inputs, out, seed=seed, max_steps=steps, **options)
+    from polaraug.translate.selection import train_with_selection
+
     return train_with_selection(inputs, out, selection, max_steps=steps, seed=seed, log=typer.echo, **options)
+
+
+def _selection(candidates: str | None, select_at: int | None, select_seed: int, select_frames: int,
+               steps: int | None):
+    """``--candidates``' :class:`~polaraug.translate.selection.Selection` (None without it); ``--select-at``
+    defaults to a quarter of ``--steps``."""
+    if candidates is None:
+        return None
+    from polaraug.translate.selection import Selection, parse_seeds
+
+    return Selection(parse_seeds(candidates), select_at or max(1, (steps or 0) // 4), select_seed, select_frames)
 
 
 def _adapted_sensor(adapt: str, init: Path | None, rgb: Path | None, polar: Path | None, out: Path, *, seed: int,

@@ -150,17 +150,17 @@ class FrameTranslator:
             return self._loaded or self._load()
 
     def _load(self) -> _Loaded:
-        if self._loaded is None:
-            from polaraug.cameras import load_camera
-            from polaraug.translate.backends import resolve_backend, use_backend
-            from polaraug.translate.dataset import load_for_translation
+        """Load the translator (called under the lock, once per process)."""
+        from polaraug.cameras import load_camera
+        from polaraug.translate.backends import resolve_backend, use_backend
+        from polaraug.translate.dataset import load_for_translation
 
-            if self.spec.threads is not None:
-                torch.set_num_threads(self.spec.threads)
-            camera = load_camera(self.spec.calibration) if self.spec.calibration else None
-            model, camera = load_for_translation(self.spec.checkpoint, self.spec.device, camera)
-            use_backend(model, resolve_backend(self.spec.backend, torch.device(self.spec.device).type, model))
-            self._loaded = _Loaded(model, camera.matrix(np.float64), camera.sensor if self.spec.sensor else None)
+        if self.spec.threads is not None:
+            torch.set_num_threads(self.spec.threads)
+        camera = load_camera(self.spec.calibration) if self.spec.calibration else None
+        model, camera = load_for_translation(self.spec.checkpoint, self.spec.device, camera)
+        use_backend(model, resolve_backend(self.spec.backend, torch.device(self.spec.device).type, model))
+        self._loaded = _Loaded(model, camera.matrix(np.float64), camera.sensor if self.spec.sensor else None)
         return self._loaded
 
     def intensities(self, rgb: np.ndarray, key: str) -> np.ndarray:

@@ -144,13 +144,12 @@ def shifted_bits(path: str | os.PathLike) -> int | None:
     Returns:
         b when the file has both an sBIT chunk and :data:`MARKER`, else None (stored as is).
     """
-    bits = png_significant_bits(path)
-    return bits if bits and _written_here(path) else None
-
-
-def _written_here(path: str | os.PathLike) -> bool:
-    """Whether the PNG carries :data:`MARKER` (polaraug shifted its samples up)."""
-    return any(kind == b"tEXt" and data == MARKER for kind, data in _chunks_before_data(path))
+    bits, marked = None, False
+    for kind, data in _chunks_before_data(path):  # one pass over the header chunks
+        if kind == b"sBIT":
+            bits = data[0] if 0 < len(data) <= 4 and len(set(data)) == 1 else None
+        marked = marked or (kind == b"tEXt" and data == MARKER)
+    return bits if bits and marked else None
 
 
 def significant_values(img: np.ndarray, path: str | os.PathLike) -> np.ndarray:
@@ -166,8 +165,8 @@ def significant_values(img: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     """
     if img.dtype not in (np.uint8, np.uint16):
         return img
-    bits = png_significant_bits(path)
+    bits = shifted_bits(path)
     shift = img.dtype.itemsize * 8 - bits if bits else 0
-    if shift <= 0 or not _written_here(path):
+    if shift <= 0:
         return img
     return np.right_shift(img, shift)

@@ -42,9 +42,8 @@ def encoder_layers(in_channels: int, ngf: int, downsample: str = "stride") -> li
         raise ValueError(f"downsample must be one of {DOWNSAMPLING}, got {downsample!r}")
     layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=False),
                                nn.InstanceNorm2d(ngf), nn.ReLU(True)]
-    ch = ngf
+    ch, stride = ngf, 2 if downsample == "stride" else 1
     for _ in range(2):
-        stride = 2 if downsample == "stride" else 1
         layers += [nn.Conv2d(ch, ch * 2, 3, stride=stride, padding=1, bias=False), nn.InstanceNorm2d(ch * 2),
                    nn.ReLU(True)]
         if downsample == "blur":  # subsampling a ReLU's output aliases; blurring it first does not

@@ -1,17 +1,13 @@
 """Anti-aliased downsampling in the generator (config ``downsample``): shapes, config, checkpoints, CLI."""
 
-import json
 
 import pytest
 import torch
 from kornia.filters import BlurPool2D
-from typer.testing import CliRunner
 
-from polaraug.cli import app
 from polaraug.errors import ConfigError
 from polaraug.nn import ResnetGenerator
 from polaraug.physics import camera_matrix
-from polaraug.synth.generate import SynthConfig, generate
 from polaraug.translate import CheckpointError, TranslatorConfig, load_translator, save_checkpoint
 from polaraug.translate.checkpoint import init_generator
 from polaraug.translate.paired import PairedTranslator
@@ -61,16 +57,3 @@ def test_the_setting_is_checked_saved_and_refused_by_init_with_another_generator
 def test_checkpoints_from_before_the_setting_load_as_stride():
     model, state = load_translator("default")
     assert "downsample" not in state["config"] and model.cfg.downsample == "stride"
-
-
-def test_cli_train_takes_downsample_and_a_resume_keeps_it(tmp_path):
-    paired = tmp_path / "paired"
-    generate(SynthConfig(n=3, width=64, height=48, seed=4), paired, workers=1, progress=False)
-    base = ["train", "--preset", "cpu-small", "--paired", str(paired), "--out", str(tmp_path / "run")]
-    res = CliRunner().invoke(app, [*base, "--steps", "1", "--downsample", "blur"])
-    assert res.exit_code == 0, res.output
-    res = CliRunner().invoke(app, [*base, "--steps", "2"])  # resumed without the option: the run's own setting
-    assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["downsample"] == "blur"
-    model, _ = load_translator(tmp_path / "run" / "checkpoints" / "last.pt")
-    assert model.cfg.downsample == "blur"

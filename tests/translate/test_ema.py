@@ -74,23 +74,3 @@ def test_a_checkpoint_without_the_average_cannot_resume_a_run_that_keeps_one(tmp
 def test_ema_outside_its_range_is_refused(bad):
     with pytest.raises(ConfigError, match="'ema' must be 0"):
         TranslatorConfig(ema=bad, **TINY)
-
-
-def test_cli_train_keeps_the_average_and_a_resume_keeps_it_too(tmp_path):
-    from typer.testing import CliRunner
-
-    from polaraug.cli import app
-    from polaraug.synth.generate import SynthConfig, generate
-
-    paired = tmp_path / "paired"
-    generate(SynthConfig(n=3, width=64, height=48, seed=4), paired, workers=1, progress=False)
-    base = ["train", "--preset", "cpu-small", "--paired", str(paired), "--out", str(tmp_path / "run")]
-    res = CliRunner().invoke(app, [*base, "--steps", "2", "--ema", "0.9"])
-    assert res.exit_code == 0, res.output
-    ckpt = tmp_path / "run" / "checkpoints" / "last.pt"
-    model, state = load_checkpoint(ckpt)
-    assert model.cfg.ema == 0.9 and "g_ema" in state["nets"] and int(model.g_ema.n_averaged) == 2
-    res = CliRunner().invoke(app, [*base, "--steps", "3"])  # resumed without --ema: the run's own setting
-    assert res.exit_code == 0, res.output
-    model, _ = load_checkpoint(ckpt)
-    assert model.cfg.ema == 0.9 and int(model.g_ema.n_averaged) == 3
