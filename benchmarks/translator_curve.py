@@ -28,7 +28,8 @@ Run (one training at a time; about 20 min per arm and seed at 12000 steps on 2 c
 
 Results: ``docs/figures/translator_curve.json`` (settings; per arm and seed, every kept checkpoint's steps,
 minutes since the run started, and scores) and a markdown table on stdout. Finished (arm, seed) runs are
-not trained again. ``--quick`` runs a few steps on tiny frames (the test suite runs it).
+not trained again; with a larger ``--steps`` they resume from their last checkpoint and only the new
+checkpoints are scored. ``--quick`` runs a few steps on tiny frames (the test suite runs it).
 """
 
 from __future__ import annotations
@@ -96,10 +97,17 @@ def make_data(root: Path, size: str, n_test: int, folder: bool) -> None:
 
 
 def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: int, size: tuple[int, int],
-              cache: int) -> list[dict]:
-    """Train one arm; returns its kept checkpoints as [{checkpoint, steps, minutes}]."""
+              cache: int, after: dict | None = None) -> list[dict]:
+    """Train one arm, or resume it to ``steps`` when ``after`` (its last scored point) is given.
+
+    Returns:
+        its kept checkpoints past ``after`` as [{checkpoint, steps, minutes, threads}]: minutes of training
+        since the run started (a resumed run's clock continues from ``after``), torch's CPU threads.
+    """
     preset, refresh, folder, overrides, domains = dataclasses.astuple(ARMS[arm])
-    t0 = time.time()
+    import torch
+
+    t0 = time.time() - 60 * (after["minutes"] if after else 0)
     if folder:
         inputs = TrainingInputs(paired=data / "pre")
     else:
@@ -110,8 +118,10 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
                        sample_every=10**9, keep_checkpoints=True)
     points = []
     for ckpt in sorted((run / "checkpoints").glob("step_*.pt")):
-        points.append({"checkpoint": str(ckpt), "steps": int(ckpt.stem.split("_")[1]),
-                       "minutes": (ckpt.stat().st_mtime - t0) / 60})
+        k = int(ckpt.stem.split("_")[1])
+        if after is None or k > after["steps"]:
+            points.append({"checkpoint": str(ckpt), "steps": k, "minutes": (ckpt.stat().st_mtime - t0) / 60,
+                           "threads": torch.get_num_threads()})
     return points
 
 
@@ -155,7 +165,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="held-out sets (rendered here when absent)")
     p.add_argument("--runs", type=Path, required=True, help="training runs (kept; finished arms are skipped)")
-    p.add_argument("--steps", type=int, default=12000)
+    p.add_argument("--steps", type=int, help="training steps per arm (default 12000; --quick: 4)")
     p.add_argument("--every", type=int, default=3000, help="steps between scored checkpoints")
     p.add_argument("--seeds", default="0", help="comma-separated seeds")
     p.add_argument("--arms", default=",".join(DEFAULT_ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
@@ -167,7 +177,7 @@ def main() -> None:
     if unknown:
         p.error(f"unknown arm(s) {unknown}; choose from {', '.join(ARMS)}")
     size, cache, n_test = ((64, 48), 4, 2) if args.quick else ((192, 144), 800, 48)
-    steps, every = (4, 2) if args.quick else (args.steps, args.every)
+    steps, every = (args.steps or 4, 2) if args.quick else (args.steps or 12000, args.every)
     make_data(args.data, f"{size[0]}x{size[1]}", n_test, folder="folder-plain" in arms)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     known_arms = results.get("settings", {}).get("arms", {})
@@ -178,16 +188,21 @@ def main() -> None:
                                    "--no-noise --no-dofp twins"}
     for seed in (int(s) for s in args.seeds.split(",")):
         for arm in arms:
-            if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):
+            record = next((r for r in results["runs"] if r["arm"] == arm and r["seed"] == seed), None)
+            after = max(record["points"], key=lambda p: p["steps"]) if record else None
+            if after is not None and after["steps"] >= steps:
                 continue
-            print(f"{arm} seed {seed}", flush=True)
+            print(f"{arm} seed {seed}" + (f": from step {after['steps']} to {steps}" if after else ""), flush=True)
             points = train_arm(arm, seed, args.data, args.runs / f"{arm}_s{seed}", steps=steps, every=every,
-                               size=size, cache=cache)
+                               size=size, cache=cache, after=after)
             for pt in points:
                 pt["scores"] = score(pt["checkpoint"], args.data)
                 if ARMS[arm].overrides.get("ema"):
                     pt["scores_trained"] = score(pt["checkpoint"], args.data, average=False)
-            results["runs"].append({"arm": arm, "seed": seed, "points": points})
+            if record is None:
+                results["runs"].append({"arm": arm, "seed": seed, "points": points})
+            else:  # a longer run of a finished arm: its new checkpoints join its curve
+                record["points"].extend(points)
             write_text(args.out, json.dumps(results, indent=1) + "\n")
             print("\n".join(summary(results)), flush=True)
     print("\n".join(summary(results)))

@@ -23,6 +23,14 @@ def test_translator_curve_quick(tmp_path):
     assert all(math.isfinite(p["scores"]["aolp_error_deg"]) and 0 <= p["scores"]["dolp_mae"] <= 1
                for p in runs[0]["points"])
     assert "| fresh-context | 4 |" in res.stdout
+    # a larger --steps resumes the finished run: only its new checkpoints are scored, on the run's clock
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "translator_curve.py"), "--quick", "--steps", "6",
+                          "--arms", "fresh-context", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    points = json.loads(out.read_text())["runs"][0]["points"]
+    assert [p["steps"] for p in points] == [2, 4, 6]
+    assert points[2]["minutes"] > points[1]["minutes"] and points[2]["scores"] != points[1]["scores"]
 
 
 def test_translate_benchmark_quick():
