@@ -21,6 +21,9 @@ noise-free twins:
   material or seed with the test set;
 - ``fresh-clean-ema`` (not run by default): fresh-plain-ema with resize-convolution upsampling and
   anti-aliased (blur-pooled) downsampling: the checkerboard ablation, with nothing else changed.
+- ``fresh-plain-ema-decay`` (not run by default): fresh-plain-ema whose learning rate decays linearly to 0
+  between 12000 and 24000 steps (CycleGAN's schedule fitted to the run; the others keep it constant). Up to
+  12000 steps it is fresh-plain-ema's training, step for step.
 
 Run (one training at a time; about 20 min per arm and seed at 12000 steps on 2 cores)::
 
@@ -71,6 +74,8 @@ ARMS = {
     "fresh-plain-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}),
     "fresh-wide-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("wide",)),
     "fresh-clean-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "upsample": "resize", "downsample": "blur"}),
+    # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
+    "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }
 DEFAULT_ARMS = ("fresh-context", "fixed-context", "fresh-plain")
 SURFACES = ("sky", "car_paint", "glass", "asphalt", "asphalt_wet")

@@ -1,7 +1,7 @@
 """The built-in translator: a Stokes-head translator shipped inside the package, so that ``polaraug
 translate SRC OUT`` works on a fresh install. ``default`` names it wherever a checkpoint is taken.
 
-It is trained by ``pipelines/default_translator.yaml`` (fresh paired renders, whole-frame context); its model
+It is trained by ``pipelines/default_translator.yaml`` (paired renders made while it trains); its model
 card, ``polaraug/weights/default_translator.md``, says on what, for how long, its held-out scores and what it
 is not good at.
 """
