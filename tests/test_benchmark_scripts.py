@@ -199,3 +199,15 @@ def test_seed_selection_quick(tmp_path):
     assert set(scores) == {"0", "1"} and arm["chosen"] == int(min(scores, key=scores.get))
     assert arm["best_on_test"] is None  # no curve file given: no test scores to compare with
     assert "validation chooses seed" in res.stdout
+
+
+def test_checkpoint_choice_quick(tmp_path):
+    out = tmp_path / "choice.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "checkpoint_choice.py"), "--quick", "--json",
+                          str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    run = json.loads(out.read_text())["runs"]["fresh-plain:0"]
+    scores = {int(k): c["validation"]["aolp_error_deg"] for k, c in run["checkpoints"].items()}
+    assert set(scores) == {1, 2} and run["chosen"] == min(scores, key=scores.get)
+    assert all(c["test"] is None for c in run["checkpoints"].values())  # no curve file: no test scores
+    assert f"validation chooses step {run['chosen']}" in res.stdout
