@@ -47,6 +47,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from polaraug.io.atomic import write_text
 from polaraug.translate import load_translator
 from polaraug.translate.evaluate import evaluate
@@ -110,8 +112,6 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
         since the run started (a resumed run's clock continues from ``after``), torch's CPU threads.
     """
     preset, refresh, folder, overrides, domains = dataclasses.astuple(ARMS[arm])
-    import torch
-
     t0 = time.time() - 60 * (after["minutes"] if after else 0)
     if folder:
         inputs = TrainingInputs(paired=data / "pre")
