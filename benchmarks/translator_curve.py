@@ -21,6 +21,10 @@ noise-free twins:
   material or seed with the test set;
 - ``fresh-clean-ema`` (not run by default): fresh-plain-ema with resize-convolution upsampling and
   anti-aliased (blur-pooled) downsampling: the checkerboard ablation, with nothing else changed.
+- ``fresh-random-ema`` (not run by default): fresh-plain-ema on renders of the ``randomised`` domain (the wide
+  domain with each frame's material parameters and sky polarization drawn anew): does randomising what the
+  test domain changes (materials, haze) close the gap to it? Its ranges cover the test domain's values by
+  design, so this is domain randomisation judged on one such domain, not a blind test;
 - ``fresh-plain-ema-decay`` (not run by default): fresh-plain-ema whose learning rate decays linearly to 0
   between 12000 and 24000 steps (CycleGAN's schedule fitted to the run; the others keep it constant). Up to
   12000 steps it is fresh-plain-ema's training, step for step.
@@ -76,6 +80,7 @@ ARMS = {
     "fresh-plain-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}),
     "fresh-wide-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("wide",)),
     "fresh-clean-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "upsample": "resize", "downsample": "blur"}),
+    "fresh-random-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("randomised",)),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }

@@ -29,10 +29,10 @@ def synth(
     layout: Annotated[str, typer.Option(help="RGB layout: bdd100k or kitti.")] = "bdd100k",
     domain: Annotated[str, typer.Option(
         help="Rendering domain: default (the pretraining renderer) or shifted (a non-ideal 12-bit DoFP camera, "
-             "other weather, sun and materials: a 'real' domain for honest benchmarks) or wide (the default "
-             "renderer with wet roads under any sky and a wider sun range, for training translators). Sets the "
-             "defaults of "
-             "--camera, --bits, --dofp and the noise levels.")] = "default",
+             "other weather, sun and materials: a 'real' domain for honest benchmarks), wide (the default "
+             "renderer with wet roads under any sky and a wider sun range, for training translators) or "
+             "randomised (wide, with every material's index, gloss and albedo and the sky's polarization drawn "
+             "per frame). Sets the defaults of --camera, --bits, --dofp and the noise levels.")] = "default",
     weather: Annotated[str, typer.Option(help="mixed (the domain's mix), clear, overcast, foggy or rainy.")] = "mixed",
     night: Annotated[float, typer.Option(help="Share of night frames.")] = 0.2,
     val: Annotated[float, typer.Option(help="Share of frames in the val split.")] = 0.2,

@@ -24,8 +24,8 @@ _RenderSize = Annotated[str, typer.Option(help="--render: WIDTHxHEIGHT of the re
 _RenderCache = Annotated[int, typer.Option(help="--render: frames held in memory.")]
 _RenderEvery = Annotated[int, typer.Option(help="--render: steps between two new frames (0: a fixed set "
                                                 "of --render-cache frames).")]
-_RenderDomains = Annotated[str, typer.Option(help="--render: rendering domains (default, shifted, wide), taken "
-                                                  "in turn.")]
+_RenderDomains = Annotated[str, typer.Option(help="--render: rendering domains (default, shifted, wide, "
+                                                  "randomised), taken in turn.")]
 _RenderSeed = Annotated[int, typer.Option(help="--render: the renders' seed.")]
 _Init = Annotated[Path | None, typer.Option(help="Start from this translator checkpoint's generator (e.g. a "
                                                  "paired pretraining run, or 'default': the built-in one); same "

@@ -38,7 +38,13 @@ class Domain:
     materials: overrides of scene.MATERIALS, {name: (albedo RGB, n, k)};
     paint_palette: car/truck/bus paint colours to pick from (with ``paint_jitter``), or None for uniform
     random colours in [0.05, 0.8] per channel;
-    paint_weights: probability of each palette colour (None: equal).
+    paint_weights: probability of each palette colour (None: equal);
+    index_jitter: per frame and material, (n - 1) scaled by a uniform factor in [1 - j, 1 + j] (0: fixed);
+    specular_scale: per frame and material, the specular weight k scaled by a uniform factor in (lo, hi),
+    clipped to [0, 1] ((1, 1): fixed);
+    albedo_jitter: per frame and material, each albedo channel scaled by a uniform factor in [1 - j, 1 + j]
+    (0: fixed; colours drawn per object, such as car paint, are drawn as before);
+    sky_dolp_scale_range: per frame, a uniform factor in (lo, hi) in place of ``sky_dolp_scale`` (None: fixed).
     """
 
     name: str
@@ -56,6 +62,15 @@ class Domain:
     paint_palette: tuple[tuple[float, float, float], ...] | None = None
     paint_weights: tuple[float, ...] | None = None
     paint_jitter: float = 0.03
+    index_jitter: float = 0.0
+    specular_scale: tuple[float, float] = (1.0, 1.0)
+    albedo_jitter: float = 0.0
+    sky_dolp_scale_range: tuple[float, float] | None = None
+
+    @property
+    def randomises_materials(self) -> bool:
+        """Whether each frame draws its own material table."""
+        return self.index_jitter > 0 or self.albedo_jitter > 0 or tuple(self.specular_scale) != (1.0, 1.0)
 
     def __post_init__(self) -> None:
         for name in ("weather_p", "wet_road_p"):
@@ -67,6 +82,12 @@ class Domain:
         lo, hi = self.sun_elevation_deg
         if not 0 < lo <= hi < 90:
             raise InputError(f"domain {self.name!r}: sun_elevation_deg must satisfy 0 < lo <= hi < 90")
+        if not (0 <= self.index_jitter < 1 and 0 <= self.albedo_jitter < 1):
+            raise InputError(f"domain {self.name!r}: index_jitter and albedo_jitter must be in [0, 1)")
+        for name in ("specular_scale", "sky_dolp_scale_range"):
+            v = getattr(self, name)
+            if v is not None and not (len(v) == 2 and 0 <= v[0] <= v[1]):
+                raise InputError(f"domain {self.name!r}: {name} must be (lo, hi) with 0 <= lo <= hi, got {v}")
         if self.paint_palette is not None and self.paint_weights is not None and (
                 len(self.paint_weights) != len(self.paint_palette) or abs(sum(self.paint_weights) - 1) > 1e-9):
             raise InputError(f"domain {self.name!r}: paint_weights must have one weight per palette colour "
@@ -130,14 +151,28 @@ WIDE = Domain(
     wet_road_p=(0.15, 0.5, 0.5, 1.0),
 )
 
-DOMAINS: dict[str, Domain] = {d.name: d for d in (DEFAULT, SHIFTED, WIDE)}
+RANDOMISED = Domain(
+    name="randomised",
+    description="The wide domain with per-frame material and sky randomisation, for training translators: "
+                "every material's refractive index, specular weight and albedo, and the sky's degree of "
+                "polarization, drawn anew for each frame around the default values.",
+    weather_p=WIDE.weather_p,
+    sun_elevation_deg=WIDE.sun_elevation_deg,
+    wet_road_p=WIDE.wet_road_p,
+    index_jitter=0.2,  # glass and paint n from 1.4 to 1.6, water from 1.26 to 1.40
+    specular_scale=(0.5, 1.3),  # from half as glossy to a third more (clipped at a mirror's 1)
+    albedo_jitter=0.3,
+    sky_dolp_scale_range=(0.6, 1.0),  # hazier skies depolarize
+)
+
+DOMAINS: dict[str, Domain] = {d.name: d for d in (DEFAULT, SHIFTED, WIDE, RANDOMISED)}
 
 
 def get_domain(name: str | Domain) -> Domain:
     """A domain by name (or the domain itself).
 
     Args:
-        name: "default", "shifted", or a :class:`Domain`.
+        name: a name of DOMAINS ("default", "shifted", "wide", "randomised"), or a :class:`Domain`.
 
     Returns:
         The :class:`Domain`.

@@ -131,6 +131,31 @@ class Scene:
         default_factory=lambda: dict(MATERIALS))
 
 
+def frame_materials(domain: Domain, rng: np.random.Generator) -> dict[str, tuple[tuple[float, float, float], float,
+                                                                                 float]]:
+    """One frame's material table: the domain's, each material's parameters scaled by the domain's
+    per-frame randomisation (no draw when it has none, so a seed's frames stay as they were).
+
+    Args:
+        domain: a rendering domain (``index_jitter``, ``specular_scale``, ``albedo_jitter``).
+        rng: the frame's generator.
+
+    Returns:
+        {material name: (albedo RGB, refractive index, specular weight)}, every name of MATERIAL_NAMES.
+    """
+    table = domain_materials(domain)
+    if not domain.randomises_materials:
+        return table
+    j, a = domain.index_jitter, domain.albedo_jitter
+    out = {}
+    for name, (albedo, n, k) in table.items():  # a fixed order of draws: MATERIAL_NAMES, then five per material
+        f_n, f_k = rng.uniform(1 - j, 1 + j), rng.uniform(*domain.specular_scale)
+        f_a = rng.uniform(1 - a, 1 + a, 3)
+        out[name] = (tuple(float(v) for v in np.clip(np.asarray(albedo) * f_a, 0.0, 0.95)),
+                     float(1 + (n - 1) * f_n), float(min(1.0, k * f_k)))
+    return out
+
+
 def domain_materials(domain: Domain) -> dict[str, tuple[tuple[float, float, float], float, float]]:
     """The material table of ``domain``: scene.MATERIALS with the domain's overrides.
 
@@ -182,7 +207,10 @@ def random_weather(rng: np.random.Generator, name: str | None = None, night: boo
     if night:  # no sunlight; dim unpolarized ambient (street lights) and a dark sky
         w.update(sun_irradiance=0.0, ambient=w["ambient"] * 0.08,
                  sky_rgb=tuple(0.03 * c for c in w["sky_rgb"]), sky_dolp_max=0.0)
-    w["sky_dolp_max"] *= domain.sky_dolp_scale
+    # Draw only for a domain that randomises the sky, so the other domains' random streams are unchanged.
+    sky_scale = domain.sky_dolp_scale if domain.sky_dolp_scale_range is None else rng.uniform(
+        *domain.sky_dolp_scale_range)
+    w["sky_dolp_max"] *= float(sky_scale)
     airlight = tuple(0.85 * c for c in w["sky_rgb"])
     p_wet = domain.wet_road_p[WEATHERS.index(name)]
     # Draw only when the outcome is uncertain, so the default domain's random stream is unchanged.
@@ -226,7 +254,7 @@ def random_scene(rng: np.random.Generator, width: int, height: int, weather: Wea
     cam = PinholeCamera(width, height, focal=0.9 * width, height_m=float(rng.uniform(1.3, 1.7)),
                  pitch_rad=float(rng.uniform(0.0, 0.06)))
     scene = Scene(cam, weather or random_weather(rng, domain=domain), road_half_width=float(rng.uniform(3.5, 7.0)),
-                  sidewalk_width=float(rng.uniform(2.0, 4.0)), materials=domain_materials(domain))
+                  sidewalk_width=float(rng.uniform(2.0, 4.0)), materials=frame_materials(domain, rng))
     _add_buildings(scene, rng)
     add = _object_adder(scene)
     _add_vehicles(scene, rng, domain, add)

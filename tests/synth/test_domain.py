@@ -234,3 +234,28 @@ def test_wide_domain_wets_roads_under_every_sky_and_spans_both_sun_ranges():
     default = [random_weather(rng, domain=DEFAULT) for _ in range(500)]
     assert not any(w.wet_road for w in default if w.name != "rainy")  # the default domain is unchanged
     assert get_domain("wide") is WIDE
+
+
+def test_randomised_domain_draws_materials_and_sky_per_frame_and_leaves_other_domains_alone():
+    from polaraug.synth.domain import RANDOMISED, Domain
+    from polaraug.synth.scene import MATERIALS, frame_materials
+
+    rng = np.random.default_rng(0)
+    before = rng.bit_generator.state
+    assert frame_materials(DEFAULT, rng) == MATERIALS and rng.bit_generator.state == before  # no draw
+    tables = [frame_materials(RANDOMISED, rng) for _ in range(300)]
+    k = np.array([t["car_paint"][2] for t in tables])
+    n = np.array([t["asphalt_wet"][1] for t in tables])
+    albedo = np.array([t["asphalt"][0] for t in tables])
+    base_albedo, base_n, base_k = MATERIALS["car_paint"]
+    assert k.min() < 0.6 * base_k and k.max() > 1.2 * base_k and k.max() <= 1.0
+    assert 1.25 < n.min() < 1.30 and 1.36 < n.max() < 1.40  # water: 1 + 0.33 * [0.8, 1.2]
+    assert np.ptp(albedo[:, 0]) > 0.04 and (albedo[:, 0] != albedo[:, 2]).any()  # channels drawn apart
+    assert all(t["glass"][2] <= 1.0 for t in tables)  # a mirror's weight is the largest
+    clear = [random_weather(rng, "clear", night=False, domain=RANDOMISED).sky_dolp_max for _ in range(300)]
+    assert 0.42 <= min(clear) < 0.45 and 0.67 < max(clear) <= 0.7
+    assert get_domain("randomised") is RANDOMISED
+    for bad in ({"index_jitter": 1.5}, {"specular_scale": (1.2, 0.5)}, {"sky_dolp_scale_range": (-0.1, 1.0)}):
+        with pytest.raises(InputError, match="domain 'x'"):
+            Domain(name="x", **bad)
+
