@@ -54,6 +54,12 @@ def test_the_setting_is_checked_saved_and_refused_by_init_with_another_generator
         init_generator(PairedTranslator(TranslatorConfig(**TINY), A, seed=2), path)
 
 
-def test_checkpoints_from_before_the_setting_load_as_stride():
-    model, state = load_translator("default")
-    assert "downsample" not in state["config"] and model.cfg.downsample == "stride"
+def test_checkpoints_from_before_the_setting_load_as_stride(tmp_path):
+    model = PairedTranslator(TranslatorConfig(**TINY), A, seed=1)
+    state = torch.load(save_checkpoint(model, tmp_path / "new.pt", step=1, epoch=0), weights_only=True)
+    del state["config"]["downsample"]  # what a checkpoint written before the setting existed holds
+    torch.save(state, tmp_path / "old.pt")
+    loaded, raw = load_translator(tmp_path / "old.pt")
+    assert "downsample" not in raw["config"] and loaded.cfg.downsample == "stride"
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(loaded.translate(x), model.translate(x))
