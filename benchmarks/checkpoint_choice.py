@@ -28,7 +28,7 @@ from polaraug.translate.rendered import RenderSpec
 from polaraug.translate.selection import Selection, validation_score, validation_sets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_selection import curve_points  # noqa: E402  (the curve's recorded test scores)
+from seed_selection import curve_points, validation_parser  # noqa: E402  (the curve's test scores; options)
 from translator_curve import ARMS  # noqa: E402  (the arms' recipes: their rendering domains)
 
 
@@ -61,15 +61,9 @@ def judge_run(arm: str, seed: int, runs: Path, points: dict, selection: Selectio
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=Path, help="the curve's run folders (ARM_sSEED/checkpoints/step_N.pt)")
-    p.add_argument("--curve", type=Path, action="append", default=[], help="the curve's results JSON (repeatable)")
+    p = validation_parser(__doc__.splitlines()[0], "a tiny run trained here (smoke test)")
     p.add_argument("--run", action="append", default=[], help="ARM:SEED (repeatable)")
     p.add_argument("--from-step", type=int, default=0, help="score checkpoints from this step on")
-    p.add_argument("--validation-seed", type=int, default=3)
-    p.add_argument("--frames", type=int, default=48, help="validation frames")
-    p.add_argument("--json", type=Path)
-    p.add_argument("--quick", action="store_true", help="a tiny run trained here (smoke test)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.quick:

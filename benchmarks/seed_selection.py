@@ -84,16 +84,23 @@ def judge_arm(arm: str, seeds: list[int], runs: Path, points: dict, selection: S
                                   "test": sorted(map(int, at_sel), key=lambda s: at_sel[str(s)])}}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def validation_parser(description: str, quick: str) -> argparse.ArgumentParser:
+    """The options every validation benchmark over the curve's runs takes: --runs, --curve, --validation-seed,
+    --frames, --json and --quick (``quick``: what it does)."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--runs", type=Path, help="the curve's run folders (ARM_sSEED/checkpoints/step_N.pt)")
     p.add_argument("--curve", type=Path, action="append", default=[], help="the curve's results JSON (repeatable)")
+    p.add_argument("--validation-seed", type=int, default=3)
+    p.add_argument("--frames", type=int, default=48, help="validation frames")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--quick", action="store_true", help=quick)
+    return p
+
+
+def main() -> None:
+    p = validation_parser(__doc__.splitlines()[0], "two tiny candidate runs trained here (smoke test)")
     p.add_argument("--arm", action="append", default=[], help="ARM:SEED,SEED,... (repeatable)")
     p.add_argument("--select-at", type=int, default=3000)
-    p.add_argument("--validation-seed", type=int, default=3)
-    p.add_argument("--frames", type=int, default=48, help="validation frames per arm")
-    p.add_argument("--json", type=Path)
-    p.add_argument("--quick", action="store_true", help="two tiny candidate runs trained here (smoke test)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.quick:

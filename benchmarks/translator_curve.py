@@ -191,7 +191,8 @@ def main() -> None:
     make_data(args.data, f"{size[0]}x{size[1]}", n_test, folder="folder-plain" in arms)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": []}
     known_arms = results.get("settings", {}).get("arms", {})
-    results["settings"] = {"steps": steps, "every": every, "frame_size": list(size), "cache": cache,
+    # each run's steps are its points' (runs of one file may be trained to different lengths)
+    results["settings"] = {"every": every, "frame_size": list(size), "cache": cache,
                            "arms": {**known_arms, **{a: dataclasses.asdict(ARMS[a]) for a in arms}},
                            "train": "renders of the arm's domains (default unless said; seeded by the run's seed)",
                            "test": f"{n_test} shifted-domain paired frames (seed 2) scored against their "

@@ -19,6 +19,11 @@ from polaraug.errors import InputError
 
 WEATHER_NAMES = ("clear", "overcast", "foggy", "rainy")  # the order of every per-weather tuple below
 
+# The per-frame randomisation fields and their values that turn it off (added after sets had been made with
+# the other domains: at these values they are left out of the settings digest).
+PER_FRAME_OFF = {"index_jitter": 0.0, "specular_scale": (1.0, 1.0), "albedo_jitter": 0.0,
+                 "sky_dolp_scale_range": None}
+
 # A material's parameters: (albedo RGB, refractive index n, specular weight k); see scene.MATERIALS.
 MaterialParams = tuple[tuple[float, float, float], float, float]
 
@@ -70,7 +75,7 @@ class Domain:
     @property
     def randomises_materials(self) -> bool:
         """Whether each frame draws its own material table."""
-        return self.index_jitter > 0 or self.albedo_jitter > 0 or tuple(self.specular_scale) != (1.0, 1.0)
+        return any(getattr(self, k) != PER_FRAME_OFF[k] for k in ("index_jitter", "specular_scale", "albedo_jitter"))
 
     def __post_init__(self) -> None:
         for name in ("weather_p", "wet_road_p"):
@@ -97,9 +102,11 @@ class Domain:
         """Plain dict (for manifests and the settings digest).
 
         Returns:
-            Every field, tuples as lists.
+            Every field, tuples as lists, except the per-frame randomisation fields at their fixed values
+            (:data:`PER_FRAME_OFF`): a domain without randomisation keeps the digest its sets were made with.
         """
-        return _json_ready(dataclasses.asdict(self))
+        d = dataclasses.asdict(self)
+        return _json_ready({k: v for k, v in d.items() if k not in PER_FRAME_OFF or v != PER_FRAME_OFF[k]})
 
 
 def _json_ready(x):

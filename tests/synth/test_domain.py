@@ -247,7 +247,7 @@ def test_randomised_domain_draws_materials_and_sky_per_frame_and_leaves_other_do
     k = np.array([t["car_paint"][2] for t in tables])
     n = np.array([t["asphalt_wet"][1] for t in tables])
     albedo = np.array([t["asphalt"][0] for t in tables])
-    base_albedo, base_n, base_k = MATERIALS["car_paint"]
+    base_k = MATERIALS["car_paint"][2]
     assert k.min() < 0.6 * base_k and k.max() > 1.2 * base_k and k.max() <= 1.0
     assert 1.25 < n.min() < 1.30 and 1.36 < n.max() < 1.40  # water: 1 + 0.33 * [0.8, 1.2]
     assert np.ptp(albedo[:, 0]) > 0.04 and (albedo[:, 0] != albedo[:, 2]).any()  # channels drawn apart
@@ -259,3 +259,14 @@ def test_randomised_domain_draws_materials_and_sky_per_frame_and_leaves_other_do
         with pytest.raises(InputError, match="domain 'x'"):
             Domain(name="x", **bad)
 
+
+def test_domains_without_randomisation_keep_their_recorded_settings():
+    # the settings digest of a set hashes its domain's dict: fields added at their "off" values must not
+    # change it, or a resumed synth into an existing shifted-domain folder would be refused
+    from polaraug.synth.domain import PER_FRAME_OFF, RANDOMISED
+
+    for dom in (SHIFTED, WIDE, DEFAULT):
+        assert not set(PER_FRAME_OFF) & set(dom.to_dict())
+        assert not dom.randomises_materials
+    assert set(PER_FRAME_OFF) <= set(RANDOMISED.to_dict()) and RANDOMISED.randomises_materials
+    assert RANDOMISED.to_dict()["specular_scale"] == [0.5, 1.3]
