@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ._errors import user_errors
+from .translate_cmd import _Mirror, _Spin, averaging_option
 
 
 def eval_translator(
@@ -23,17 +24,22 @@ def eval_translator(
                                                     "too.")] = None,
     pictures: Annotated[Path | None, typer.Option(help="Write labelled full-resolution comparisons here (RGB | s0 "
                                                        "| DoLP | AoLP | true DoLP | true AoLP | error).")] = None,
+    spin: _Spin = 1,
+    mirror: _Mirror = False,
 ) -> None:
     """PSNR/SSIM per channel, DoLP error, AoLP error, admissibility and residual on paired data."""
     from polaraug.io.atomic import write_text
     from polaraug.translate import load_translator
     from polaraug.translate.evaluate import evaluate
 
+    averaging = averaging_option(spin, mirror)
     with user_errors():
         model, _ = load_translator(checkpoint)
-        scores = evaluate(model, paired, split=split, limit=limit, clean=clean, pictures=pictures)
+        scores = evaluate(model, paired, split=split, limit=limit, clean=clean, pictures=pictures,
+                          averaging=averaging)
         if json_out:
             write_text(json_out, json.dumps({"checkpoint": str(checkpoint), "mode": model.cfg.mode,
-                                             "head": model.cfg.head, **scores.to_dict()}, indent=2) + "\n")
+                                             "head": model.cfg.head, "averaging": averaging.to_dict(),
+                                             **scores.to_dict()}, indent=2) + "\n")
     for line in scores.lines():
         typer.echo(line)

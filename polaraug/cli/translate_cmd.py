@@ -51,6 +51,23 @@ _Backend = Annotated[str, typer.Option(help="Where the generator runs: auto (ONN
 _SpaceCheck = Annotated[bool, typer.Option("--space-check/--no-space-check", help="Refuse to start when the "
                                                                                  "output's disk lacks the "
                                                                                  "estimated space.")]
+_Spin = Annotated[int, typer.Option(help="Test-time cycle spinning: average the translations of the frame "
+                                        "shifted by 0..N-1 px along each axis (N in 1, 2, 4; N² forward "
+                                        "passes). 4 removes the faint period-2/4 px checkerboard of the "
+                                        "generator's upsampling.")]
+_Mirror = Annotated[bool, typer.Option("--mirror", help="Also average with the mirrored frame's translation, "
+                                                        "mirrored back with its polarization (twice the "
+                                                        "passes).")]
+
+
+def averaging_option(spin: int, mirror: bool):
+    """The :class:`~polaraug.translate.infer.Averaging` of ``--spin`` and ``--mirror`` (BadParameter on a bad
+    spin)."""
+    from polaraug.translate.infer import SPINS, Averaging
+
+    if spin not in SPINS:
+        raise typer.BadParameter(f"must be one of {', '.join(map(str, SPINS))}, got {spin}", param_hint="--spin")
+    return Averaging(spin, mirror)
 
 
 def translate(
@@ -74,12 +91,15 @@ def translate(
     sensor: _Sensor = True,
     space_check: _SpaceCheck = True,
     backend: _Backend = "auto",
+    spin: _Spin = 1,
+    mirror: _Mirror = False,
 ) -> None:
     """Translate every frame at full resolution, carry labels over, write a manifest; resumable."""
     from polaraug.data.select import Selection, parse_where
     from polaraug.errors import InputError
     from polaraug.translate.dataset import run_translation
 
+    averaging = averaging_option(spin, mirror)
     with user_errors():
         try:
             i, n = (int(v) for v in shard.split("/"))
@@ -90,7 +110,7 @@ def translate(
                                   shard=(i, n), device=device, workers=workers, compile_model=compile_model,
                                   calibration=calibration, overwrite=overwrite, class_map=class_map,
                                   selection=selection, sensor=sensor, sensor_seed=seed,
-                                  space_check=space_check, backend=backend)
+                                  space_check=space_check, backend=backend, averaging=averaging)
     if summary is not None:  # under torchrun, rank 0 reports
         if summary.selection:
             typer.echo(summary.selection["line"])
@@ -98,7 +118,9 @@ def translate(
             typer.echo(f"written through the camera's sensor model: {summary.sensor}")
         from polaraug.translate.builtin import resolve_checkpoint, translator_name
 
-        typer.echo(f"translator: {translator_name(resolve_checkpoint(checkpoint))} (backend: {summary.backend})")
+        averaged = f", averaging: {summary.averaging.describe()}" if summary.averaging.active else ""
+        typer.echo(f"translator: {translator_name(resolve_checkpoint(checkpoint))} (backend: {summary.backend}"
+                   f"{averaged})")
         typer.echo(f"translated {summary.written} frames into {out} ({summary.skipped_existing} already there, "
                    f"{len(summary.unreadable)} unreadable)")
         for line in summary.unreadable:

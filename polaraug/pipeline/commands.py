@@ -189,6 +189,8 @@ STAGES: tuple[StageType, ...] = (
         switch("--sensor", True, off="--no-sensor"),
         switch("--space-check", True, off="--no-space-check"),
         opt("--backend", "auto"),
+        opt("--spin", 1),
+        switch("--mirror"),
     ), outputs=OUT),
     StageType("validate", ("validate",), (
         arg("folder"),
@@ -260,6 +262,8 @@ STAGES: tuple[StageType, ...] = (
         opt("--json"),
         opt("--clean"),
         opt("--pictures"),
+        opt("--spin", 1),
+        switch("--mirror"),
     ), outputs=(Output("json", "scores.json"),)),
     StageType("reconstruct-train", ("reconstruct", "train"), (
         req("--data"),

@@ -54,7 +54,7 @@ from polaraug.physics.sensor import SensorModel, capture
 from .backends import backend_name, resolve_backend, use_backend
 from .builtin import resolve_checkpoint, translator_name
 from .checkpoint import load_translator
-from .infer import rgb_to_tensor, translate_batch
+from .infer import NO_AVERAGING, Averaging, rgb_to_tensor, translate_batch
 from .model import Translator
 from .precision import check_bits, frame_bytes, output_bits
 
@@ -77,6 +77,7 @@ class TranslateSummary:
     selection: dict = field(default_factory=dict)  # --where/--limit: the filter, and frames selected of how many
     sensor: dict = field(default_factory=dict)  # the sensor the frames were written through (empty: none)
     backend: str = ""  # where the generator ran: torch or onnxruntime
+    averaging: Averaging = NO_AVERAGING  # test-time averaging of the generator's outputs
 
 
 def _record(frame: Frame, width: int, height: int, status: str) -> dict:
@@ -116,6 +117,7 @@ class _Job:
     records: Path
     sensor: SensorModel | None = None  # the target camera's read-out, applied after the generator
     sensor_seed: int = 0
+    averaging: Averaging = NO_AVERAGING  # test-time averaging of each forward
 
     def sensor_rng(self, frame: Frame) -> np.random.Generator:
         """The frame's own noise stream: a rerun or a resume writes the same bytes, whatever the batch."""
@@ -231,7 +233,7 @@ def _translate_frames(job: _Job, groups: list[list[Frame]], *, workers: int, pro
                 if not ok:
                     continue
                 x = torch.cat([rgb_to_tensor(img) for _, img in ok]).to(dev)
-                y = translate_batch(job.model, x).permute(0, 2, 3, 1).cpu().numpy()
+                y = translate_batch(job.model, x, job.averaging).permute(0, 2, 3, 1).cpu().numpy()
                 pending.extend(writers.submit(job.encode, frame, yi) for (frame, _), yi in zip(ok, y, strict=True)
                                if not job.done(frame))
                 _collect(pending, 4 * workers, summary)  # back-pressure: a fast forward (GPU) must not queue all
@@ -367,9 +369,11 @@ def clear_output(out: Path) -> None:
 
 
 def _options_record(class_map: ClassMap | None, selection: Selection | None, sensor: SensorModel | None,
-                    sensor_seed: int) -> dict:
-    """The options besides :func:`run_settings` that decide a translated set's frames, for the resume check."""
+                    sensor_seed: int, averaging: Averaging = NO_AVERAGING) -> dict:
+    """The options besides :func:`run_settings` that decide a translated set's frames, for the resume check
+    (test-time averaging only when on: sets made before it existed resume)."""
     return {"class_map": class_map.table if class_map else None,
+            **({"averaging": averaging.to_dict()} if averaging.active else {}),
             **({"selection": selection.to_dict()} if selection is not None else {}),
             **({"sensor": _sensor_record(sensor, sensor_seed)} if sensor is not None else {})}
 
@@ -378,8 +382,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
                       camera: Camera, *, fmt: str = "auto", project: bool = False, batch: int = 4,
                       bits: int | None = None, shard: tuple[int, int] = (0, 1), workers: int = 4, progress: bool = True,
                       merge: bool = True, class_map: ClassMap | None = None,
-                      selection: Selection | None = None, sensor: SensorModel | None = None,
-                      sensor_seed: int = 0, space_check: bool = True) -> TranslateSummary:
+                      selection: Selection | None = None, sensor: SensorModel | None = None, sensor_seed: int = 0,
+                      space_check: bool = True, averaging: Averaging = NO_AVERAGING) -> TranslateSummary:
     """Translate every frame of ``src`` into ``out`` (see the module docstring).
 
     Args:
@@ -395,7 +399,8 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         selection: translate only the frames it chooses (``--where``, ``--limit``, ``--seed``).
         sensor, sensor_seed: write every frame through this sensor (noise, mosaic, ...), each frame's noise
             from its own stream of the seed.
-        space_check: refuse to start when the output's disk lacks the estimated space.
+        space_check, averaging: refuse to start when the output's disk lacks the estimated space; test-time
+            averaging of the generator's outputs (:class:`~polaraug.translate.infer.Averaging`).
 
     Returns:
         Counts of written, already present and unreadable frames.
@@ -406,19 +411,14 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
     """
     src, out, bits = Path(src), Path(out), output_bits(camera, bits)
     idx, n_shards = shard
-    if not 0 <= idx < n_shards:
-        raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
+    selection = _checked_request(src, fmt, shard, selection)
     job = _Job(out, model, camera.matrix(np.float64), project or model.admissible, bits,
-               out / ".translate" / "records", sensor, sensor_seed)
-    selection = selection if selection is not None and selection.active else None
-    if selection is not None and selection.where and source_format(src, fmt) not in WITH_ATTRIBUTES:
-        raise InputError(f"{src}: --where needs frame attributes (weather, timeofday, scene), which only "
-                         f"BDD100K labels carry; this source is {source_format(src, fmt)}")
+               out / ".translate" / "records", sensor, sensor_seed, averaging)
     check_resume(out, {**run_settings(src, fmt, checkpoint, camera, project=job.project, bits=bits, batch=batch,
                                       device=next(model.parameters()).device.type, backend=backend_name(model)),
-                       **_options_record(class_map, selection, sensor, sensor_seed)})
+                       **_options_record(class_map, selection, sensor, sensor_seed, averaging)})
     skip = SkipReport()
-    summary = TranslateSummary(out=str(out), backend=backend_name(model))
+    summary = TranslateSummary(out=str(out), backend=backend_name(model), averaging=averaging)
     frames = _chosen_frames(list(source_frames(src, fmt, skip, class_map)), selection, summary)
     sizes = frame_sizes(frames)
     mine = batches(frames, batch, sizes)[idx::n_shards]
@@ -434,6 +434,22 @@ def translate_dataset(src: str | Path, out: str | Path, model: Translator, check
         merge_outputs(out, camera, model, checkpoint, project=job.project, bits=bits, summary=summary,
                       source_format=source_format(src, fmt))
     return summary
+
+
+def _checked_request(src: Path, fmt: str, shard: tuple[int, int], selection: Selection | None) -> Selection | None:
+    """The active selection (None without one).
+
+    Raises:
+        InputError: a shard outside 0 <= i < n, or ``--where`` on a source without frame attributes.
+    """
+    idx, n_shards = shard
+    if not 0 <= idx < n_shards:
+        raise InputError(f"shard must be i/n with 0 <= i < n, got {idx}/{n_shards}")
+    selection = selection if selection is not None and selection.active else None
+    if selection is not None and selection.where and source_format(src, fmt) not in WITH_ATTRIBUTES:
+        raise InputError(f"{src}: --where needs frame attributes (weather, timeofday, scene), which only "
+                         f"BDD100K labels carry; this source is {source_format(src, fmt)}")
+    return selection
 
 
 def _sensor_record(sensor: SensorModel, seed: int) -> dict:
@@ -482,7 +498,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                     overwrite: bool = False, class_map: str | Path | None = None,
                     selection: Selection | None = None, sensor: bool = True,
                     sensor_seed: int = 0, space_check: bool = True,
-                    backend: str = "auto") -> TranslateSummary | None:
+                    backend: str = "auto", averaging: Averaging = NO_AVERAGING) -> TranslateSummary | None:
     """``polaraug translate``: load the checkpoint, translate this process's shard, merge.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes the shard of its rank and rank 0 merges once every
@@ -492,7 +508,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
     first; ``class_map`` is a class map file (``polaraug.data.classmap``); ``selection`` translates only the
     frames it chooses; ``sensor`` writes every frame through the target camera's sensor model when its file
     has one (``sensor_seed`` seeds each frame's noise); ``backend``: auto, torch or onnxruntime
-    (:mod:`polaraug.translate.backends`).
+    (:mod:`polaraug.translate.backends`); ``averaging``: test-time averaging of each forward.
 
     Returns:
         The summary on the process that reports (rank 0, or the only one); None on other ranks.
@@ -511,7 +527,7 @@ def run_translation(src: str | Path, out: str | Path, *, checkpoint: str | Path,
                                     bits=bits, shard=shard, workers=workers, compile_model=compile_model,
                                     progress=progress, overwrite=overwrite, cmap=cmap,
                                     selection=selection, sensor=sensor, sensor_seed=sensor_seed,
-                                    space_check=space_check, backend=backend)
+                                    space_check=space_check, backend=backend, averaging=averaging)
     return summary if ctx.main else None
 
 
@@ -519,7 +535,7 @@ def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, check
                       project: bool, batch: int, bits: int, shard: tuple[int, int], workers: int,
                       compile_model: bool, progress: bool, overwrite: bool, cmap: ClassMap | None,
                       selection: Selection | None, sensor: bool, sensor_seed: int,
-                      space_check: bool, backend: str) -> TranslateSummary:
+                      space_check: bool, backend: str, averaging: Averaging) -> TranslateSummary:
     """:func:`run_translation`'s work once this process holds the output's lock (arguments as there;
     ``loaded``: the translator and its camera)."""
     model, camera = loaded
@@ -536,13 +552,13 @@ def _translate_locked(src, out, ctx, loaded: tuple[Translator, Camera], *, check
                                 bits=bits, shard=shard, workers=workers, progress=progress and ctx.main,
                                 merge=ctx.world == 1, class_map=cmap, selection=selection,
                                 sensor=camera.sensor if sensor else None, sensor_seed=sensor_seed,
-                                space_check=space_check)
+                                space_check=space_check, averaging=averaging)
     if ctx.world > 1:
         every = gather_objects(summary, ctx)  # every rank's counts and unreadable frames, for the manifest
         summary = TranslateSummary(sum(s.written for s in every), sum(s.skipped_existing for s in every),
                                    list(dict.fromkeys(u for s in every for u in s.unreadable)), summary.out,
                                    summary.dropped_boxes, summary.selection, summary.sensor,
-                                   summary.backend)  # ranks agree
+                                   summary.backend, summary.averaging)  # ranks agree
         barrier()
         if ctx.main:
             merge_outputs(Path(out), camera, model, checkpoint, project=project or model.admissible, bits=bits,
@@ -568,7 +584,8 @@ def merge_outputs(out: Path, camera: Camera, model: Translator, checkpoint: str 
         "frames": {f"{r['split']}/{r['stem']}": r["status"] for r in records}, "unreadable": unreadable,
         "dropped_boxes": summary.dropped_boxes,
         **({"selection": summary.selection} if summary.selection else {}),
-        **({"sensor": summary.sensor} if summary.sensor else {})})
+        **({"sensor": summary.sensor} if summary.sensor else {}),
+        **({"averaging": summary.averaging.to_dict()} if summary.averaging.active else {})})
     splits: dict[str, list[Frame]] = {}
     for r in records:
         boxes = [Box(x1, y1, x2, y2, cls, ignore=ig, occluded=oc, truncated=tr)

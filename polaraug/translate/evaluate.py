@@ -32,7 +32,7 @@ from polaraug.physics import (
 )
 from polaraug.viz import aolp_dolp_rgb, gray_rgb
 
-from .infer import translate_image
+from .infer import NO_AVERAGING, Averaging, translate_image
 from .model import Translator
 
 CHANNEL_NAMES = ("I0", "I45", "I90", "I135")
@@ -140,7 +140,7 @@ class Evaluation:
 
 def evaluate(model: Translator, paired: str | Path, *, split: str = "val", limit: int | None = None,
              clean: str | Path | None = None, pictures: str | Path | None = None,
-             max_pictures: int = 8) -> Evaluation:
+             max_pictures: int = 8, averaging: Averaging = NO_AVERAGING) -> Evaluation:
     """Translate the RGB frames of a paired set and score them against their polarimetric twins.
 
     Predictions are in the translator's camera; they are re-expressed in the set's camera through their
@@ -153,6 +153,7 @@ def evaluate(model: Translator, paired: str | Path, *, split: str = "val", limit
         clean: a polaraug set with noise-free twins of the same frames (``synth --no-noise --no-dofp`` of the
             same seed), scored too.
         pictures: write labelled full-resolution comparison pictures of the first ``max_pictures`` frames here.
+        averaging: test-time averaging of the translations (:class:`~polaraug.translate.infer.Averaging`).
 
     Returns:
         Mean scores over the frames (noisy and noise-free truth), and errors per surface when the truth set
@@ -167,7 +168,7 @@ def evaluate(model: Translator, paired: str | Path, *, split: str = "val", limit
         raise InputError(f"{paired}: no frames in split {split!r}")
     for k, frame in enumerate(frames):
         rgb = read_image(frame.image)
-        y = translate_image(model, rgb)
+        y = translate_image(model, rgb, averaging)
         for t in truths:
             pred, true = as_written(y, a_model, t.a, model.admissible), t.load(frame)
             cmp = Comparison.of(pred, true, t.a)

@@ -13,8 +13,7 @@ from polaraug.cli import app
 from polaraug.data.polarset import read_polarset
 from polaraug.errors import InputError
 from polaraug.physics import camera_matrix
-from polaraug.synth.generate import SynthConfig, generate
-from polaraug.translate import ConstrainedCycleGAN, TranslatorConfig, backends, save_checkpoint
+from polaraug.translate import TranslatorConfig, backends
 from polaraug.translate.backends import (
     TOLERANCE_8BIT,
     TOLERANCE_16BIT,
@@ -28,6 +27,7 @@ from polaraug.translate.backends import (
 from polaraug.translate.dataset import quantize_output
 from polaraug.translate.infer import translate_batch
 from polaraug.translate.model import Translator
+from tests.translate.tiny import tiny_source
 
 needs_ort = pytest.mark.skipif(not onnxruntime_installed(),
                                reason="ONNX Runtime not installed (pip install 'polaraug[onnx]')")
@@ -109,11 +109,8 @@ def test_the_export_is_cached_and_a_bad_cache_file_is_exported_again(tmp_path, m
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
-    root = tmp_path_factory.mktemp("b")
-    generate(SynthConfig(n=3, width=40, height=28, seed=2, mode="rgb"), root / "bdd", workers=1, progress=False)
     cfg = TranslatorConfig(mode="relax", head="stokes", ngf=4, n_blocks=1, ndf=4, n_layers=2, crop=16)
-    save_checkpoint(ConstrainedCycleGAN(cfg, camera_matrix()), root / "c.pt", step=0, epoch=0, camera_name="ideal")
-    return root
+    return tiny_source(tmp_path_factory.mktemp("b"), cfg, seed=2)
 
 
 def _translate(source, out, *extra):
