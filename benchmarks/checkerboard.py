@@ -7,9 +7,13 @@ paired renders (their RGB side translated; the truth: the same scenes rendered w
 this script averages the Hann-windowed power spectrum of each frame's DoLP, compares each checkpoint's
 spectrum with the truth's at 0.25 and 0.5 cycles/px along both axes (the *peak*: power at the frequency
 over the median of its neighbours, predicted over true; about 1 without artifact), and draws the profiles.
+It also measures the pattern's size in DoLP units: the RMS of the 4 x 4 table of the DoLP's mean at each
+pixel phase (row and column mod 4, over all frames; content is not locked to the grid and averages out).
+
+``--spin 1 4`` scores each checkpoint with each test-time cycle spinning (``translate --spin``).
 
     .venv/bin/python benchmarks/checkerboard.py --checkpoint default [--checkpoint run/checkpoints/last.pt] \\
-        --json docs/figures/checkerboard.json --figure docs/figures/checkerboard.png
+        [--spin 1 4] --json docs/figures/checkerboard.json --figure docs/figures/checkerboard.png
 
 ``--quick``: a few tiny frames and the built-in translator (the test suite runs it; numbers meaningless).
 """
@@ -31,7 +35,7 @@ from polaraug.synth.generate import SynthConfig, generate
 from polaraug.synth.sensor import SensorConfig
 from polaraug.translate.builtin import translator_name
 from polaraug.translate.checkpoint import load_translator
-from polaraug.translate.infer import rgb_to_tensor, translate_batch
+from polaraug.translate.infer import NO_AVERAGING, Averaging, rgb_to_tensor, translate_batch
 
 CLEAN = SensorConfig(read_noise=0.0, shot_noise=0.0, bits=16)  # the truth: no noise, no mosaic
 FREQS = (0.25, 0.5)  # cycles/px: period-4 and period-2 patterns of two stride-2 upsamplings
@@ -49,13 +53,13 @@ def dolp_maps(data: Path, truth: Path) -> tuple[list[Path], list[np.ndarray]]:
     return rgb, truth
 
 
-def predicted_dolp(checkpoint: str, rgb: list[Path]) -> list[np.ndarray]:
+def predicted_dolp(checkpoint: str, rgb: list[Path], averaging: Averaging = NO_AVERAGING) -> list[np.ndarray]:
     """DoLP (H, W) of a translator's output for each RGB frame (Stokes of its own camera)."""
     model, state = load_translator(checkpoint)
     a = np.asarray(state["calibration"], dtype=np.float64)
     maps = []
     for path in rgb:
-        y = translate_batch(model, rgb_to_tensor(read_image(path)))[0].permute(1, 2, 0).double().numpy()
+        y = translate_batch(model, rgb_to_tensor(read_image(path)), averaging)[0].permute(1, 2, 0).double().numpy()
         maps.append(dolp(stokes_from_intensities(y, a)))
     return maps
 
@@ -65,6 +69,15 @@ def mean_spectrum(maps: list[np.ndarray]) -> np.ndarray:
     h, w = maps[0].shape
     win = np.outer(np.hanning(h), np.hanning(w))
     return np.mean([np.abs(np.fft.fftshift(np.fft.fft2((m - m.mean()) * win))) ** 2 for m in maps], axis=0)
+
+
+def grid_rms(maps: list[np.ndarray], period: int = 4) -> float:
+    """RMS (DoLP units) of the pattern locked to the pixel grid: the mean of the maps at each (row mod
+    ``period``, column mod ``period``) phase, less its overall mean."""
+    h, w = (s - s % period for s in maps[0].shape)
+    stack = np.stack([m[:h, :w] for m in maps]).reshape(len(maps), h // period, period, w // period, period)
+    table = stack.mean(axis=(0, 1, 3))
+    return float(np.sqrt(np.mean((table - table.mean()) ** 2)))
 
 
 def profiles(spec: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -120,6 +133,8 @@ def main() -> None:
     p.add_argument("--data", type=Path, help="a paired set (synth --mode paired); default: render held-out frames")
     p.add_argument("--truth", type=Path, help="the same scenes rendered noise-free without a mosaic (synth "
                                               "--no-noise --no-dofp; needed with --data)")
+    p.add_argument("--spin", type=int, nargs="+", default=[1], help="test-time cycle spinning of each checkpoint "
+                                                                    "(1, 2, 4; several: each)")
     p.add_argument("--frames", type=int, default=32, help="frames rendered when --data is not given")
     p.add_argument("--json", type=Path)
     p.add_argument("--figure", type=Path)
@@ -138,20 +153,25 @@ def main() -> None:
         elif truth is None:
             p.error("--data needs --truth (its noise-free twins): sensor noise would hide the spectrum")
         rgb, truth_maps = dolp_maps(data, truth)
-        spectra = {"truth": mean_spectrum(truth_maps)}
+        spectra, grids = {"truth": mean_spectrum(truth_maps)}, {"truth": grid_rms(truth_maps)}
         for arg in checkpoints:  # [NAME=]CHECKPOINT
             name, sep, ckpt = arg.rpartition("=")
             name = name if sep else translator_name(ckpt) if ckpt != "default" else "default (built-in)"
-            spectra[name] = mean_spectrum(predicted_dolp(ckpt, rgb))
+            for spin in args.spin:
+                label = f"{name}, spin {spin}" if len(args.spin) > 1 else name
+                maps = predicted_dolp(ckpt, rgb, Averaging(spin))
+                spectra[label], grids[label] = mean_spectrum(maps), grid_rms(maps)
     truth_peaks = peaks(spectra["truth"])
     result = {"frames": len(rgb), "data": str(args.data or "rendered: seed 4321, shifted domain"), "spectra": {}}
     for name, spec in spectra.items():
         own = peaks(spec)
-        result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()}}
+        result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()},
+                                   "grid_rms_dolp": grids[name]}
         if name != "truth":
             worst = max(result["spectra"][name]["peaks_over_truth"].items(), key=lambda kv: kv[1])
             print(f"{name}: largest peak over the truth's {worst[1]:.2f} ({worst[0]} cycles/px); "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["peaks_over_truth"].items()))
+                  + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["peaks_over_truth"].items())
+                  + f"; grid pattern {grids[name]:.5f} DoLP rms (truth {grids['truth']:.5f})")
     if args.figure:
         draw(spectra, args.figure)
     if args.json:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,12 +90,28 @@ def test_grey_detector_benchmark_quick(tmp_path):
 def test_checkerboard_benchmark_quick(tmp_path):
     out = tmp_path / "cb.json"
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "checkerboard.py"), "--quick", "--json", str(out),
-                          "--figure", str(tmp_path / "cb.png")], capture_output=True, text=True, timeout=600)
+                          "--figure", str(tmp_path / "cb.png"), "--spin", "1", "4"],
+                         capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     spectra = json.loads(out.read_text())["spectra"]
-    assert set(spectra) == {"truth", "default (built-in)"} and (tmp_path / "cb.png").is_file()
+    assert set(spectra) == {"truth", "default (built-in), spin 1", "default (built-in), spin 4"}
+    assert (tmp_path / "cb.png").is_file()
     assert all(v == 1.0 for v in spectra["truth"]["peaks_over_truth"].values())
-    assert len(spectra["default (built-in)"]["peaks"]) == 4
+    assert len(spectra["default (built-in), spin 1"]["peaks"]) == 4
+    assert all("grid_rms_dolp" in s for s in spectra.values())
+
+
+def test_grid_rms_measures_a_pattern_locked_to_the_pixel_grid_and_not_content():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("checkerboard", ROOT / "benchmarks" / "checkerboard.py")
+    cb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cb)
+    rng = np.random.default_rng(0)
+    content = [rng.uniform(0, 0.5, (48, 64)) for _ in range(64)]  # a phase's mean: std 0.144 / sqrt(12288)
+    rows = np.array([0.01, -0.01] * 24)[:, None]  # alternate rows +-0.01 DoLP: rms 0.01
+    assert cb.grid_rms(content) < 0.002
+    assert abs(cb.grid_rms([m + rows for m in content]) - 0.01) < 0.002
 
 
 def _quick(script: str, *args: str, timeout: int = 600) -> str:
@@ -211,3 +228,10 @@ def test_checkpoint_choice_quick(tmp_path):
     assert set(scores) == {1, 2} and run["chosen"] == min(scores, key=scores.get)
     assert all(c["test"] is None for c in run["checkpoints"].values())  # no curve file: no test scores
     assert f"validation chooses step {run['chosen']}" in res.stdout
+
+
+def test_averaging_benchmark_quick(tmp_path):
+    out = _quick("averaging.py", "--json", str(tmp_path / "avg.json"))
+    rows = json.loads((tmp_path / "avg.json").read_text())["rows"]
+    assert [r["passes"] for r in rows] == [1, 4, 2, 16, 32] and rows[0]["ratio"] == 1.0
+    assert "spin 4 and mirror" in out
