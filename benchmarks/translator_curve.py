@@ -81,6 +81,8 @@ ARMS = {
     "fresh-wide-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("wide",)),
     "fresh-clean-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "upsample": "resize", "downsample": "blur"}),
     "fresh-random-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("randomised",)),
+    # 128 px crops of the 192x144 frames: most of the frame within the generator's receptive field
+    "fresh-crop128-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128}),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }
