@@ -54,6 +54,10 @@ _Upsample = Annotated[str | None, typer.Option(help="Generator upsampling: trans
                                                     "config's).")]
 _Downsample = Annotated[str | None, typer.Option(help="Generator downsampling: stride or blur (anti-aliased; "
                                                         "default: the config's).")]
+_Crop = Annotated[int | None, typer.Option(help="Side of the square training crops in px (a multiple of 4; "
+                                                "default: the config's). Larger crops put more of the frame in "
+                                                "the generator's view: 128 px crops of 192x144 renders learn "
+                                                "the sky and the DoLP far better than 64 px ones.")]
 _Ema = Annotated[float | None, typer.Option(help="Decay of a moving average of the generator's weights, kept "
                                                 "in checkpoints and used to translate (e.g. 0.999; 0: off; "
                                                 "default: the config's).")]
@@ -109,6 +113,7 @@ def train(
     context: _Context = None,
     upsample: _Upsample = None,
     downsample: _Downsample = None,
+    crop: _Crop = None,
     ema: _Ema = None,
     calibration: _Calibration = None,
     steps: _Steps = None,
@@ -135,7 +140,7 @@ def train(
                                 calibration=calibration)
         overrides = dict(mode=mode, head=head, lambda_anchor=anchor_weight, gan_loss=gan_loss, n_critic=n_critic,
                          d_scales=d_scales, lambda_fm=feature_matching, context=context, upsample=upsample,
-                         downsample=downsample, ema=ema)
+                         downsample=downsample, crop=crop, ema=ema)
         options = dict(config=config, preset=preset, overrides=overrides, max_minutes=minutes, device=device,
                        checkpoint_every=checkpoint_every, sample_every=sample_every, keep_checkpoints=keep_checkpoints)
         result = _run(inputs, out, _selection(candidates, select_at, select_seed, select_frames, steps), steps=steps,

@@ -153,6 +153,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--context"),
         opt("--upsample"),
         opt("--downsample"),
+        opt("--crop"),
         opt("--ema"),
         opt("--calibration"),
         opt("--steps"),
