@@ -61,13 +61,14 @@ _Mirror = Annotated[bool, typer.Option("--mirror", help="Also average with the m
 
 
 def averaging_option(spin: int, mirror: bool):
-    """The :class:`~polaraug.translate.infer.Averaging` of ``--spin`` and ``--mirror`` (BadParameter on a bad
-    spin)."""
-    from polaraug.translate.infer import SPINS, Averaging
+    """The :class:`~polaraug.translate.infer.Averaging` of ``--spin`` and ``--mirror`` (BadParameter on a spin
+    it refuses)."""
+    from polaraug.translate.infer import Averaging
 
-    if spin not in SPINS:
-        raise typer.BadParameter(f"must be one of {', '.join(map(str, SPINS))}, got {spin}", param_hint="--spin")
-    return Averaging(spin, mirror)
+    try:
+        return Averaging(spin, mirror)
+    except ValueError as e:  # Averaging is where the allowed spins are kept
+        raise typer.BadParameter(str(e), param_hint="--spin") from None
 
 
 def translate(
