@@ -196,6 +196,23 @@ def test_content_digest_follows_content_not_place_or_time(tmp_path):
     assert content_digest(a) != content_digest(b)
 
 
+def test_content_digest_ignores_randomisation_fields_at_their_off_values(tmp_path):
+    # The same renders, one manifest listing the per-frame randomisation fields switched off, the other
+    # leaving them out: the same content.
+    base = {"paint_jitter": 0.03}
+    listed = dict(base, index_jitter=0.0, specular_scale=[1.0, 1.0], albedo_jitter=0.0, sky_dolp_scale_range=None)
+    digests = []
+    for name, domain in (("a", base), ("b", listed), ("c", dict(listed, index_jitter=0.05))):
+        root = tmp_path / name
+        (root / "images").mkdir(parents=True)
+        (root / "images" / "x.png").write_bytes(b"pixels")
+        doc = {"provenance": {"synth": {"domain_settings": domain}}}
+        (root / "manifest.json").write_text(json.dumps(doc))
+        digests.append(content_digest(root))
+    assert digests[0] == digests[1]
+    assert digests[2] != digests[0]  # a field switched on is content
+
+
 def test_the_plan_counts_its_trainings_and_checks_its_settings():
     runs = experiments(UsefulnessConfig())
     assert [r.name for r in runs] == ["mix_n25", "mix_n50", "mix_n100", "pretrain-finetune_n25"]
