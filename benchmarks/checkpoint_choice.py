@@ -79,8 +79,7 @@ def main() -> None:
             arm, _, seed = spec.partition(":")
             if arm not in ARMS or not seed.isdigit():
                 p.error(f"--run {spec!r}: give ARM:SEED with ARM one of {', '.join(ARMS)}")
-            # seeds only matter to candidates; the validation needs one that is not a training seed
-            selection = Selection((int(seed), args.validation_seed + 1), 1, args.validation_seed, args.frames)
+            selection = judging_selection(int(seed), args.validation_seed, args.frames)
             result["runs"][spec] = judge_run(arm, int(seed), args.runs, points, selection, size,
                                              Path(tmp) / "validation", args.from_step)
     for spec, r in result["runs"].items():
@@ -88,6 +87,19 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1) + "\n")
+
+
+def judging_selection(seed: int, validation_seed: int, frames: int) -> Selection:
+    """The validation settings a run's checkpoints are judged with.
+
+    A Selection needs at least two candidate seeds, none of them the validation seed; only the validation
+    settings matter here, so the run's seed is paired with a filler seed that is neither.
+
+    Raises:
+        ConfigError: the run trained on the validation seed.
+    """
+    filler = next(s for s in range(3) if s not in (seed, validation_seed))
+    return Selection((seed, filler), 1, validation_seed, frames)
 
 
 def quick_run(args: argparse.Namespace, root: Path) -> argparse.Namespace:

@@ -25,6 +25,8 @@ noise-free twins:
   domain with each frame's material parameters and sky polarization drawn anew): does randomising what the
   test domain changes (materials, haze) close the gap to it? Its ranges cover the test domain's values by
   design, so this is domain randomisation judged on one such domain, not a blind test;
+- ``fresh-crop128-ema`` and ``fresh-crop144-ema`` (not run by default): fresh-plain-ema trained on 128 px and
+  144 px crops of the 192x144 frames instead of 64 px ones: how much of the frame the generator must see;
 - ``fresh-plain-ema-decay`` (not run by default): fresh-plain-ema whose learning rate decays linearly to 0
   between 12000 and 24000 steps (CycleGAN's schedule fitted to the run; the others keep it constant). Up to
   12000 steps it is fresh-plain-ema's training, step for step.
@@ -83,6 +85,8 @@ ARMS = {
     "fresh-random-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999}, domains=("randomised",)),
     # 128 px crops of the 192x144 frames: most of the frame within the generator's receptive field
     "fresh-crop128-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128}),
+    # 144 px crops: the frame's full height and three quarters of its width
+    "fresh-crop144-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 144}),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }

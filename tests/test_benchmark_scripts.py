@@ -114,6 +114,21 @@ def test_grid_rms_measures_a_pattern_locked_to_the_pixel_grid_and_not_content():
     assert abs(cb.grid_rms([m + rows for m in content]) - 0.01) < 0.002
 
 
+def test_checkpoint_choice_judges_any_seed_apart_from_the_validation_seed():
+    import importlib.util
+
+    from polaraug.errors import ConfigError
+
+    spec = importlib.util.spec_from_file_location("checkpoint_choice", ROOT / "benchmarks" / "checkpoint_choice.py")
+    cc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cc)
+    for seed in (0, 1, 2, 4, 5):  # 4 against validation seed 3 once collided with its filler seed (3 + 1)
+        sel = cc.judging_selection(seed, 3, 48)
+        assert seed in sel.seeds and sel.validation_seed == 3 and 3 not in sel.seeds
+    with pytest.raises(ConfigError):
+        cc.judging_selection(3, 3, 48)  # a run trained on the validation renders cannot be judged on them
+
+
 def _quick(script: str, *args: str, timeout: int = 600) -> str:
     """Run ``benchmarks/SCRIPT --quick ARGS`` from a neutral folder; its stdout (the run must succeed)."""
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick", *args], capture_output=True,
