@@ -24,23 +24,27 @@ import sys
 import tempfile
 from pathlib import Path
 
+from polaraug.errors import ConfigError
 from polaraug.translate.rendered import RenderSpec
-from polaraug.translate.selection import Selection, validation_score, validation_sets
+from polaraug.translate.selection import validation_score, validation_sets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seed_selection import curve_points, validation_parser  # noqa: E402  (the curve's test scores; options)
 from translator_curve import ARMS  # noqa: E402  (the arms' recipes: their rendering domains)
 
 
-def judge_run(arm: str, seed: int, runs: Path, points: dict, selection: Selection, size: tuple[int, int],
+def judge_run(arm: str, seed: int, runs: Path, points: dict, validation: tuple[int, int], size: tuple[int, int],
               root: Path, from_step: int) -> dict:
     """Validation and test scores of every kept checkpoint of one run from ``from_step`` on.
+
+    Args:
+        validation: (seed, frames) of the validation renders.
 
     Returns:
         {"checkpoints": {steps: {"validation": ..., "test": {...} or None}}, "chosen": steps}.
     """
     spec = RenderSpec(width=size[0], height=size[1], domains=ARMS[arm].domains, workers=1)
-    folders = validation_sets(spec, selection, root / "-".join(spec.domains))
+    folders = validation_sets(spec, root / "-".join(spec.domains), seed=validation[0], frames=validation[1])
     tests = {p["steps"]: p["scores"] for p in points.get((arm, seed), [])}
     out = {}
     for ckpt in sorted((runs / f"{arm}_s{seed}" / "checkpoints").glob("step_*.pt")):
@@ -79,9 +83,12 @@ def main() -> None:
             arm, _, seed = spec.partition(":")
             if arm not in ARMS or not seed.isdigit():
                 p.error(f"--run {spec!r}: give ARM:SEED with ARM one of {', '.join(ARMS)}")
-            selection = judging_selection(int(seed), args.validation_seed, args.frames)
-            result["runs"][spec] = judge_run(arm, int(seed), args.runs, points, selection, size,
-                                             Path(tmp) / "validation", args.from_step)
+            try:
+                check_judgeable(int(seed), args.validation_seed)
+            except ConfigError as e:
+                p.error(f"--run {spec}: {e}")
+            result["runs"][spec] = judge_run(arm, int(seed), args.runs, points, (args.validation_seed, args.frames),
+                                             size, Path(tmp) / "validation", args.from_step)
     for spec, r in result["runs"].items():
         print(f"{spec}: validation chooses step {r['chosen']}")
     if args.json:
@@ -89,17 +96,15 @@ def main() -> None:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 
 
-def judging_selection(seed: int, validation_seed: int, frames: int) -> Selection:
-    """The validation settings a run's checkpoints are judged with.
-
-    A Selection needs at least two candidate seeds, none of them the validation seed; only the validation
-    settings matter here, so the run's seed is paired with a filler seed that is neither.
+def check_judgeable(seed: int, validation_seed: int) -> None:
+    """Refuse to judge a run on the renders it trained on.
 
     Raises:
-        ConfigError: the run trained on the validation seed.
+        ConfigError: the run's seed is the validation seed.
     """
-    filler = next(s for s in range(3) if s not in (seed, validation_seed))
-    return Selection((seed, filler), 1, validation_seed, frames)
+    if seed == validation_seed:
+        raise ConfigError(f"seed {seed} is the validation seed: the run trained on the renders it would be "
+                          "judged on (give another --validation-seed)")
 
 
 def quick_run(args: argparse.Namespace, root: Path) -> argparse.Namespace:

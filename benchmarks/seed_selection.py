@@ -57,7 +57,8 @@ def judge_arm(arm: str, seeds: list[int], runs: Path, points: dict, selection: S
     """Validation and test scores of each seed of ``arm``, and the seed the validation chooses."""
     select_at = selection.select_at
     spec = RenderSpec(width=size[0], height=size[1], domains=ARMS[arm].domains, workers=1)
-    folders = validation_sets(spec, selection, root / "-".join(spec.domains))
+    folders = validation_sets(spec, root / "-".join(spec.domains), seed=selection.validation_seed,
+                              frames=selection.validation_frames)
     seeds_out = {}
     for seed in seeds:
         checkpoint = runs / f"{arm}_s{seed}" / "checkpoints" / f"step_{select_at:07d}.pt"

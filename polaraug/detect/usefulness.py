@@ -34,7 +34,7 @@ from pathlib import Path
 from polaraug.data.encodings import check_encoding
 from polaraug.errors import ConfigError, InputError
 from polaraug.io.atomic import write_text
-from polaraug.synth.domain import PER_FRAME_OFF
+from polaraug.synth.domain import without_randomisation_off
 from polaraug.translate.builtin import resolve_checkpoint, translator_name
 
 from .arms import ExperimentInputs
@@ -184,15 +184,9 @@ def _stable_manifest(data: bytes) -> bytes:
 
 
 def _domain_at_rest(settings):
-    """A manifest's domain settings without the per-frame randomisation fields at their off values.
-
-    Some manifests list those fields at their off values and others leave them out (see
-    :data:`polaraug.synth.domain.PER_FRAME_OFF`); both describe the same renders and must digest alike.
-    """
-    if not isinstance(settings, dict):
-        return settings
-    off = {k: list(v) if isinstance(v, tuple) else v for k, v in PER_FRAME_OFF.items()}
-    return {k: v for k, v in settings.items() if k not in off or v != off[k]}
+    """A manifest's domain settings as :meth:`Domain.to_dict` writes them today: sets made while it listed
+    the per-frame randomisation fields at their off values describe the same renders and digest alike."""
+    return without_randomisation_off(settings) if isinstance(settings, dict) else settings
 
 
 def prepare_data(cfg: UsefulnessConfig, root: Path, checkpoint: Path | None = None, *,

@@ -105,8 +105,15 @@ class Domain:
             Every field, tuples as lists, except the per-frame randomisation fields at their fixed values
             (:data:`PER_FRAME_OFF`): a domain without randomisation keeps the digest its sets were made with.
         """
-        d = dataclasses.asdict(self)
-        return _json_ready({k: v for k, v in d.items() if k not in PER_FRAME_OFF or v != PER_FRAME_OFF[k]})
+        return without_randomisation_off(_json_ready(dataclasses.asdict(self)))
+
+
+def without_randomisation_off(settings: dict) -> dict:
+    """Domain settings as written (:meth:`Domain.to_dict`, tuples as lists) without the per-frame
+    randomisation fields at their off values (:data:`PER_FRAME_OFF`): a domain's settings compare equal
+    whether a record lists those fields switched off or leaves them out."""
+    off = _json_ready(PER_FRAME_OFF)
+    return {k: v for k, v in settings.items() if k not in off or v != off[k]}
 
 
 def _json_ready(x):

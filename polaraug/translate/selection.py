@@ -80,14 +80,15 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         raise ConfigError(f"--candidates: expected comma-separated integer seeds, got {text!r}") from None
 
 
-def validation_sets(spec: RenderSpec, selection: Selection, root: Path) -> list[Path]:
+def validation_sets(spec: RenderSpec, root: Path, *, seed: int, frames: int) -> list[Path]:
     """Render (once) the validation frames of each training domain: ``root/DOMAIN/test`` as the domain's camera
     captures them (what a candidate is given) and ``root/DOMAIN/truth`` their noise-free, mosaic-free twins.
 
     Args:
         spec: the candidates' renders (size and domains).
-        selection: the validation seed and frame count.
         root: where the sets go.
+        seed: the validation renders' seed (no judged run may train on it).
+        frames: validation frames, split evenly over the domains.
 
     Returns:
         One folder per domain, each holding ``test`` and ``truth``.
@@ -95,12 +96,12 @@ def validation_sets(spec: RenderSpec, selection: Selection, root: Path) -> list[
     from polaraug.synth.domain import get_domain
     from polaraug.synth.generate import SynthConfig, domain_sensor, generate
 
-    n = max(1, selection.validation_frames // len(spec.domains))
+    n = max(1, frames // len(spec.domains))
     folders = []
     for name in spec.domains:
         folder = root / name
         dom = get_domain(name)
-        base = SynthConfig(n=n, width=spec.width, height=spec.height, seed=selection.validation_seed, mode="paired",
+        base = SynthConfig(n=n, width=spec.width, height=spec.height, seed=seed, mode="paired",
                            domain=name, val_fraction=0.0, masks=True)
         clean = dataclasses.replace(base, sensor=domain_sensor(dom, base.camera, dofp=False, noise=False))
         for sub, cfg in (("test", base), ("truth", clean)):
@@ -159,7 +160,8 @@ def run_selection(spec: RenderSpec, out: Path, selection: Selection,
     root = out / "selection"
     path = root / "selection.json"
     record = _record(path, selection, spec)
-    folders = validation_sets(spec, selection, root / "validation")
+    folders = validation_sets(spec, root / "validation", seed=selection.validation_seed,
+                              frames=selection.validation_frames)
     for seed in selection.seeds:
         if str(seed) in record["candidates"]:
             continue

@@ -27,7 +27,7 @@ def _fake_training(calls):
 
 def test_the_lowest_validation_error_is_chosen_copied_and_a_rerun_trains_nothing(tmp_path, monkeypatch):
     errors = {0: 30.0, 1: 12.0, 4: 20.0}
-    monkeypatch.setattr(sel, "validation_sets", lambda spec, s, root: [root / "default"])
+    monkeypatch.setattr(sel, "validation_sets", lambda spec, root, **_: [root / "default"])
     monkeypatch.setattr(sel, "validation_score", lambda ckpt, folders: {
         "aolp_error_deg": errors[int(ckpt.read_text().split()[1])]})
     calls = []
@@ -45,7 +45,7 @@ def test_the_lowest_validation_error_is_chosen_copied_and_a_rerun_trains_nothing
 
 
 def test_an_interrupted_selection_trains_only_the_missing_candidates(tmp_path, monkeypatch):
-    monkeypatch.setattr(sel, "validation_sets", lambda spec, s, root: [])
+    monkeypatch.setattr(sel, "validation_sets", lambda spec, root, **_: [])
     monkeypatch.setattr(sel, "validation_score", lambda ckpt, folders: {"aolp_error_deg": 1.0})
     calls = []
 
@@ -80,7 +80,7 @@ def test_seeds_parse():
 
 def test_validation_renders_are_the_training_domains_with_their_own_seed(tmp_path):
     spec = RenderSpec(width=64, height=48, domains=("default", "shifted"), seed=0, workers=1)
-    folders = sel.validation_sets(spec, Selection((0, 1), 1, validation_seed=7, validation_frames=4), tmp_path)
+    folders = sel.validation_sets(spec, tmp_path, seed=7, frames=4)
     assert [f.name for f in folders] == ["default", "shifted"]
     for f in folders:
         summary = json.loads((f / "test" / ".synth" / "summary.json").read_text())
