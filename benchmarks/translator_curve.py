@@ -87,6 +87,10 @@ ARMS = {
     "fresh-crop128-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128}),
     # 144 px crops: the frame's full height and three quarters of its width
     "fresh-crop144-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 144}),
+    # the 128 px recipe without the discriminator: the paired L1, Stokes and AoLP terms alone
+    "fresh-crop128-noadv-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_adv": 0.0}),
+    # the 128 px recipe with the DoLP term: every pixel's DoLP error weighted alike, as the DoLP MAE does
+    "fresh-crop128-dolp-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_dolp": 10.0}),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }
@@ -142,14 +146,16 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
 
 
 def score(checkpoint: str, data: Path, average: bool = True) -> dict:
-    """Noise-free scores of a checkpoint (PSNR, DoLP MAE, AoLP error, per surface); ``average``: its
-    generator's weight average when it kept one, else its trained weights."""
+    """Noise-free scores of a checkpoint (PSNR per channel and mean, DoLP MAE, AoLP error, per surface AoLP
+    error and DoLP MAE); ``average``: its generator's weight average when it kept one, else its trained
+    weights."""
     model, _ = load_translator(checkpoint, average=average)
     ev = evaluate(model, data / "test", split="train", clean=data / "truth" / "polar").to_dict()
     nf = ev["noise_free"]
     return {"aolp_error_deg": nf["aolp_error_deg"], "dolp_mae": nf["dolp_mae"],
-            "psnr_mean": statistics.mean(nf["psnr"].values()),
-            "surfaces_aolp_deg": {k: v["aolp_error_deg"] for k, v in ev.get("surfaces", {}).items()}}
+            "psnr_mean": statistics.mean(nf["psnr"].values()), "psnr": nf["psnr"],
+            "surfaces_aolp_deg": {k: v["aolp_error_deg"] for k, v in ev.get("surfaces", {}).items()},
+            "surfaces_dolp_mae": {k: v["dolp_mae"] for k, v in ev.get("surfaces", {}).items()}}
 
 
 def summary(results: dict) -> list[str]:
@@ -187,6 +193,8 @@ def main() -> None:
     p.add_argument("--arms", default=",".join(DEFAULT_ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "translator_curve.json")
     p.add_argument("--quick", action="store_true", help="tiny frames and a few steps (a smoke test)")
+    p.add_argument("--average-only", action="store_true",
+                   help="score only the weight average of arms that keep one (half the scoring time)")
     args = p.parse_args()
     arms = args.arms.split(",")
     unknown = sorted(set(arms) - set(ARMS))
@@ -214,7 +222,7 @@ def main() -> None:
                                size=size, cache=cache, after=after)
             for pt in points:
                 pt["scores"] = score(pt["checkpoint"], args.data)
-                if ARMS[arm].overrides.get("ema"):
+                if ARMS[arm].overrides.get("ema") and not args.average_only:
                     pt["scores_trained"] = score(pt["checkpoint"], args.data, average=False)
             if record is None:
                 results["runs"].append({"arm": arm, "seed": seed, "points": points})

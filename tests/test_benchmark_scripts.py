@@ -23,6 +23,9 @@ def test_translator_curve_quick(tmp_path):
     assert [p["steps"] for p in runs[0]["points"]] == [2, 4]
     assert all(math.isfinite(p["scores"]["aolp_error_deg"]) and 0 <= p["scores"]["dolp_mae"] <= 1
                for p in runs[0]["points"])
+    last = runs[0]["points"][-1]["scores"]  # per channel PSNR and per surface DoLP, for the targets
+    assert set(last["psnr"]) == {"I0", "I45", "I90", "I135"}
+    assert set(last["surfaces_dolp_mae"]) == set(last["surfaces_aolp_deg"]) and last["surfaces_dolp_mae"]
     assert "| fresh-context | 4 |" in res.stdout
     # a larger --steps resumes the finished run: only its new checkpoints are scored, on the run's clock
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "translator_curve.py"), "--quick", "--steps", "6",

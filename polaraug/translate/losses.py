@@ -13,6 +13,7 @@ from polaraug.physics import stokes_from_intensities
 from .config import TranslatorConfig
 
 EPS = 1e-8  # norm floor 1e-4: a negligible bias on polarized pixels, bounded gradients at (s1, s2) = 0
+S0_FLOOR = 1e-3  # the predicted DoLP's denominator: bounded gradients on black pixels
 
 
 def aolp_cosine_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
@@ -36,6 +37,22 @@ def aolp_cosine_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor
     return (w * (1 - cos)).sum() / w.sum().clamp(min=EPS)
 
 
+def dolp_l1_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
+    """Mean absolute DoLP error, every pixel weighted alike (the DoLP MAE that evaluation reports).
+
+    Args:
+        s_pred, s_true: Stokes (B, 3, H, W).
+
+    Returns:
+        Scalar in [0, 1]: mean |DoLP_pred - DoLP_true|, both clipped to [0, 1] as evaluation clips them.
+    """
+    d_pred = torch.sqrt((s_pred[:, 1:] ** 2).sum(1) + EPS) / s_pred[:, 0].clamp(min=S0_FLOOR)
+    with torch.no_grad():  # the true DoLP, exact: 0 where s0 <= 0
+        norm_t = torch.sqrt((s_true[:, 1:] ** 2).sum(1))
+        d_true = torch.where(s_true[:, 0] > 0, norm_t / s_true[:, 0].clamp(min=EPS), torch.zeros_like(norm_t))
+    return (d_pred.clamp(0, 1) - d_true.clamp(0, 1)).abs().mean()
+
+
 def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
                  cfg: TranslatorConfig) -> dict[str, torch.Tensor]:
     """The weighted supervised terms of ``cfg``.
@@ -44,20 +61,23 @@ def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
         fake: predicted intensities (B, 4, H, W) in [-1, 1].
         real: true intensities (B, 4, H, W) in [-1, 1].
         a: (4, 3) calibration matrix.
-        cfg: the weights λ_l1 (intensities), λ_stokes ((s1, s2) L1), λ_aolp (circular AoLP term).
+        cfg: the weights λ_l1 (intensities), λ_stokes ((s1, s2) L1), λ_aolp (circular AoLP term), λ_dolp
+            (DoLP L1).
 
     Returns:
-        ``l1``, ``stokes`` and ``aolp`` (terms with weight 0 are left out), float32 scalars.
+        ``l1``, ``stokes``, ``aolp`` and ``dolp`` (terms with weight 0 are left out), float32 scalars.
     """
     with torch.autocast(device_type=fake.device.type, enabled=False):
         yp, yt = (fake.float() + 1) / 2, (real.float() + 1) / 2
         terms: dict[str, torch.Tensor] = {}
         if cfg.lambda_l1:
             terms["l1"] = cfg.lambda_l1 * (yp - yt).abs().mean()
-        if cfg.lambda_stokes or cfg.lambda_aolp:
+        if cfg.lambda_stokes or cfg.lambda_aolp or cfg.lambda_dolp:
             sp, st = stokes_from_intensities(yp, a), stokes_from_intensities(yt, a)
             if cfg.lambda_stokes:
                 terms["stokes"] = cfg.lambda_stokes * (sp[:, 1:] - st[:, 1:]).abs().mean()
             if cfg.lambda_aolp:
                 terms["aolp"] = cfg.lambda_aolp * aolp_cosine_loss(sp, st)
+            if cfg.lambda_dolp:
+                terms["dolp"] = cfg.lambda_dolp * dolp_l1_loss(sp, st)
     return terms

@@ -21,7 +21,7 @@ from polaraug.translate import (
 )
 from polaraug.translate.checkpoint import init_generator
 from polaraug.translate.data import PairedCrops, scan_pairs
-from polaraug.translate.losses import aolp_cosine_loss
+from polaraug.translate.losses import aolp_cosine_loss, dolp_l1_loss, paired_terms
 from polaraug.translate.model import StokesHead
 from polaraug.translate.paired import PairedTranslator
 
@@ -94,6 +94,30 @@ def test_aolp_term_is_zero_on_truth_and_follows_the_angle():
     assert float(aolp_cosine_loss(sp, unpolarized)) == pytest.approx(0.0, abs=1e-6)
 
 
+def test_dolp_term_weighs_dark_pixels_like_bright_ones():
+    # Two pixels with the same DoLP error (true 0.6, predicted 0.3, same angle), one 20x darker.
+    st = torch.tensor([[1.0, 0.6, 0.0], [0.05, 0.03, 0.0]]).T.reshape(1, 3, 1, 2)
+    sp = torch.tensor([[1.0, 0.3, 0.0], [0.05, 0.015, 0.0]]).T.reshape(1, 3, 1, 2)
+    assert float(dolp_l1_loss(st, st)) == pytest.approx(0.0, abs=1e-4)
+    assert float(dolp_l1_loss(sp, st)) == pytest.approx(0.3, abs=1e-4)
+    per_pixel = [float(dolp_l1_loss(sp[..., k:k + 1], st[..., k:k + 1])) for k in (0, 1)]
+    assert per_pixel[0] == pytest.approx(per_pixel[1], abs=1e-4)
+    # The Stokes L1 term sees the dark pixel's error 20x smaller: what the DoLP term corrects.
+    y = lambda s: torch.einsum("ij,bjhw->bihw", A_CAM, s) * 2 - 1  # noqa: E731
+    cfg = TranslatorConfig(lambda_l1=0.0, lambda_aolp=0.0, lambda_dolp=1.0)
+    dark = paired_terms(y(sp[..., 1:]), y(st[..., 1:]), A_CAM, cfg)
+    bright = paired_terms(y(sp[..., :1]), y(st[..., :1]), A_CAM, cfg)
+    assert float(dark["stokes"]) == pytest.approx(float(bright["stokes"]) / 20, rel=1e-2)
+    assert float(dark["dolp"]) == pytest.approx(float(bright["dolp"]), abs=1e-3)
+
+
+def test_dolp_term_has_finite_gradients_on_black_pixels():
+    sp = torch.zeros(1, 3, 2, 2, requires_grad=True)
+    st = torch.zeros(1, 3, 2, 2)
+    dolp_l1_loss(sp, st).backward()
+    assert torch.isfinite(sp.grad).all()
+
+
 @pytest.mark.parametrize("head", ["intensities", "stokes"])
 def test_paired_steps_lower_the_loss_on_a_fixed_batch(head):
     model = PairedTranslator(TranslatorConfig(head=head, mode="project", lambda_adv=0.0, lr=1e-3, **TINY), A_CAM)
@@ -107,6 +131,12 @@ def test_paired_steps_lower_the_loss_on_a_fixed_batch(head):
         last = model.training_step(rgb, polar)
     assert set(first) == {"l1", "stokes", "aolp", "g"}  # λ_adv = 0: no discriminator
     assert last["g"] < 0.5 * first["g"], (first, last)
+
+
+def test_paired_step_reports_the_dolp_term_when_weighted():
+    model = PairedTranslator(TranslatorConfig(head="stokes", lambda_adv=0.0, lambda_dolp=10.0, **TINY), A_CAM)
+    losses = model.training_step(*_batch(5))
+    assert {"l1", "stokes", "aolp", "dolp"} <= set(losses) and np.isfinite(losses["dolp"]) and losses["dolp"] > 0
 
 
 def test_paired_step_with_discriminator_updates_both_networks():
