@@ -91,6 +91,11 @@ ARMS = {
     "fresh-crop128-noadv-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_adv": 0.0}),
     # the 128 px recipe with the DoLP term: every pixel's DoLP error weighted alike, as the DoLP MAE does
     "fresh-crop128-dolp-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_dolp": 10.0}),
+    # the 128 px recipe on the randomised domain (per-frame materials and sky, the wide domain's weather and sun)
+    "fresh-crop128-random-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128},
+                                    domains=("randomised",)),
+    "fresh-crop128-random-dolp-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_dolp": 10.0},
+                                         domains=("randomised",)),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }
