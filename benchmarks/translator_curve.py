@@ -87,8 +87,6 @@ ARMS = {
     "fresh-crop128-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128}),
     # 144 px crops: the frame's full height and three quarters of its width
     "fresh-crop144-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 144}),
-    # the 128 px recipe without the discriminator: the paired L1, Stokes and AoLP terms alone
-    "fresh-crop128-noadv-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_adv": 0.0}),
     # the 128 px recipe with the DoLP term: every pixel's DoLP error weighted alike, as the DoLP MAE does
     "fresh-crop128-dolp-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_dolp": 10.0}),
     # the 128 px recipe on the randomised domain (per-frame materials and sky, the wide domain's weather and sun)
