@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from polaraug.physics import stokes_from_intensities
+from polaraug.physics.stokes import dolp_planes
 
 from .config import TranslatorConfig
 
@@ -50,8 +51,7 @@ def dolp_l1_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
     """
     d_pred = torch.sqrt((s_pred[:, 1:] ** 2).sum(1) + EPS) / s_pred[:, 0].clamp(min=S0_FLOOR)
     with torch.no_grad():  # the true DoLP, exact: 0 where s0 <= 0
-        norm_t = torch.sqrt((s_true[:, 1:] ** 2).sum(1))
-        d_true = torch.where(s_true[:, 0] > 0, norm_t / s_true[:, 0].clamp(min=EPS), torch.zeros_like(norm_t))
+        d_true = dolp_planes(s_true[:, 0], s_true[:, 1], s_true[:, 2])
     return (d_pred.clamp(0, 1) - d_true.clamp(0, 1)).abs().mean()
 
 
