@@ -150,15 +150,16 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
 
 def score(checkpoint: str, data: Path, average: bool = True) -> dict:
     """Noise-free scores of a checkpoint (PSNR per channel and mean, DoLP MAE, AoLP error, per surface AoLP
-    error and DoLP MAE); ``average``: its generator's weight average when it kept one, else its trained
-    weights."""
+    error, DoLP MAE and signed DoLP bias); ``average``: its generator's weight average when it kept one, else
+    its trained weights."""
     model, _ = load_translator(checkpoint, average=average)
     ev = evaluate(model, data / "test", split="train", clean=data / "truth" / "polar").to_dict()
     nf = ev["noise_free"]
     return {"aolp_error_deg": nf["aolp_error_deg"], "dolp_mae": nf["dolp_mae"],
             "psnr_mean": statistics.mean(nf["psnr"].values()), "psnr": nf["psnr"],
             "surfaces_aolp_deg": {k: v["aolp_error_deg"] for k, v in ev.get("surfaces", {}).items()},
-            "surfaces_dolp_mae": {k: v["dolp_mae"] for k, v in ev.get("surfaces", {}).items()}}
+            "surfaces_dolp_mae": {k: v["dolp_mae"] for k, v in ev.get("surfaces", {}).items()},
+            "surfaces_dolp_bias": {k: v["dolp_bias"] for k, v in ev.get("surfaces", {}).items()}}
 
 
 def summary(results: dict) -> list[str]:

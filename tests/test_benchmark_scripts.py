@@ -26,6 +26,9 @@ def test_translator_curve_quick(tmp_path):
     last = runs[0]["points"][-1]["scores"]  # per channel PSNR and per surface DoLP, for the targets
     assert set(last["psnr"]) == {"I0", "I45", "I90", "I135"}
     assert set(last["surfaces_dolp_mae"]) == set(last["surfaces_aolp_deg"]) and last["surfaces_dolp_mae"]
+    assert set(last["surfaces_dolp_bias"]) == set(last["surfaces_dolp_mae"])
+    # |mean error| <= mean |error|, up to the float32 rounding of each pixel's difference
+    assert all(abs(b) <= last["surfaces_dolp_mae"][k] + 1e-6 for k, b in last["surfaces_dolp_bias"].items())
     assert "| fresh-context | 4 |" in res.stdout
     # a larger --steps resumes the finished run: only its new checkpoints are scored, on the run's clock
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "translator_curve.py"), "--quick", "--steps", "6",

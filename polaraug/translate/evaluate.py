@@ -128,9 +128,10 @@ class Evaluation:
         if self.noise_free is not None:
             out += ["against noise-free twins:", *self.noise_free.lines()]
         if self.surfaces:
-            out.append("by surface (DoLP MAE / AoLP error, DoLP-weighted / share of pixels):")
-            out += [f"  {k:<12} {v['dolp_mae']:.4f} / {v['aolp_error_deg']:6.2f} deg / {100 * v['share']:.1f} %"
-                    for k, v in self.surfaces.items()]
+            out.append("by surface (DoLP MAE / AoLP error, DoLP-weighted / share of pixels / "
+                       "mean DoLP predicted vs true):")
+            out += [f"  {k:<12} {v['dolp_mae']:.4f} / {v['aolp_error_deg']:6.2f} deg / {100 * v['share']:.1f} % / "
+                    f"{v['dolp_pred_mean']:.3f} vs {v['dolp_true_mean']:.3f}" for k, v in self.surfaces.items()]
         return out
 
     def to_dict(self) -> dict:
@@ -225,11 +226,13 @@ class _Truth:
 
 
 class SurfaceErrors:
-    """DoLP absolute error and DoLP-weighted AoLP error accumulated per surface type (synth masks)."""
+    """Per surface type (synth masks): DoLP absolute error, DoLP-weighted AoLP error, and the mean true and
+    predicted DoLP, whose difference (``dolp_bias``) tells a translator's systematic under- or over-estimate
+    from its spread."""
 
     def __init__(self, root: Path, split: str, legend: dict[int, str]):
         self.root, self.split, self.legend = root, split, legend
-        self.sums: dict[str, np.ndarray] = {}  # name -> [pixels, Σ|ΔDoLP|, Σ w·ΔAoLP, Σ w]
+        self.sums: dict[str, np.ndarray] = {}  # name -> [pixels, Σ|ΔDoLP|, Σ w·ΔAoLP, Σ w = Σ DoLP, Σ DoLP̂]
 
     @classmethod
     def of(cls, root: Path, split: str) -> SurfaceErrors | None:
@@ -249,17 +252,22 @@ class SurfaceErrors:
         if not path.is_file():
             return
         mask = read_image(path)
-        dp, dt, err = cmp.dolp_pred, cmp.dolp_true, cmp.aolp_diff
+        dp, dt, err = (np.asarray(a, np.float64) for a in (cmp.dolp_pred, cmp.dolp_true, cmp.aolp_diff))
         for value, name in self.legend.items():
             m = mask == value
             if m.any():
-                row = np.array([m.sum(), np.abs(dp - dt)[m].sum(), (err * dt)[m].sum(), dt[m].sum()])
+                row = np.array([m.sum(), np.abs(dp - dt)[m].sum(), (err * dt)[m].sum(), dt[m].sum(), dp[m].sum()])
                 self.sums[name] = self.sums.get(name, 0) + row
 
     def summary(self) -> dict[str, dict[str, float]]:
+        """Returns:
+            {surface: {dolp_mae, aolp_error_deg, share, dolp_true_mean, dolp_pred_mean, dolp_bias}}, the most
+            frequent surface first; ``dolp_bias`` = mean predicted − mean true DoLP (negative: underestimated)."""
         total = sum(v[0] for v in self.sums.values()) or 1
         return {name: {"dolp_mae": float(v[1] / v[0]), "aolp_error_deg": float(np.degrees(v[2] / max(v[3], 1e-12))),
-                       "share": float(v[0] / total)} for name, v in sorted(self.sums.items(), key=lambda kv: -kv[1][0])}
+                       "share": float(v[0] / total), "dolp_true_mean": float(v[3] / v[0]),
+                       "dolp_pred_mean": float(v[4] / v[0]), "dolp_bias": float((v[4] - v[3]) / v[0])}
+                for name, v in sorted(self.sums.items(), key=lambda kv: -kv[1][0])}
 
 
 def comparison_picture(rgb: np.ndarray, cmp: Comparison) -> np.ndarray:

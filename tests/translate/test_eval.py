@@ -74,3 +74,28 @@ def test_eval_against_noise_free_twins_per_surface_with_pictures(tmp_path):
     assert read_image(pics[0]).shape == (48 + 18, 7 * 64, 3)
     lines = "\n".join(ev.lines())
     assert "noise-free" in lines and "by surface" in lines
+
+
+def test_surface_errors_tell_a_dolp_bias_from_its_spread(tmp_path):
+    """A surface predicted 0.1 too low everywhere has bias -0.1; one predicted ±0.1 around the truth has bias 0,
+    and both have the same DoLP MAE."""
+    from types import SimpleNamespace
+
+    from polaraug.io.images import write_image
+    from polaraug.translate.evaluate import SurfaceErrors
+
+    mask = np.zeros((4, 6), np.uint8)
+    mask[:, 3:] = 1
+    write_image(tmp_path / "masks" / "train" / "f0.png", mask)
+    true = np.full((4, 6), 0.3, np.float32)
+    pred = true.copy()
+    pred[:, :3] -= 0.1  # surface "low": biased
+    pred[:, 3:] += np.where(np.arange(4)[:, None] % 2 == 0, 0.1, -0.1)  # surface "spread": unbiased
+    acc = SurfaceErrors(tmp_path, "train", {0: "low", 1: "spread"})
+    acc.add("f0", SimpleNamespace(dolp_pred=pred, dolp_true=true, aolp_diff=np.zeros_like(true)))
+    out = acc.summary()
+    assert out["low"]["dolp_bias"] == pytest.approx(-0.1, abs=1e-6)
+    assert out["spread"]["dolp_bias"] == pytest.approx(0.0, abs=1e-6)
+    assert out["low"]["dolp_mae"] == pytest.approx(out["spread"]["dolp_mae"], abs=1e-6)
+    assert out["low"]["dolp_true_mean"] == pytest.approx(0.3, abs=1e-6)
+    assert out["low"]["dolp_pred_mean"] == pytest.approx(0.2, abs=1e-6)
