@@ -48,6 +48,9 @@ _DScales = Annotated[int | None, typer.Option(help="Discriminator scales (pix2pi
 _FeatureMatching = Annotated[float | None, typer.Option(help="Weight of pix2pixHD's discriminator feature "
                                                              "matching (paired training only; default: the "
                                                              "config's, 0).")]
+_DolpWeight = Annotated[float | None, typer.Option(help="Weight of an L1 on the DoLP, which weighs dark and bright "
+                                                         "pixels alike (lambda_dolp; paired training only; default: "
+                                                         "the config's, 0).")]
 _Context = Annotated[int | None, typer.Option(help="Whole-frame context canvas side (0: off; default: the "
                                                    "config's). Paired training only.")]
 _Upsample = Annotated[str | None, typer.Option(help="Generator upsampling: transpose or resize (default: the "
@@ -110,6 +113,7 @@ def train(
     n_critic: _NCritic = None,
     d_scales: _DScales = None,
     feature_matching: _FeatureMatching = None,
+    dolp_weight: _DolpWeight = None,
     context: _Context = None,
     upsample: _Upsample = None,
     downsample: _Downsample = None,
@@ -139,8 +143,8 @@ def train(
         inputs = TrainingInputs(rgb=rgb, polar=polar, paired=paired, render=spec, anchor=anchor, init=init,
                                 calibration=calibration)
         overrides = dict(mode=mode, head=head, lambda_anchor=anchor_weight, gan_loss=gan_loss, n_critic=n_critic,
-                         d_scales=d_scales, lambda_fm=feature_matching, context=context, upsample=upsample,
-                         downsample=downsample, crop=crop, ema=ema)
+                         d_scales=d_scales, lambda_fm=feature_matching, lambda_dolp=dolp_weight, context=context,
+                         upsample=upsample, downsample=downsample, crop=crop, ema=ema)
         options = dict(config=config, preset=preset, overrides=overrides, max_minutes=minutes, device=device,
                        checkpoint_every=checkpoint_every, sample_every=sample_every, keep_checkpoints=keep_checkpoints)
         result = _run(inputs, out, _selection(candidates, select_at, select_seed, select_frames, steps), steps=steps,

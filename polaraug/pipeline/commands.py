@@ -150,6 +150,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--n-critic"),
         opt("--d-scales"),
         opt("--feature-matching"),
+        opt("--dolp-weight"),
         opt("--context"),
         opt("--upsample"),
         opt("--downsample"),

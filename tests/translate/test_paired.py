@@ -236,9 +236,10 @@ def test_paired_crops_are_aligned_twins_and_convert_between_cameras(paired):
 def test_cli_paired_training_then_init_and_bad_combinations(paired, tmp_path):
     runner = CliRunner()
     base = ["train", "--preset", "cpu-small", "--steps", "2", "--head", "stokes"]
-    res = runner.invoke(app, [*base, "--paired", str(paired), "--out", str(tmp_path / "pre")])
+    res = runner.invoke(app, [*base, "--paired", str(paired), "--dolp-weight", "10", "--out", str(tmp_path / "pre")])
     assert res.exit_code == 0, res.output
     pre = tmp_path / "pre" / "checkpoints" / "last.pt"
+    assert load_checkpoint(pre)[0].cfg.lambda_dolp == 10.0
     res = runner.invoke(app, [*base, "--rgb", str(paired / "rgb"), "--polar", str(paired / "polar"), "--out",
                               str(tmp_path / "ad"), "--init", str(pre), "--anchor", str(paired),
                               "--anchor-weight", "0.1"])
