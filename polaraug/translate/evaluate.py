@@ -117,7 +117,8 @@ def _mean_scores(acc: dict[str, list], n: int) -> TranslatorScores:
 @dataclass
 class Evaluation:
     """Scores against the paired set's own (noisy) twins, and against noise-free twins when given;
-    ``surfaces``: DoLP MAE and AoLP error per surface type of the noise-free (else noisy) truth."""
+    ``surfaces``: per surface type of the noise-free (else noisy) truth, DoLP MAE, AoLP error and the mean
+    predicted and true DoLP (see :meth:`SurfaceErrors.summary`)."""
 
     noisy: TranslatorScores
     noise_free: TranslatorScores | None = None
@@ -251,13 +252,15 @@ class SurfaceErrors:
         path = self.root / "masks" / self.split / f"{stem}.png"
         if not path.is_file():
             return
-        mask = read_image(path)
-        dp, dt, err = (np.asarray(a, np.float64) for a in (cmp.dolp_pred, cmp.dolp_true, cmp.aolp_diff))
+        labels = read_image(path).astype(np.intp).ravel()
+        dp, dt, err = (np.asarray(a, np.float64).ravel() for a in (cmp.dolp_pred, cmp.dolp_true, cmp.aolp_diff))
+        n = max(int(labels.max()), *self.legend) + 1
+        # one pass per quantity over all labels: (5, n) sums in the order of self.sums' rows
+        sums = np.stack([np.bincount(labels, weights=q, minlength=n)
+                         for q in (np.ones_like(dp), np.abs(dp - dt), err * dt, dt, dp)])
         for value, name in self.legend.items():
-            m = mask == value
-            if m.any():
-                row = np.array([m.sum(), np.abs(dp - dt)[m].sum(), (err * dt)[m].sum(), dt[m].sum(), dp[m].sum()])
-                self.sums[name] = self.sums.get(name, 0) + row
+            if sums[0, value] > 0:
+                self.sums[name] = self.sums.get(name, 0) + sums[:, value]
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Returns:
