@@ -7,6 +7,9 @@ paired renders (their RGB side translated; the truth: the same scenes rendered w
 this script averages the Hann-windowed power spectrum of each frame's DoLP, compares each checkpoint's
 spectrum with the truth's at 0.25 and 0.5 cycles/px along both axes (the *peak*: power at the frequency
 over the median of its neighbours, predicted over true; about 1 without artifact), and draws the profiles.
+A peak is relative to its neighbours, which a blurred prediction lowers, so the script also records the
+absolute power at each checked frequency over the truth's there, and the *detail*: the predicted power over
+the truth's between 0.1 and 0.4 cycles/px (geometric mean; 1: as sharp as the truth, 0.1: a tenth the power).
 It also measures the pattern's size in DoLP units: the RMS of the 4 x 4 table of the DoLP's mean at each
 pixel phase (row and column mod 4, over all frames; content is not locked to the grid and averages out).
 
@@ -101,6 +104,26 @@ def peaks(spec: np.ndarray) -> dict[str, float]:
     return {f"{axis} {at:g}": peak(f, p, at) for axis, (f, p) in profiles(spec).items() for at in FREQS}
 
 
+def power_over_truth(spec: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Absolute power at each of FREQS along both axes over the truth's there (no neighbours involved)."""
+    own, ref = profiles(spec), profiles(truth)
+    out = {}
+    for axis, (f, p) in own.items():
+        for at in FREQS:
+            i = int(np.argmin(np.abs(f - at)))
+            out[f"{axis} {at:g}"] = float(p[i] / max(ref[axis][1][i], 1e-30))
+    return out
+
+
+def detail(spec: np.ndarray, truth: np.ndarray, band: tuple[float, float] = (0.1, 0.4)) -> float:
+    """Geometric mean over both axes' frequencies in ``band`` of the predicted power over the truth's."""
+    ratios = []
+    for (f, p), (_, q) in zip(profiles(spec).values(), profiles(truth).values(), strict=True):
+        keep = (f >= band[0]) & (f <= band[1])
+        ratios.append(np.log(np.maximum(p[keep], 1e-30) / np.maximum(q[keep], 1e-30)))
+    return float(np.exp(np.mean(np.concatenate(ratios))))
+
+
 def draw(spectra: dict[str, np.ndarray], path: Path) -> Path:
     """Log power profiles of every spectrum, both axes, with the checked frequencies marked."""
     import matplotlib
@@ -166,12 +189,15 @@ def main() -> None:
     for name, spec in spectra.items():
         own = peaks(spec)
         result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()},
-                                   "grid_rms_dolp": grids[name]}
+                                   "power_over_truth": power_over_truth(spec, spectra["truth"]),
+                                   "detail": detail(spec, spectra["truth"]), "grid_rms_dolp": grids[name]}
         if name != "truth":
             worst = max(result["spectra"][name]["peaks_over_truth"].items(), key=lambda kv: kv[1])
             print(f"{name}: largest peak over the truth's {worst[1]:.2f} ({worst[0]} cycles/px); "
                   + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["peaks_over_truth"].items())
-                  + f"; grid pattern {grids[name]:.5f} DoLP rms (truth {grids['truth']:.5f})")
+                  + f"; grid pattern {grids[name]:.5f} DoLP rms (truth {grids['truth']:.5f}); power at "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["power_over_truth"].items())
+                  + f" the truth's; detail {result['spectra'][name]['detail']:.3f}")
     if args.figure:
         draw(spectra, args.figure)
     if args.json:

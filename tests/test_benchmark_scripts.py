@@ -105,6 +105,25 @@ def test_checkerboard_benchmark_quick(tmp_path):
     assert all(v == 1.0 for v in spectra["truth"]["peaks_over_truth"].values())
     assert len(spectra["default (built-in), spin 1"]["peaks"]) == 4
     assert all("grid_rms_dolp" in s for s in spectra.values())
+    assert spectra["truth"]["detail"] == 1.0 and set(spectra["truth"]["power_over_truth"].values()) == {1.0}
+
+
+def test_detail_is_the_power_a_blur_removes():
+    import importlib.util
+
+    import cv2
+
+    spec = importlib.util.spec_from_file_location("checkerboard", ROOT / "benchmarks" / "checkerboard.py")
+    cb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cb)
+    rng = np.random.default_rng(0)
+    sharp = [rng.uniform(0, 0.5, (64, 64)) for _ in range(8)]
+    blurred = [cv2.GaussianBlur(m, (0, 0), 1.5) for m in sharp]
+    truth = cb.mean_spectrum(sharp)
+    assert abs(cb.detail(cb.mean_spectrum(sharp), truth) - 1.0) < 1e-9
+    assert cb.detail(cb.mean_spectrum(blurred), truth) < 0.1  # a 1.5 px blur keeps little above 0.1 cycles/px
+    striped = [m + np.array([0.05, -0.05] * 32)[:, None] for m in blurred]  # a period-2 row pattern
+    assert cb.power_over_truth(cb.mean_spectrum(striped), truth)["vertical 0.5"] > 10
 
 
 def test_grid_rms_measures_a_pattern_locked_to_the_pixel_grid_and_not_content():
