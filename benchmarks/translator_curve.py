@@ -94,6 +94,10 @@ ARMS = {
                                     domains=("randomised",)),
     "fresh-crop128-random-dolp-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128, "lambda_dolp": 10.0},
                                          domains=("randomised",)),
+    # the built-in's recipe with the encoder's full- and half-resolution features added to the decoder's
+    "fresh-crop128-random-dolp-ema-skips": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128,
+                                                                          "lambda_dolp": 10.0, "skips": 2},
+                                               domains=("randomised",)),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }

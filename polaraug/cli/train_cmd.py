@@ -57,6 +57,8 @@ _Upsample = Annotated[str | None, typer.Option(help="Generator upsampling: trans
                                                     "config's).")]
 _Downsample = Annotated[str | None, typer.Option(help="Generator downsampling: stride or blur (anti-aliased; "
                                                         "default: the config's).")]
+_Skips = Annotated[int | None, typer.Option(help="Encoder resolutions added to the decoder's, U-Net-like (0: none, "
+                                                 "1: full, 2: full and half; default: the config's).")]
 _Crop = Annotated[int | None, typer.Option(help="Side of the square training crops in px (a multiple of 4; "
                                                 "default: the config's). Larger crops put more of the frame in "
                                                 "the generator's view: 128 px crops of 192x144 renders learn "
@@ -117,6 +119,7 @@ def train(
     context: _Context = None,
     upsample: _Upsample = None,
     downsample: _Downsample = None,
+    skips: _Skips = None,
     crop: _Crop = None,
     ema: _Ema = None,
     calibration: _Calibration = None,
@@ -144,12 +147,17 @@ def train(
                                 calibration=calibration)
         overrides = dict(mode=mode, head=head, lambda_anchor=anchor_weight, gan_loss=gan_loss, n_critic=n_critic,
                          d_scales=d_scales, lambda_fm=feature_matching, lambda_dolp=dolp_weight, context=context,
-                         upsample=upsample, downsample=downsample, crop=crop, ema=ema)
+                         upsample=upsample, downsample=downsample, skips=skips, crop=crop, ema=ema)
         options = dict(config=config, preset=preset, overrides=overrides, max_minutes=minutes, device=device,
                        checkpoint_every=checkpoint_every, sample_every=sample_every, keep_checkpoints=keep_checkpoints)
         result = _run(inputs, out, _selection(candidates, select_at, select_seed, select_frames, steps), steps=steps,
                       seed=seed, options=options)
-    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
+    _report(result)
+
+
+def _report(result) -> None:
+    """Say what was trained and where it is (under torchrun, rank 0 only)."""
+    if os.environ.get("RANK", "0") == "0":
         typer.echo(f"trained {result.steps} steps; checkpoint {result.checkpoint}; log {result.log}")
 
 

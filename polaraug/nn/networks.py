@@ -14,6 +14,7 @@ from torch import nn
 
 UPSAMPLING = ("transpose", "resize")
 DOWNSAMPLING = ("stride", "blur")
+SKIPS = (0, 1, 2)
 
 
 class ResnetBlock(nn.Module):
@@ -65,17 +66,25 @@ class ResnetGenerator(nn.Module):
         context: side of the whole-frame context canvas (:mod:`polaraug.nn.context`); 0 for none. With a
             context the encoder's features receive the frame's features over the input's region, through a
             1x1 fusion whose gate starts at 0 (the network starts as the plain generator).
+        skips: how many of the encoder's finer resolutions (0, 1: full, 2: full and half) hand their features
+            to the decoder at the same resolution, added after the decoder's ReLU (U-Net-like, no new
+            weights): the output layer then sees the input's edges directly instead of only through two
+            upsamplings from a quarter of the resolution.
     """
 
     def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, n_blocks: int = 9, tanh: bool = True,
-                 *, upsample: str = "transpose", downsample: str = "stride", context: int = 0):
+                 *, upsample: str = "transpose", downsample: str = "stride", context: int = 0, skips: int = 0):
         super().__init__()
         if upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, got {upsample!r}")
+        if skips not in SKIPS:
+            raise ValueError(f"skips must be one of {SKIPS}, got {skips!r}")
         layers = encoder_layers(in_channels, ngf, downsample)
+        relus = [i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU)]  # full, half, quarter res
         self.encoder_depth = len(layers)  # where the context joins
         ch = ngf * 4
         layers += [ResnetBlock(ch) for _ in range(n_blocks)]
+        ups = []
         for _ in range(2):
             if upsample == "transpose":
                 up: nn.Module = nn.ConvTranspose2d(ch, ch // 2, 3, stride=2, padding=1, output_padding=1, bias=False)
@@ -83,7 +92,12 @@ class ResnetGenerator(nn.Module):
                 up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
                                    nn.Conv2d(ch, ch // 2, 3, bias=False))
             layers += [up, nn.InstanceNorm2d(ch // 2), nn.ReLU(True)]
+            ups.append(len(layers) - 1)  # half res, then full res
             ch //= 2
+        # blur downsampling puts the subsampling after the ReLU: keep what follows it, at the lower resolution
+        taps = [relus[0]] + [i + 1 if downsample == "blur" else i for i in relus[1:2]]
+        # (layer whose output is kept, layer whose output receives it), finest resolution first
+        self.skip_pairs = list(zip(taps, reversed(ups), strict=True))[:skips]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_channels, 7)]
         if tanh:  # outputs in [-1, 1]; heads that map raw outputs to physics (the Stokes head) go without
             layers.append(nn.Tanh())
@@ -100,19 +114,38 @@ class ResnetGenerator(nn.Module):
     def forward(self, x: torch.Tensor, context: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """Args: x (B, C_in, H, W); context: (canvas (B, 6, s, s), boxes (B, 4)) of the frames ``x`` was
         cropped from, or None (then ``x`` is taken as whole frames). Returns: (B, C_out, H, W)."""
-        if not self.context_size:
+        if not self.context_size and not self.skip_pairs:
             return self.model(x)
-        from .context import context_canvas, sample_region
+        if self.context_size and context is None:  # whole frames: their own canvas
+            from .context import context_canvas
 
-        h = self.model[:self.encoder_depth](x)
-        if context is None:
             canvas, box = context_canvas(x, self.context_size)
-            boxes = box.expand(x.shape[0], 4)
-        else:
-            canvas, boxes = context
+            context = (canvas, box.expand(x.shape[0], 4))
+        kept: dict[int, torch.Tensor] = {}
+        joins = {join: tap for tap, join in self.skip_pairs}
+        taps = set(joins.values())
+        for i, layer in enumerate(self.model):
+            if i == self.encoder_depth and self.context_size:
+                x = self._with_context(x, context)
+            x = layer(x)
+            if i in taps:
+                kept[i] = x
+            elif i in joins:
+                x = x + kept[joins[i]]
+        return x
+
+    def extra_repr(self) -> str:
+        # in repr (the ONNX cache key hashes it): skips change the graph, not the weights
+        return f"skips={len(self.skip_pairs)}" if self.skip_pairs else ""
+
+    def _with_context(self, h: torch.Tensor, context: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The encoder's features h (B, 4 ngf, H/4, W/4) with the frames' context (canvas (B, 6, s, s),
+        boxes (B, 4)) fused in: same shape."""
+        from .context import sample_region
+
+        canvas, boxes = context
         region = sample_region(self.context_net(canvas.to(h.dtype)), boxes, h.shape[-2], h.shape[-1])
-        h = h + self.gate * self.fuse(torch.cat([h, region], 1))
-        return self.model[self.encoder_depth:](h)
+        return h + self.gate * self.fuse(torch.cat([h, region], 1))
 
 
 class PatchDiscriminator(nn.Module):

@@ -154,6 +154,7 @@ STAGES: tuple[StageType, ...] = (
         opt("--context"),
         opt("--upsample"),
         opt("--downsample"),
+        opt("--skips"),
         opt("--crop"),
         opt("--ema"),
         opt("--calibration"),

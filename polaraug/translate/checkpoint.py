@@ -184,7 +184,8 @@ def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
     """
     state = read_checkpoint(path)
     saved = saved_config(state, path)
-    mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head", "upsample", "downsample", "context")}
+    mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head", "upsample", "downsample", "context",
+                                             "skips")}
     theirs = {k: getattr(saved, k) for k in mine}
     if mine != theirs:
         raise CheckpointError(f"{path}: --init needs a generator like this run's {mine}, the checkpoint has {theirs}")

@@ -11,7 +11,7 @@ import yaml
 
 from polaraug.errors import ConfigError, excerpt, parse_reason
 from polaraug.nn.adversarial import GAN_LOSSES
-from polaraug.nn.networks import DOWNSAMPLING, UPSAMPLING, min_input_side
+from polaraug.nn.networks import DOWNSAMPLING, SKIPS, UPSAMPLING, min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
 HEADS = ("intensities", "stokes")
@@ -66,10 +66,12 @@ class TranslatorConfig:
     # Generator architecture: upsampling by transposed convolutions (the reference) or resize + convolution
     # (no checkerboards); downsampling by stride-2 convolutions (the reference) or anti-aliased blur pooling;
     # ``context`` > 0 adds the whole-frame context branch with a canvas of that side (polaraug.nn.context);
-    # 0 translates what the generator sees and nothing more.
+    # 0 translates what the generator sees and nothing more. ``skips`` (0-2) adds the encoder's full (and
+    # half) resolution features to the decoder's (polaraug.nn.networks.ResnetGenerator).
     upsample: str = "transpose"
     downsample: str = "stride"
     context: int = 0
+    skips: int = 0
     # Decay of an exponential moving average of the generator's weights (0: none). Checkpoints then keep
     # the average beside the trained weights, and inference uses the average: one checkpoint's scores
     # then depend less on where the last optimizer steps happened to land.
@@ -105,6 +107,8 @@ class TranslatorConfig:
         if not isinstance(self.context, int) or self.context < 0 or self.context % 4 or 0 < self.context < 16:
             raise ConfigError(f"translator config: 'context' must be 0 (off) or a multiple of 4 of at least 16, "
                               f"got {excerpt(self.context)}")
+        if self.skips not in SKIPS:
+            raise ConfigError(f"translator config: 'skips' must be one of {SKIPS}, got {excerpt(self.skips)}")
         if not 0 <= self.ema < 1:
             raise ConfigError(f"translator config: 'ema' must be 0 (off) or a decay in (0, 1), got {self.ema}")
         if self.crop % 4:
@@ -120,7 +124,7 @@ class TranslatorConfig:
     def architecture(self) -> dict[str, int]:
         """What a checkpoint must match to be loaded."""
         return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "d_scales", "head",
-                                                 "upsample", "downsample", "context")}
+                                                 "upsample", "downsample", "context", "skips")}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -88,10 +88,10 @@ def build_generator(cfg: TranslatorConfig, a: torch.Tensor) -> nn.Module:
     if cfg.head == "stokes":
         return StokesHead(init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks,
                                                        tanh=False, upsample=cfg.upsample, downsample=cfg.downsample,
-                                                       context=cfg.context)),
+                                                       context=cfg.context, skips=cfg.skips)),
                           a.clone())
     net = init_weights(ResnetGenerator(RGB_CHANNELS, POLAR_CHANNELS, cfg.ngf, cfg.n_blocks, upsample=cfg.upsample,
-                                       downsample=cfg.downsample, context=cfg.context))
+                                       downsample=cfg.downsample, context=cfg.context, skips=cfg.skips))
     return ProjectedGenerator(net, a.clone()) if cfg.mode == "project" else net
 
 

@@ -72,8 +72,9 @@ def _steps(a: np.ndarray, b: np.ndarray, bits: int, project: bool) -> np.ndarray
 @needs_ort
 @pytest.mark.parametrize("cfg", [dict(head="stokes"), dict(mode="relax"), dict(mode="project"),
                                  dict(head="stokes", upsample="resize"),
-                                 dict(head="stokes", upsample="resize", downsample="blur")],
-                         ids=["stokes", "relax", "project", "resize", "resize-blur"])
+                                 dict(head="stokes", upsample="resize", downsample="blur"),
+                                 dict(head="stokes", skips=2)],
+                         ids=["stokes", "relax", "project", "resize", "resize-blur", "skips"])
 def test_stored_outputs_agree_within_the_documented_tolerance(cfg):
     torch_model = _tiny(3, **cfg)
     ort_model = use_backend(_tiny(3, **cfg), "onnxruntime")

@@ -11,7 +11,7 @@ from polaraug.translate import load_checkpoint
 
 
 @pytest.mark.parametrize(("option", "key", "value"), [("--ema", "ema", 0.9), ("--downsample", "downsample", "blur"),
-                                                         ("--crop", "crop", 32)])
+                                                         ("--skips", "skips", 1), ("--crop", "crop", 32)])
 def test_a_resume_without_the_option_keeps_the_runs_setting(tmp_path, option, key, value):
     paired = tmp_path / "paired"
     generate(SynthConfig(n=3, width=64, height=48, seed=4), paired, workers=1, progress=False)
