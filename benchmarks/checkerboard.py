@@ -10,6 +10,11 @@ over the median of its neighbours, predicted over true; about 1 without artifact
 A peak is relative to its neighbours, which a blurred prediction lowers, so the script also records the
 absolute power at each checked frequency over the truth's there, and the *detail*: the predicted power over
 the truth's between 0.1 and 0.4 cycles/px (geometric mean; 1: as sharp as the truth, 0.1: a tenth the power).
+Power says nothing of where the detail is, so the *fine error* compares maps frame by frame: the power of
+predicted minus true DoLP over the truth's, both summed over all frequencies between 0.1 and 0.4 cycles/px
+(0: every fine detail right; about 1: none of it, as a blur; above 1: detail where the truth has none),
+and the same ratio in coarser bands (``error_by_band``): which scales of the truth's structure a translator
+gets.
 It also measures the pattern's size in DoLP units: the RMS of the 4 x 4 table of the DoLP's mean at each
 pixel phase (row and column mod 4, over all frames; content is not locked to the grid and averages out).
 
@@ -42,6 +47,7 @@ from polaraug.translate.infer import NO_AVERAGING, Averaging, rgb_to_tensor, tra
 
 CLEAN = SensorConfig(read_noise=0.0, shot_noise=0.0, bits=16)  # the truth: no noise, no mosaic
 FREQS = (0.25, 0.5)  # cycles/px: period-4 and period-2 patterns of two stride-2 upsamplings
+BANDS = ((0.0, 0.02), (0.02, 0.05), (0.05, 0.1), (0.1, 0.2), (0.2, 0.4))  # cycles/px: whole objects to edges
 
 
 def dolp_maps(data: Path, truth: Path) -> tuple[list[Path], list[np.ndarray]]:
@@ -124,6 +130,16 @@ def detail(spec: np.ndarray, truth: np.ndarray, band: tuple[float, float] = (0.1
     return float(np.exp(np.mean(np.concatenate(ratios))))
 
 
+def fine_error(maps: list[np.ndarray], truth: list[np.ndarray], band: tuple[float, float] = (0.1, 0.4)) -> float:
+    """Power of the maps' errors against the truth over the truth's power, both summed over the 2-D
+    frequencies whose radius lies in ``band`` (cycles/px). Args: maps, truth: (H, W) DoLP maps, paired."""
+    err, ref = mean_spectrum([m - t for m, t in zip(maps, truth, strict=True)]), mean_spectrum(truth)
+    h, w = ref.shape
+    fy, fx = np.meshgrid(np.fft.fftshift(np.fft.fftfreq(h)), np.fft.fftshift(np.fft.fftfreq(w)), indexing="ij")
+    ring = (np.hypot(fx, fy) >= band[0]) & (np.hypot(fx, fy) <= band[1])
+    return float(err[ring].sum() / max(ref[ring].sum(), 1e-30))
+
+
 def draw(spectra: dict[str, np.ndarray], path: Path) -> Path:
     """Log power profiles of every spectrum, both axes, with the checked frequencies marked."""
     import matplotlib
@@ -147,6 +163,19 @@ def draw(spectra: dict[str, np.ndarray], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def summary(name: str, entry: dict, truth_grid: float) -> str:
+    """One line of a translator's ``result["spectra"]`` entry."""
+    def listed(d: dict) -> str:
+        return ", ".join(f"{k} {v:.2f}" for k, v in d.items())
+
+    worst = max(entry["peaks_over_truth"].items(), key=lambda kv: kv[1])
+    return (f"{name}: largest peak over the truth's {worst[1]:.2f} ({worst[0]} cycles/px); "
+            f"{listed(entry['peaks_over_truth'])}; grid pattern {entry['grid_rms_dolp']:.5f} DoLP rms (truth "
+            f"{truth_grid:.5f}); power at {listed(entry['power_over_truth'])} the truth's; detail "
+            f"{entry['detail']:.3f}; fine error {entry['fine_error']:.3f}; error by band (cycles/px) "
+            f"{listed(entry['error_by_band'])}")
 
 
 def main() -> None:
@@ -177,6 +206,7 @@ def main() -> None:
             p.error("--data needs --truth (its noise-free twins): sensor noise would hide the spectrum")
         rgb, truth_maps = dolp_maps(data, truth)
         spectra, grids = {"truth": mean_spectrum(truth_maps)}, {"truth": grid_rms(truth_maps)}
+        fine, bands = {"truth": 0.0}, {"truth": {f"{lo:g}-{hi:g}": 0.0 for lo, hi in BANDS}}
         for arg in checkpoints:  # [NAME=]CHECKPOINT
             name, sep, ckpt = arg.rpartition("=")
             name = name if sep else translator_name(ckpt) if ckpt != "default" else "default (built-in)"
@@ -184,20 +214,18 @@ def main() -> None:
                 label = f"{name}, spin {spin}" if len(args.spin) > 1 else name
                 maps = predicted_dolp(ckpt, rgb, Averaging(spin))
                 spectra[label], grids[label] = mean_spectrum(maps), grid_rms(maps)
+                fine[label] = fine_error(maps, truth_maps)
+                bands[label] = {f"{lo:g}-{hi:g}": fine_error(maps, truth_maps, (lo, hi)) for lo, hi in BANDS}
     truth_peaks = peaks(spectra["truth"])
     result = {"frames": len(rgb), "data": str(args.data or "rendered: seed 4321, shifted domain"), "spectra": {}}
     for name, spec in spectra.items():
         own = peaks(spec)
         result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()},
                                    "power_over_truth": power_over_truth(spec, spectra["truth"]),
-                                   "detail": detail(spec, spectra["truth"]), "grid_rms_dolp": grids[name]}
+                                   "detail": detail(spec, spectra["truth"]), "fine_error": fine[name],
+                                   "error_by_band": bands[name], "grid_rms_dolp": grids[name]}
         if name != "truth":
-            worst = max(result["spectra"][name]["peaks_over_truth"].items(), key=lambda kv: kv[1])
-            print(f"{name}: largest peak over the truth's {worst[1]:.2f} ({worst[0]} cycles/px); "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["peaks_over_truth"].items())
-                  + f"; grid pattern {grids[name]:.5f} DoLP rms (truth {grids['truth']:.5f}); power at "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in result["spectra"][name]["power_over_truth"].items())
-                  + f" the truth's; detail {result['spectra'][name]['detail']:.3f}")
+            print(summary(name, result["spectra"][name], grids["truth"]))
     if args.figure:
         draw(spectra, args.figure)
     if args.json:

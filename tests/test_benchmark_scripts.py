@@ -106,6 +106,8 @@ def test_checkerboard_benchmark_quick(tmp_path):
     assert len(spectra["default (built-in), spin 1"]["peaks"]) == 4
     assert all("grid_rms_dolp" in s for s in spectra.values())
     assert spectra["truth"]["detail"] == 1.0 and set(spectra["truth"]["power_over_truth"].values()) == {1.0}
+    assert spectra["truth"]["fine_error"] == 0.0 and spectra["default (built-in), spin 1"]["fine_error"] > 0
+    assert len(spectra["default (built-in), spin 1"]["error_by_band"]) == 5
 
 
 def test_detail_is_the_power_a_blur_removes():
@@ -124,6 +126,10 @@ def test_detail_is_the_power_a_blur_removes():
     assert cb.detail(cb.mean_spectrum(blurred), truth) < 0.1  # a 1.5 px blur keeps little above 0.1 cycles/px
     striped = [m + np.array([0.05, -0.05] * 32)[:, None] for m in blurred]  # a period-2 row pattern
     assert cb.power_over_truth(cb.mean_spectrum(striped), truth)["vertical 0.5"] > 10
+    assert cb.fine_error(sharp, sharp) == 0.0
+    assert 0.8 < cb.fine_error(blurred, sharp) < 1.0  # a blur gets almost none of the fine detail right
+    wrong = [cv2.GaussianBlur(m, (0, 0), 1.5) + rng.uniform(0, 0.5, m.shape) for m in sharp]  # detail, elsewhere
+    assert cb.fine_error(wrong, sharp) > 1.5
 
 
 def test_grid_rms_measures_a_pattern_locked_to_the_pixel_grid_and_not_content():
