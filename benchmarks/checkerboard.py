@@ -14,7 +14,8 @@ Power says nothing of where the detail is, so the *fine error* compares maps fra
 predicted minus true DoLP over the truth's, both summed over all frequencies between 0.1 and 0.4 cycles/px
 (0: every fine detail right; about 1: none of it, as a blur; above 1: detail where the truth has none),
 and the same ratio in coarser bands (``error_by_band``): which scales of the truth's structure a translator
-gets.
+gets; ``stokes_error_by_band`` does the same for s0, s1 and s2 (is the blur in the intensity or only in the
+polarization?).
 It also measures the pattern's size in DoLP units: the RMS of the 4 x 4 table of the DoLP's mean at each
 pixel phase (row and column mod 4, over all frames; content is not locked to the grid and averages out).
 
@@ -50,27 +51,34 @@ FREQS = (0.25, 0.5)  # cycles/px: period-4 and period-2 patterns of two stride-2
 BANDS = ((0.0, 0.02), (0.02, 0.05), (0.05, 0.1), (0.1, 0.2), (0.2, 0.4))  # cycles/px: whole objects to edges
 
 
-def dolp_maps(data: Path, truth: Path) -> tuple[list[Path], list[np.ndarray]]:
-    """The RGB frames of a paired set and the true DoLP (H, W) of the noise-free twins in ``truth``."""
+def stokes_maps(data: Path, truth: Path) -> tuple[list[Path], list[np.ndarray]]:
+    """The RGB frames of a paired set and the true Stokes vectors (H, W, 3) of the noise-free twins in
+    ``truth``."""
     ps = read_polarset(truth / "polar")
     a = ps.camera.matrix(np.float64)
     rgb, truth = [], []
     for split in ps.splits or {"train": 0}:
         for frame in ps.frames(split):
             rgb.append(data / "rgb" / "images" / "100k" / split / frame.image.with_suffix(".jpg").name)
-            truth.append(dolp(stokes_from_intensities(ps.load(frame).astype(np.float64), a)))
+            truth.append(stokes_from_intensities(ps.load(frame).astype(np.float64), a))
     return rgb, truth
 
 
-def predicted_dolp(checkpoint: str, rgb: list[Path], averaging: Averaging = NO_AVERAGING) -> list[np.ndarray]:
-    """DoLP (H, W) of a translator's output for each RGB frame (Stokes of its own camera)."""
+def predicted_stokes(checkpoint: str, rgb: list[Path], averaging: Averaging = NO_AVERAGING) -> list[np.ndarray]:
+    """Stokes vectors (H, W, 3) of a translator's output for each RGB frame (through its own camera)."""
     model, state = load_translator(checkpoint)
     a = np.asarray(state["calibration"], dtype=np.float64)
     maps = []
     for path in rgb:
         y = translate_batch(model, rgb_to_tensor(read_image(path)), averaging)[0].permute(1, 2, 0).double().numpy()
-        maps.append(dolp(stokes_from_intensities(y, a)))
+        maps.append(stokes_from_intensities(y, a))
     return maps
+
+
+def stokes_error_by_band(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, dict[str, float]]:
+    """:func:`fine_error` of s0, s1 and s2 in each of BANDS: {"s1": {"0.1-0.2": 0.7, ...}, ...}."""
+    return {f"s{k}": {f"{lo:g}-{hi:g}": fine_error([p[..., k] for p in pred], [t[..., k] for t in truth], (lo, hi))
+                      for lo, hi in BANDS} for k in range(3)}
 
 
 def mean_spectrum(maps: list[np.ndarray]) -> np.ndarray:
@@ -175,7 +183,8 @@ def summary(name: str, entry: dict, truth_grid: float) -> str:
             f"{listed(entry['peaks_over_truth'])}; grid pattern {entry['grid_rms_dolp']:.5f} DoLP rms (truth "
             f"{truth_grid:.5f}); power at {listed(entry['power_over_truth'])} the truth's; detail "
             f"{entry['detail']:.3f}; fine error {entry['fine_error']:.3f}; error by band (cycles/px) "
-            f"{listed(entry['error_by_band'])}")
+            f"{listed(entry['error_by_band'])}; of s0, s1, s2 at 0.1-0.2: "
+            + ", ".join(f"{entry['stokes_error_by_band'][k]['0.1-0.2']:.2f}" for k in ("s0", "s1", "s2")))
 
 
 def main() -> None:
@@ -204,15 +213,19 @@ def main() -> None:
                                      val_fraction=0.0, sensor=sensor), root, progress=False)
         elif truth is None:
             p.error("--data needs --truth (its noise-free twins): sensor noise would hide the spectrum")
-        rgb, truth_maps = dolp_maps(data, truth)
+        rgb, truth_stokes = stokes_maps(data, truth)
+        truth_maps = [dolp(t) for t in truth_stokes]
         spectra, grids = {"truth": mean_spectrum(truth_maps)}, {"truth": grid_rms(truth_maps)}
         fine, bands = {"truth": 0.0}, {"truth": {f"{lo:g}-{hi:g}": 0.0 for lo, hi in BANDS}}
+        by_stokes = {"truth": {f"s{k}": bands["truth"] for k in range(3)}}
         for arg in checkpoints:  # [NAME=]CHECKPOINT
             name, sep, ckpt = arg.rpartition("=")
             name = name if sep else translator_name(ckpt) if ckpt != "default" else "default (built-in)"
             for spin in args.spin:
                 label = f"{name}, spin {spin}" if len(args.spin) > 1 else name
-                maps = predicted_dolp(ckpt, rgb, Averaging(spin))
+                stokes = predicted_stokes(ckpt, rgb, Averaging(spin))
+                maps = [dolp(st) for st in stokes]
+                by_stokes[label] = stokes_error_by_band(stokes, truth_stokes)
                 spectra[label], grids[label] = mean_spectrum(maps), grid_rms(maps)
                 fine[label] = fine_error(maps, truth_maps)
                 bands[label] = {f"{lo:g}-{hi:g}": fine_error(maps, truth_maps, (lo, hi)) for lo, hi in BANDS}
@@ -223,7 +236,8 @@ def main() -> None:
         result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()},
                                    "power_over_truth": power_over_truth(spec, spectra["truth"]),
                                    "detail": detail(spec, spectra["truth"]), "fine_error": fine[name],
-                                   "error_by_band": bands[name], "grid_rms_dolp": grids[name]}
+                                   "error_by_band": bands[name], "stokes_error_by_band": by_stokes[name],
+                                   "grid_rms_dolp": grids[name]}
         if name != "truth":
             print(summary(name, result["spectra"][name], grids["truth"]))
     if args.figure:

@@ -108,6 +108,7 @@ def test_checkerboard_benchmark_quick(tmp_path):
     assert spectra["truth"]["detail"] == 1.0 and set(spectra["truth"]["power_over_truth"].values()) == {1.0}
     assert spectra["truth"]["fine_error"] == 0.0 and spectra["default (built-in), spin 1"]["fine_error"] > 0
     assert len(spectra["default (built-in), spin 1"]["error_by_band"]) == 5
+    assert set(spectra["default (built-in), spin 1"]["stokes_error_by_band"]) == {"s0", "s1", "s2"}
 
 
 def test_detail_is_the_power_a_blur_removes():
