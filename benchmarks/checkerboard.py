@@ -1,4 +1,4 @@
-"""Does a translator leave checkerboard artifacts? The power spectrum of its predicted DoLP against the truth's.
+"""Does a translator leave checkerboard artifacts, and how sharp is its polarization? Spectra against the truth's.
 
 A stride-2 transposed convolution that overlaps unevenly paints a pattern of period 2 px (frequency 0.5
 cycles/px) and, two layers up, period 4 px (0.25 cycles/px). Such a pattern is a narrow peak in the
@@ -19,10 +19,11 @@ polarization?).
 It also measures the pattern's size in DoLP units: the RMS of the 4 x 4 table of the DoLP's mean at each
 pixel phase (row and column mod 4, over all frames; content is not locked to the grid and averages out).
 
-``--spin 1 4`` scores each checkpoint with each test-time cycle spinning (``translate --spin``).
+``--maps`` draws the first frames' true and predicted DoLP side by side. ``--spin 1 4`` scores each
+checkpoint with each test-time cycle spinning (``translate --spin``).
 
     .venv/bin/python benchmarks/checkerboard.py --checkpoint default [--checkpoint run/checkpoints/last.pt] \\
-        [--spin 1 4] --json docs/figures/checkerboard.json --figure docs/figures/checkerboard.png
+        [--spin 1 4] --json docs/figures/checkerboard.json --figure docs/figures/checkerboard.png [--maps maps.png]
 
 ``--quick``: a few tiny frames and the built-in translator (the test suite runs it; numbers meaningless).
 """
@@ -48,6 +49,7 @@ from polaraug.translate.infer import NO_AVERAGING, Averaging, rgb_to_tensor, tra
 
 CLEAN = SensorConfig(read_noise=0.0, shot_noise=0.0, bits=16)  # the truth: no noise, no mosaic
 FREQS = (0.25, 0.5)  # cycles/px: period-4 and period-2 patterns of two stride-2 upsamplings
+SHOWN = 3  # frames drawn by --maps
 BANDS = ((0.0, 0.02), (0.02, 0.05), (0.05, 0.1), (0.1, 0.2), (0.2, 0.4))  # cycles/px: whole objects to edges
 
 
@@ -73,6 +75,16 @@ def predicted_stokes(checkpoint: str, rgb: list[Path], averaging: Averaging = NO
         y = translate_batch(model, rgb_to_tensor(read_image(path)), averaging)[0].permute(1, 2, 0).double().numpy()
         maps.append(stokes_from_intensities(y, a))
     return maps
+
+
+def measures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict:
+    """What the script records of a translator's Stokes maps (H, W, 3) against the truth's, besides the
+    spectrum's peaks: the grid-locked pattern, the DoLP's fine error and error by band, and s0, s1 and
+    s2's error by band."""
+    maps, truth_maps = [dolp(s) for s in pred], [dolp(t) for t in truth]
+    return {"fine_error": fine_error(maps, truth_maps),
+            "error_by_band": {f"{lo:g}-{hi:g}": fine_error(maps, truth_maps, (lo, hi)) for lo, hi in BANDS},
+            "stokes_error_by_band": stokes_error_by_band(pred, truth), "grid_rms_dolp": grid_rms(maps)}
 
 
 def stokes_error_by_band(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, dict[str, float]]:
@@ -173,6 +185,31 @@ def draw(spectra: dict[str, np.ndarray], path: Path) -> Path:
     return path
 
 
+def draw_maps(rgb: list[np.ndarray], shown: dict[str, list[np.ndarray]], path: Path) -> Path:
+    """One row per frame: its RGB (H, W, 3), then the DoLP maps (H, W) of ``shown`` (truth first), 0-0.6."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 1 + len(shown)
+    fig, axes = plt.subplots(len(rgb), cols, figsize=(2.6 * cols, 2.1 * len(rgb)), squeeze=False)
+    for row, image in enumerate(rgb):
+        axes[row, 0].imshow(image)
+        for col, (name, maps) in enumerate(shown.items(), start=1):
+            axes[row, col].imshow(maps[row], vmin=0, vmax=0.6, cmap="viridis", interpolation="nearest")
+            if row == 0:
+                axes[row, col].set_title(f"DoLP, {name}", fontsize=7)
+    axes[0, 0].set_title("RGB input", fontsize=7)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def summary(name: str, entry: dict, truth_grid: float) -> str:
     """One line of a translator's ``result["spectra"]`` entry."""
     def listed(d: dict) -> str:
@@ -198,7 +235,8 @@ def main() -> None:
                                                                     "(1, 2, 4; several: each)")
     p.add_argument("--frames", type=int, default=32, help="frames rendered when --data is not given")
     p.add_argument("--json", type=Path)
-    p.add_argument("--figure", type=Path)
+    p.add_argument("--figure", type=Path, help="the DoLP power spectra (PNG)")
+    p.add_argument("--maps", type=Path, help="the first frames' RGB, true DoLP and each translator's DoLP (PNG)")
     p.add_argument("--quick", action="store_true", help="4 tiny frames (smoke test)")
     args = p.parse_args()
     torch.set_grad_enabled(False)
@@ -215,31 +253,28 @@ def main() -> None:
             p.error("--data needs --truth (its noise-free twins): sensor noise would hide the spectrum")
         rgb, truth_stokes = stokes_maps(data, truth)
         truth_maps = [dolp(t) for t in truth_stokes]
-        spectra, grids = {"truth": mean_spectrum(truth_maps)}, {"truth": grid_rms(truth_maps)}
-        fine, bands = {"truth": 0.0}, {"truth": {f"{lo:g}-{hi:g}": 0.0 for lo, hi in BANDS}}
-        by_stokes = {"truth": {f"s{k}": bands["truth"] for k in range(3)}}
+        spectra, measured = {"truth": mean_spectrum(truth_maps)}, {"truth": measures(truth_stokes, truth_stokes)}
+        shown = {"truth": truth_maps[:SHOWN]}
         for arg in checkpoints:  # [NAME=]CHECKPOINT
             name, sep, ckpt = arg.rpartition("=")
             name = name if sep else translator_name(ckpt) if ckpt != "default" else "default (built-in)"
             for spin in args.spin:
                 label = f"{name}, spin {spin}" if len(args.spin) > 1 else name
                 stokes = predicted_stokes(ckpt, rgb, Averaging(spin))
-                maps = [dolp(st) for st in stokes]
-                by_stokes[label] = stokes_error_by_band(stokes, truth_stokes)
-                spectra[label], grids[label] = mean_spectrum(maps), grid_rms(maps)
-                fine[label] = fine_error(maps, truth_maps)
-                bands[label] = {f"{lo:g}-{hi:g}": fine_error(maps, truth_maps, (lo, hi)) for lo, hi in BANDS}
+                spectra[label] = mean_spectrum([dolp(st) for st in stokes])
+                measured[label] = measures(stokes, truth_stokes)
+                shown[label] = [dolp(st) for st in stokes[:SHOWN]]
+        if args.maps:
+            draw_maps([read_image(path) for path in rgb[:SHOWN]], shown, args.maps)
     truth_peaks = peaks(spectra["truth"])
     result = {"frames": len(rgb), "data": str(args.data or "rendered: seed 4321, shifted domain"), "spectra": {}}
     for name, spec in spectra.items():
         own = peaks(spec)
         result["spectra"][name] = {"peaks": own, "peaks_over_truth": {k: v / truth_peaks[k] for k, v in own.items()},
                                    "power_over_truth": power_over_truth(spec, spectra["truth"]),
-                                   "detail": detail(spec, spectra["truth"]), "fine_error": fine[name],
-                                   "error_by_band": bands[name], "stokes_error_by_band": by_stokes[name],
-                                   "grid_rms_dolp": grids[name]}
+                                   "detail": detail(spec, spectra["truth"]), **measured[name]}
         if name != "truth":
-            print(summary(name, result["spectra"][name], grids["truth"]))
+            print(summary(name, result["spectra"][name], measured["truth"]["grid_rms_dolp"]))
     if args.figure:
         draw(spectra, args.figure)
     if args.json:

@@ -96,12 +96,13 @@ def test_grey_detector_benchmark_quick(tmp_path):
 def test_checkerboard_benchmark_quick(tmp_path):
     out = tmp_path / "cb.json"
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "checkerboard.py"), "--quick", "--json", str(out),
-                          "--figure", str(tmp_path / "cb.png"), "--spin", "1", "4"],
+                          "--figure", str(tmp_path / "cb.png"), "--spin", "1", "4",
+                          "--maps", str(tmp_path / "maps.png")],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     spectra = json.loads(out.read_text())["spectra"]
     assert set(spectra) == {"truth", "default (built-in), spin 1", "default (built-in), spin 4"}
-    assert (tmp_path / "cb.png").is_file()
+    assert (tmp_path / "cb.png").is_file() and (tmp_path / "maps.png").is_file()
     assert all(v == 1.0 for v in spectra["truth"]["peaks_over_truth"].values())
     assert len(spectra["default (built-in), spin 1"]["peaks"]) == 4
     assert all("grid_rms_dolp" in s for s in spectra.values())
