@@ -98,6 +98,11 @@ ARMS = {
     "fresh-crop128-random-dolp-ema-skips": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128,
                                                                           "lambda_dolp": 10.0, "skips": 2},
                                                domains=("randomised",)),
+    # the built-in's recipe with an L1 on the DoLP's gradients (its polarization edges are blurred)
+    "fresh-crop128-random-dolp-grad-ema": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128,
+                                                                         "lambda_dolp": 10.0,
+                                                                         "lambda_dolp_grad": 100.0},
+                                              domains=("randomised",)),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }

@@ -46,13 +46,17 @@ class TranslatorConfig:
     head: str = "stokes"  # the translator ablation's pick (docs/translator.md)
     # Paired objective (pix2pix with polarization terms) and the paired anchor of unpaired adaptation:
     # L = λ_adv L_GAN + λ_l1 |y - ŷ| + λ_stokes |(s1, s2) - (ŝ1, ŝ2)| + λ_aolp Σ w (1 - cos 2Δφ) / Σ w
-    #     + λ_dolp |DoLP - DoLP^|. The Stokes term weighs a pixel's DoLP error by its brightness; the DoLP
-    #     term weighs every pixel alike, as the DoLP MAE does (dark glass has a high DoLP).
+    #     + λ_dolp |DoLP - DoLP^| + λ_dolp_grad |∇DoLP - ∇DoLP^|. The Stokes term weighs a pixel's DoLP
+    #     error by its brightness; the DoLP term weighs every pixel alike, as the DoLP MAE does (dark glass
+    #     has a high DoLP).
     lambda_adv: float = 1.0
     lambda_l1: float = 100.0
     lambda_stokes: float = 100.0
     lambda_aolp: float = 10.0
     lambda_dolp: float = 0.0
+    # L1 on the DoLP's spatial gradients (Sobel): rewards the truth's polarization edges where they are and
+    # penalises edges where it has none; the other terms weigh the polarization's edges little.
+    lambda_dolp_grad: float = 0.0
     lambda_anchor: float = 0.0  # weight of the paired loss on rendered pairs during unpaired training
     # Adversarial loss (lsgan, vanilla, wgan-gp): wgan-gp trains a critic with gradient penalty λ_gp, no
     # image pool, and updates the generators every n_critic-th step.
@@ -94,8 +98,8 @@ class TranslatorConfig:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"translator config: {name!r} must be a positive integer, "
                                   f"got {excerpt(getattr(self, name))}")
-        for name in ("lambda_adv", "lambda_l1", "lambda_stokes", "lambda_aolp", "lambda_dolp", "lambda_anchor",
-                     "lambda_gp", "lambda_fm"):
+        for name in ("lambda_adv", "lambda_l1", "lambda_stokes", "lambda_aolp", "lambda_dolp", "lambda_dolp_grad",
+                     "lambda_anchor", "lambda_gp", "lambda_fm"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"translator config: {name!r} must be >= 0, got {getattr(self, name)}")
         if self.upsample not in UPSAMPLING:

@@ -7,6 +7,7 @@ y = (x + 1) / 2, through the camera's Stokes vectors s = A† y.
 from __future__ import annotations
 
 import torch
+from kornia.filters import spatial_gradient
 
 from polaraug.physics import stokes_from_intensities
 from polaraug.physics.stokes import dolp_planes
@@ -55,6 +56,22 @@ def dolp_l1_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
     return (d_pred.clamp(0, 1) - d_true.clamp(0, 1)).abs().mean()
 
 
+def dolp_gradient_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of the DoLP maps' spatial gradients (normalised Sobel, both axes).
+
+    Args:
+        s_pred, s_true: Stokes (B, 3, H, W).
+
+    Returns:
+        Scalar >= 0; 0 when the predicted DoLP equals the truth's up to a constant.
+    """
+    d_pred = (torch.sqrt((s_pred[:, 1:] ** 2).sum(1) + EPS) / s_pred[:, 0].clamp(min=S0_FLOOR)).clamp(0, 1)
+    with torch.no_grad():
+        d_true = dolp_planes(s_true[:, 0], s_true[:, 1], s_true[:, 2]).clamp(0, 1)
+    g_pred, g_true = spatial_gradient(d_pred[:, None]), spatial_gradient(d_true[:, None])  # (B, 1, 2, H, W)
+    return (g_pred - g_true).abs().mean()
+
+
 def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
                  cfg: TranslatorConfig) -> dict[str, torch.Tensor]:
     """The weighted supervised terms of ``cfg``.
@@ -64,17 +81,18 @@ def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
         real: true intensities (B, 4, H, W) in [-1, 1].
         a: (4, 3) calibration matrix.
         cfg: the weights λ_l1 (intensities), λ_stokes ((s1, s2) L1), λ_aolp (circular AoLP term), λ_dolp
-            (DoLP L1).
+            (DoLP L1), λ_dolp_grad (L1 on the DoLP's gradients).
 
     Returns:
-        ``l1``, ``stokes``, ``aolp`` and ``dolp`` (terms with weight 0 are left out), float32 scalars.
+        ``l1``, ``stokes``, ``aolp``, ``dolp`` and ``dolp_grad`` (terms with weight 0 are left out), float32
+        scalars.
     """
     with torch.autocast(device_type=fake.device.type, enabled=False):
         yp, yt = (fake.float() + 1) / 2, (real.float() + 1) / 2
         terms: dict[str, torch.Tensor] = {}
         if cfg.lambda_l1:
             terms["l1"] = cfg.lambda_l1 * (yp - yt).abs().mean()
-        if cfg.lambda_stokes or cfg.lambda_aolp or cfg.lambda_dolp:
+        if cfg.lambda_stokes or cfg.lambda_aolp or cfg.lambda_dolp or cfg.lambda_dolp_grad:
             sp, st = stokes_from_intensities(yp, a), stokes_from_intensities(yt, a)
             if cfg.lambda_stokes:
                 terms["stokes"] = cfg.lambda_stokes * (sp[:, 1:] - st[:, 1:]).abs().mean()
@@ -82,4 +100,6 @@ def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
                 terms["aolp"] = cfg.lambda_aolp * aolp_cosine_loss(sp, st)
             if cfg.lambda_dolp:
                 terms["dolp"] = cfg.lambda_dolp * dolp_l1_loss(sp, st)
+            if cfg.lambda_dolp_grad:
+                terms["dolp_grad"] = cfg.lambda_dolp_grad * dolp_gradient_loss(sp, st)
     return terms

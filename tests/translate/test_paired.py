@@ -21,7 +21,7 @@ from polaraug.translate import (
 )
 from polaraug.translate.checkpoint import init_generator
 from polaraug.translate.data import PairedCrops, scan_pairs
-from polaraug.translate.losses import aolp_cosine_loss, dolp_l1_loss, paired_terms
+from polaraug.translate.losses import aolp_cosine_loss, dolp_gradient_loss, dolp_l1_loss, paired_terms
 from polaraug.translate.model import StokesHead
 from polaraug.translate.paired import PairedTranslator
 
@@ -111,10 +111,27 @@ def test_dolp_term_weighs_dark_pixels_like_bright_ones():
     assert float(dark["dolp"]) == pytest.approx(float(bright["dolp"]), abs=1e-3)
 
 
+def test_dolp_gradient_term_rewards_the_truths_edges_and_nothing_else():
+    st = torch.zeros(1, 3, 16, 16)
+    st[:, 0], st[:, 1, :, 8:] = 1.0, 0.5  # DoLP 0 | 0.5: one vertical edge
+    assert float(dolp_gradient_loss(st, st)) == pytest.approx(0.0, abs=1e-5)  # the norm floor: DoLP 1e-4 at 0
+    blurred = st.clone()
+    blurred[:, 1] = torch.linspace(0, 0.5, 16).expand(16, 16)  # the same two sides, no edge
+    noisy = st.clone()
+    noisy[:, 1] += 0.05 * torch.rand(16, 16, generator=torch.Generator().manual_seed(0))  # edges where none are
+    assert float(dolp_gradient_loss(blurred, st)) > 0.01 and float(dolp_gradient_loss(noisy, st)) > 0.005
+    # the mean DoLP error of a blur is what the DoLP L1 sees; the gradient term sees the lost edge as well
+    cfg = TranslatorConfig(lambda_l1=0.0, lambda_stokes=0.0, lambda_aolp=0.0, lambda_dolp_grad=2.0)
+    y = lambda s: torch.einsum("ij,bjhw->bihw", A_CAM, s) * 2 - 1  # noqa: E731
+    terms = paired_terms(y(blurred), y(st), A_CAM, cfg)
+    assert set(terms) == {"dolp_grad"}
+    assert float(terms["dolp_grad"]) == pytest.approx(2 * float(dolp_gradient_loss(blurred, st)), rel=1e-3)
+
+
 def test_dolp_term_has_finite_gradients_on_black_pixels():
     sp = torch.zeros(1, 3, 2, 2, requires_grad=True)
     st = torch.zeros(1, 3, 2, 2)
-    dolp_l1_loss(sp, st).backward()
+    (dolp_l1_loss(sp, st) + dolp_gradient_loss(sp, st)).backward()
     assert torch.isfinite(sp.grad).all()
 
 
