@@ -51,6 +51,7 @@ CLEAN = SensorConfig(read_noise=0.0, shot_noise=0.0, bits=16)  # the truth: no n
 FREQS = (0.25, 0.5)  # cycles/px: period-4 and period-2 patterns of two stride-2 upsamplings
 SHOWN = 3  # frames drawn by --maps
 BANDS = ((0.0, 0.02), (0.02, 0.05), (0.05, 0.1), (0.1, 0.2), (0.2, 0.4))  # cycles/px: whole objects to edges
+FINE = (0.1, 0.4)  # cycles/px: the fine error's band (periods of 2.5-10 px)
 
 
 def stokes_maps(data: Path, truth: Path) -> tuple[list[Path], list[np.ndarray]]:
@@ -77,20 +78,19 @@ def predicted_stokes(checkpoint: str, rgb: list[Path], averaging: Averaging = NO
     return maps
 
 
-def measures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict:
-    """What the script records of a translator's Stokes maps (H, W, 3) against the truth's, besides the
-    spectrum's peaks: the grid-locked pattern, the DoLP's fine error and error by band, and s0, s1 and
-    s2's error by band."""
-    maps, truth_maps = [dolp(s) for s in pred], [dolp(t) for t in truth]
-    return {"fine_error": fine_error(maps, truth_maps),
-            "error_by_band": {f"{lo:g}-{hi:g}": fine_error(maps, truth_maps, (lo, hi)) for lo, hi in BANDS},
-            "stokes_error_by_band": stokes_error_by_band(pred, truth), "grid_rms_dolp": grid_rms(maps)}
+def measures(pred: list[np.ndarray], truth: list[np.ndarray], maps: list[np.ndarray],
+             truth_maps: list[np.ndarray]) -> dict:
+    """What the script records of a translator against the truth, besides the spectrum's peaks: the
+    grid-locked pattern, the DoLP's fine error and error by band, and s0, s1 and s2's error by band.
 
-
-def stokes_error_by_band(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, dict[str, float]]:
-    """:func:`fine_error` of s0, s1 and s2 in each of BANDS: {"s1": {"0.1-0.2": 0.7, ...}, ...}."""
-    return {f"s{k}": {f"{lo:g}-{hi:g}": fine_error([p[..., k] for p in pred], [t[..., k] for t in truth], (lo, hi))
-                      for lo, hi in BANDS} for k in range(3)}
+    Args:
+        pred, truth: Stokes maps (H, W, 3), paired; maps, truth_maps: their DoLP (H, W).
+    """
+    by_band = band_errors(maps, truth_maps, (*BANDS, FINE))
+    fine = by_band.pop(band_name(FINE))
+    by_stokes = {f"s{k}": band_errors([p[..., k] for p in pred], [t[..., k] for t in truth]) for k in range(3)}
+    return {"fine_error": fine, "error_by_band": by_band, "stokes_error_by_band": by_stokes,
+            "grid_rms_dolp": grid_rms(maps)}
 
 
 def mean_spectrum(maps: list[np.ndarray]) -> np.ndarray:
@@ -150,14 +150,33 @@ def detail(spec: np.ndarray, truth: np.ndarray, band: tuple[float, float] = (0.1
     return float(np.exp(np.mean(np.concatenate(ratios))))
 
 
-def fine_error(maps: list[np.ndarray], truth: list[np.ndarray], band: tuple[float, float] = (0.1, 0.4)) -> float:
-    """Power of the maps' errors against the truth over the truth's power, both summed over the 2-D
-    frequencies whose radius lies in ``band`` (cycles/px). Args: maps, truth: (H, W) DoLP maps, paired."""
+def band_name(band: tuple[float, float]) -> str:
+    """E.g. "0.1-0.2"."""
+    return f"{band[0]:g}-{band[1]:g}"
+
+
+def band_errors(maps: list[np.ndarray], truth: list[np.ndarray],
+                bands: tuple[tuple[float, float], ...] = BANDS) -> dict[str, float]:
+    """Per band (cycles/px, the 2-D frequency's radius): the power of the maps' errors against the truth
+    over the truth's power, both summed over the band. Both spectra are computed once for all bands.
+
+    Args:
+        maps, truth: (H, W) maps, paired.
+
+    Returns:
+        {band_name(band): ratio}.
+    """
     err, ref = mean_spectrum([m - t for m, t in zip(maps, truth, strict=True)]), mean_spectrum(truth)
     h, w = ref.shape
     fy, fx = np.meshgrid(np.fft.fftshift(np.fft.fftfreq(h)), np.fft.fftshift(np.fft.fftfreq(w)), indexing="ij")
-    ring = (np.hypot(fx, fy) >= band[0]) & (np.hypot(fx, fy) <= band[1])
-    return float(err[ring].sum() / max(ref[ring].sum(), 1e-30))
+    radius = np.hypot(fx, fy)
+    rings = {band_name(b): (radius >= b[0]) & (radius <= b[1]) for b in bands}
+    return {name: float(err[ring].sum() / max(ref[ring].sum(), 1e-30)) for name, ring in rings.items()}
+
+
+def fine_error(maps: list[np.ndarray], truth: list[np.ndarray], band: tuple[float, float] = FINE) -> float:
+    """:func:`band_errors` in one band (default: the edges, 0.1-0.4 cycles/px)."""
+    return band_errors(maps, truth, (band,))[band_name(band)]
 
 
 def draw(spectra: dict[str, np.ndarray], path: Path) -> Path:
@@ -253,7 +272,8 @@ def main() -> None:
             p.error("--data needs --truth (its noise-free twins): sensor noise would hide the spectrum")
         rgb, truth_stokes = stokes_maps(data, truth)
         truth_maps = [dolp(t) for t in truth_stokes]
-        spectra, measured = {"truth": mean_spectrum(truth_maps)}, {"truth": measures(truth_stokes, truth_stokes)}
+        spectra = {"truth": mean_spectrum(truth_maps)}
+        measured = {"truth": measures(truth_stokes, truth_stokes, truth_maps, truth_maps)}
         shown = {"truth": truth_maps[:SHOWN]}
         for arg in checkpoints:  # [NAME=]CHECKPOINT
             name, sep, ckpt = arg.rpartition("=")
@@ -261,9 +281,10 @@ def main() -> None:
             for spin in args.spin:
                 label = f"{name}, spin {spin}" if len(args.spin) > 1 else name
                 stokes = predicted_stokes(ckpt, rgb, Averaging(spin))
-                spectra[label] = mean_spectrum([dolp(st) for st in stokes])
-                measured[label] = measures(stokes, truth_stokes)
-                shown[label] = [dolp(st) for st in stokes[:SHOWN]]
+                maps = [dolp(st) for st in stokes]
+                spectra[label] = mean_spectrum(maps)
+                measured[label] = measures(stokes, truth_stokes, maps, truth_maps)
+                shown[label] = maps[:SHOWN]
         if args.maps:
             draw_maps([read_image(path) for path in rgb[:SHOWN]], shown, args.maps)
     truth_peaks = peaks(spectra["truth"])

@@ -184,9 +184,7 @@ def init_generator(model: TrainState, path: str | os.PathLike) -> dict:
     """
     state = read_checkpoint(path)
     saved = saved_config(state, path)
-    mine = {k: getattr(model.cfg, k) for k in ("ngf", "n_blocks", "head", "upsample", "downsample", "context",
-                                             "skips")}
-    theirs = {k: getattr(saved, k) for k in mine}
+    mine, theirs = model.cfg.generator_architecture(), saved.generator_architecture()
     if mine != theirs:
         raise CheckpointError(f"{path}: --init needs a generator like this run's {mine}, the checkpoint has {theirs}")
     # The network inside any wrapper (projection, Stokes head): wrappers hold only camera buffers.

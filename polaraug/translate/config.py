@@ -14,6 +14,8 @@ from polaraug.nn.adversarial import GAN_LOSSES
 from polaraug.nn.networks import DOWNSAMPLING, SKIPS, UPSAMPLING, min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
+# the settings that shape the RGB -> polarimetric generator (its weights' names and shapes, or its graph)
+GENERATOR_KEYS = ("ngf", "n_blocks", "head", "upsample", "downsample", "context", "skips")
 HEADS = ("intensities", "stokes")
 MAX_LAYERS, MAX_SCALES = 12, 8  # a 12-layer PatchGAN already needs 12288 px crops
 
@@ -125,10 +127,13 @@ class TranslatorConfig:
                               f"scale(s) needs crops of at least {min_input_side(self.n_layers, self.d_scales)} px, "
                               f"got 'crop' {self.crop}")
 
-    def architecture(self) -> dict[str, int]:
-        """What a checkpoint must match to be loaded."""
-        return {k: getattr(self, k) for k in ("ngf", "n_blocks", "ndf", "n_layers", "d_scales", "head",
-                                                 "upsample", "downsample", "context", "skips")}
+    def generator_architecture(self) -> dict[str, Any]:
+        """What a generator's weights must match to be loaded into another run's (``--init``)."""
+        return {k: getattr(self, k) for k in GENERATOR_KEYS}
+
+    def architecture(self) -> dict[str, Any]:
+        """What a checkpoint must match to be loaded: the generator's and the discriminator's settings."""
+        return {**self.generator_architecture(), **{k: getattr(self, k) for k in ("ndf", "n_layers", "d_scales")}}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -39,37 +39,44 @@ def aolp_cosine_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor
     return (w * (1 - cos)).sum() / w.sum().clamp(min=EPS)
 
 
-def dolp_l1_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
+def dolp_pair(s_pred: torch.Tensor, s_true: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted and true DoLP (B, H, W), both clipped to [0, 1] as evaluation clips them.
+
+    The predicted DoLP has a norm floor and an s0 floor (bounded gradients on unpolarized and black pixels):
+    they bias the predicted DoLP of unpolarized pixels by 1e-4 / max(s0, 1e-3), below 0.01 where s0 > 0.01,
+    up to 0.1 on black pixels. The true DoLP is exact (0 where s0 <= 0) and carries no gradient.
+
+    Args:
+        s_pred, s_true: Stokes (B, 3, H, W).
+    """
+    d_pred = torch.sqrt((s_pred[:, 1:] ** 2).sum(1) + EPS) / s_pred[:, 0].clamp(min=S0_FLOOR)
+    with torch.no_grad():
+        d_true = dolp_planes(s_true[:, 0], s_true[:, 1], s_true[:, 2])
+    return d_pred.clamp(0, 1), d_true.clamp(0, 1)
+
+
+def dolp_l1_loss(d_pred: torch.Tensor, d_true: torch.Tensor) -> torch.Tensor:
     """Mean absolute DoLP error, every pixel weighted alike (the DoLP MAE that evaluation reports).
 
     Args:
-        s_pred, s_true: Stokes (B, 3, H, W).
+        d_pred, d_true: DoLP (B, H, W) from :func:`dolp_pair`.
 
     Returns:
-        Scalar in [0, 1]: mean |DoLP_pred - DoLP_true|, both clipped to [0, 1] as evaluation clips them.
-        The floors bias the predicted DoLP of unpolarized pixels by 1e-4 / max(s0, 1e-3): below 0.01
-        where s0 > 0.01, up to 0.1 on black pixels.
+        Scalar in [0, 1].
     """
-    d_pred = torch.sqrt((s_pred[:, 1:] ** 2).sum(1) + EPS) / s_pred[:, 0].clamp(min=S0_FLOOR)
-    with torch.no_grad():  # the true DoLP, exact: 0 where s0 <= 0
-        d_true = dolp_planes(s_true[:, 0], s_true[:, 1], s_true[:, 2])
-    return (d_pred.clamp(0, 1) - d_true.clamp(0, 1)).abs().mean()
+    return (d_pred - d_true).abs().mean()
 
 
-def dolp_gradient_loss(s_pred: torch.Tensor, s_true: torch.Tensor) -> torch.Tensor:
+def dolp_gradient_loss(d_pred: torch.Tensor, d_true: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference of the DoLP maps' spatial gradients (normalised Sobel, both axes).
 
     Args:
-        s_pred, s_true: Stokes (B, 3, H, W).
+        d_pred, d_true: DoLP (B, H, W) from :func:`dolp_pair`.
 
     Returns:
         Scalar >= 0; 0 when the predicted DoLP equals the truth's up to a constant.
     """
-    d_pred = (torch.sqrt((s_pred[:, 1:] ** 2).sum(1) + EPS) / s_pred[:, 0].clamp(min=S0_FLOOR)).clamp(0, 1)
-    with torch.no_grad():
-        d_true = dolp_planes(s_true[:, 0], s_true[:, 1], s_true[:, 2]).clamp(0, 1)
-    g_pred, g_true = spatial_gradient(d_pred[:, None]), spatial_gradient(d_true[:, None])  # (B, 1, 2, H, W)
-    return (g_pred - g_true).abs().mean()
+    return (spatial_gradient(d_pred[:, None]) - spatial_gradient(d_true[:, None])).abs().mean()  # (B, 1, 2, H, W)
 
 
 def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
@@ -98,8 +105,10 @@ def paired_terms(fake: torch.Tensor, real: torch.Tensor, a: torch.Tensor,
                 terms["stokes"] = cfg.lambda_stokes * (sp[:, 1:] - st[:, 1:]).abs().mean()
             if cfg.lambda_aolp:
                 terms["aolp"] = cfg.lambda_aolp * aolp_cosine_loss(sp, st)
-            if cfg.lambda_dolp:
-                terms["dolp"] = cfg.lambda_dolp * dolp_l1_loss(sp, st)
-            if cfg.lambda_dolp_grad:
-                terms["dolp_grad"] = cfg.lambda_dolp_grad * dolp_gradient_loss(sp, st)
+            if cfg.lambda_dolp or cfg.lambda_dolp_grad:  # one DoLP pair for both terms
+                dp, dt = dolp_pair(sp, st)
+                if cfg.lambda_dolp:
+                    terms["dolp"] = cfg.lambda_dolp * dolp_l1_loss(dp, dt)
+                if cfg.lambda_dolp_grad:
+                    terms["dolp_grad"] = cfg.lambda_dolp_grad * dolp_gradient_loss(dp, dt)
     return terms

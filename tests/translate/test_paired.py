@@ -21,7 +21,7 @@ from polaraug.translate import (
 )
 from polaraug.translate.checkpoint import init_generator
 from polaraug.translate.data import PairedCrops, scan_pairs
-from polaraug.translate.losses import aolp_cosine_loss, dolp_gradient_loss, dolp_l1_loss, paired_terms
+from polaraug.translate.losses import aolp_cosine_loss, dolp_gradient_loss, dolp_l1_loss, dolp_pair, paired_terms
 from polaraug.translate.model import StokesHead
 from polaraug.translate.paired import PairedTranslator
 
@@ -98,9 +98,9 @@ def test_dolp_term_weighs_dark_pixels_like_bright_ones():
     # Two pixels with the same DoLP error (true 0.6, predicted 0.3, same angle), one 20x darker.
     st = torch.tensor([[1.0, 0.6, 0.0], [0.05, 0.03, 0.0]]).T.reshape(1, 3, 1, 2)
     sp = torch.tensor([[1.0, 0.3, 0.0], [0.05, 0.015, 0.0]]).T.reshape(1, 3, 1, 2)
-    assert float(dolp_l1_loss(st, st)) == pytest.approx(0.0, abs=1e-4)
-    assert float(dolp_l1_loss(sp, st)) == pytest.approx(0.3, abs=1e-4)
-    per_pixel = [float(dolp_l1_loss(sp[..., k:k + 1], st[..., k:k + 1])) for k in (0, 1)]
+    assert float(dolp_l1_loss(*dolp_pair(st, st))) == pytest.approx(0.0, abs=1e-4)
+    assert float(dolp_l1_loss(*dolp_pair(sp, st))) == pytest.approx(0.3, abs=1e-4)
+    per_pixel = [float(dolp_l1_loss(*dolp_pair(sp[..., k:k + 1], st[..., k:k + 1]))) for k in (0, 1)]
     assert per_pixel[0] == pytest.approx(per_pixel[1], abs=1e-4)
     # The Stokes L1 term sees the dark pixel's error 20x smaller: what the DoLP term corrects.
     y = lambda s: torch.einsum("ij,bjhw->bihw", A_CAM, s) * 2 - 1  # noqa: E731
@@ -114,24 +114,26 @@ def test_dolp_term_weighs_dark_pixels_like_bright_ones():
 def test_dolp_gradient_term_rewards_the_truths_edges_and_nothing_else():
     st = torch.zeros(1, 3, 16, 16)
     st[:, 0], st[:, 1, :, 8:] = 1.0, 0.5  # DoLP 0 | 0.5: one vertical edge
-    assert float(dolp_gradient_loss(st, st)) == pytest.approx(0.0, abs=1e-5)  # the norm floor: DoLP 1e-4 at 0
+    # the norm floor: the predicted DoLP is 1e-4 where the true one is 0
+    assert float(dolp_gradient_loss(*dolp_pair(st, st))) == pytest.approx(0.0, abs=1e-5)
     blurred = st.clone()
     blurred[:, 1] = torch.linspace(0, 0.5, 16).expand(16, 16)  # the same two sides, no edge
     noisy = st.clone()
     noisy[:, 1] += 0.05 * torch.rand(16, 16, generator=torch.Generator().manual_seed(0))  # edges where none are
-    assert float(dolp_gradient_loss(blurred, st)) > 0.01 and float(dolp_gradient_loss(noisy, st)) > 0.005
+    assert float(dolp_gradient_loss(*dolp_pair(blurred, st))) > 0.01
+    assert float(dolp_gradient_loss(*dolp_pair(noisy, st))) > 0.005
     # the mean DoLP error of a blur is what the DoLP L1 sees; the gradient term sees the lost edge as well
     cfg = TranslatorConfig(lambda_l1=0.0, lambda_stokes=0.0, lambda_aolp=0.0, lambda_dolp_grad=2.0)
     y = lambda s: torch.einsum("ij,bjhw->bihw", A_CAM, s) * 2 - 1  # noqa: E731
     terms = paired_terms(y(blurred), y(st), A_CAM, cfg)
     assert set(terms) == {"dolp_grad"}
-    assert float(terms["dolp_grad"]) == pytest.approx(2 * float(dolp_gradient_loss(blurred, st)), rel=1e-3)
+    assert float(terms["dolp_grad"]) == pytest.approx(2 * float(dolp_gradient_loss(*dolp_pair(blurred, st))), rel=1e-3)
 
 
 def test_dolp_term_has_finite_gradients_on_black_pixels():
     sp = torch.zeros(1, 3, 2, 2, requires_grad=True)
     st = torch.zeros(1, 3, 2, 2)
-    (dolp_l1_loss(sp, st) + dolp_gradient_loss(sp, st)).backward()
+    (dolp_l1_loss(*dolp_pair(sp, st)) + dolp_gradient_loss(*dolp_pair(sp, st))).backward()
     assert torch.isfinite(sp.grad).all()
 
 
