@@ -103,6 +103,11 @@ ARMS = {
                                                                          "lambda_dolp": 10.0,
                                                                          "lambda_dolp_grad": 100.0},
                                               domains=("randomised",)),
+    # the built-in's recipe with a discriminator that also sees s1/s0 and s2/s0 (the polarization at full scale)
+    "fresh-crop128-random-dolp-ema-dview": Arm("cpu-medium", 4, overrides={"ema": 0.999, "crop": 128,
+                                                                          "lambda_dolp": 10.0,
+                                                                          "d_view": "polarization"},
+                                               domains=("randomised",)),
     # the learning rate constant for 60 epochs of the 800-frame cache (12000 steps), then down to 0 at 24000
     "fresh-plain-ema-decay": Arm("cpu-medium", 4, overrides={"ema": 0.999, "epochs": 60, "decay_epochs": 60}),
 }

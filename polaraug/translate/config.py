@@ -14,9 +14,14 @@ from polaraug.nn.adversarial import GAN_LOSSES
 from polaraug.nn.networks import DOWNSAMPLING, SKIPS, UPSAMPLING, min_input_side
 
 MODES = ("none", "relax", "project", "proximal")
-# the settings that shape the RGB -> polarimetric generator (its weights' names and shapes, or its graph)
+# the settings that shape the RGB -> polarimetric generator (its weights' names and shapes, or its graph),
+# and the discriminators'
 GENERATOR_KEYS = ("ngf", "n_blocks", "head", "upsample", "downsample", "context", "skips")
+DISCRIMINATOR_KEYS = ("ndf", "n_layers", "d_scales", "d_view")
 HEADS = ("intensities", "stokes")
+# what the paired discriminator sees beside the RGB: the four intensities, or also the normalised Stokes
+# (s1/s0, s2/s0), where the polarization is not a modulation of a few percent of the intensity
+D_VIEWS = ("intensities", "polarization")
 MAX_LAYERS, MAX_SCALES = 12, 8  # a 12-layer PatchGAN already needs 12288 px crops
 
 
@@ -69,6 +74,10 @@ class TranslatorConfig:
     # it compares D's activations on a frame's true twin and its translation).
     d_scales: int = 1
     lambda_fm: float = 0.0
+    # The paired discriminator's view of the polarimetric frame (D_VIEWS): "polarization" adds the
+    # normalised Stokes s1/s0 and s2/s0 (DoLP cos 2φ, DoLP sin 2φ) to its input, so that it judges the
+    # polarization's structure at the scale of the intensities' (paired objective only).
+    d_view: str = "intensities"
     # Generator architecture: upsampling by transposed convolutions (the reference) or resize + convolution
     # (no checkerboards); downsampling by stride-2 convolutions (the reference) or anti-aliased blur pooling;
     # ``context`` > 0 adds the whole-frame context branch with a canvas of that side (polaraug.nn.context);
@@ -96,6 +105,8 @@ class TranslatorConfig:
         if self.gan_loss not in GAN_LOSSES:
             raise ConfigError(f"translator config: 'gan_loss' must be one of {GAN_LOSSES}, "
                               f"got {excerpt(self.gan_loss)}")
+        if self.d_view not in D_VIEWS:
+            raise ConfigError(f"translator config: 'd_view' must be one of {D_VIEWS}, got {excerpt(self.d_view)}")
         for name in ("n_critic", "d_scales"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"translator config: {name!r} must be a positive integer, "
@@ -133,7 +144,7 @@ class TranslatorConfig:
 
     def architecture(self) -> dict[str, Any]:
         """What a checkpoint must match to be loaded: the generator's and the discriminator's settings."""
-        return {**self.generator_architecture(), **{k: getattr(self, k) for k in ("ndf", "n_layers", "d_scales")}}
+        return {**self.generator_architecture(), **{k: getattr(self, k) for k in DISCRIMINATOR_KEYS}}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

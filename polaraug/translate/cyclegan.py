@@ -56,6 +56,9 @@ class ConstrainedCycleGAN(TranslatorObjective):
         if cfg.lambda_fm > 0:  # unpaired: D's activations on a real and a generated frame of other scenes
             raise ConfigError("translator config: feature matching ('lambda_fm') needs paired frames; the CycleGAN "
                               "objective cannot use it")
+        if cfg.d_view != "intensities":  # the unpaired D_B judges intensities alone; no RGB beside them
+            raise ConfigError(f"translator config: 'd_view' {cfg.d_view!r} is for the paired objective; the "
+                              "CycleGAN's discriminators see intensities only")
         self.d_a = build_discriminator(RGB_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
         self.d_b = build_discriminator(POLAR_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
         self.adversarial = Adversarial(cfg.gan_loss)

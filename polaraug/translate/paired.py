@@ -4,7 +4,8 @@ polarimetric twins (``polaraug synth --mode paired`` renders, or a colour polari
     L_G = λ_adv L_GAN(D(x, G(x))) + λ_l1 |y − G(x)| + λ_stokes |(s1, s2) − (ŝ1, ŝ2)| + λ_aolp AoLP term
     L_D = ½ [L_GAN(D(x, y), real) + L_GAN(D(x, G(x)), fake)]
 
-with a conditional PatchGAN D on the 7 channels (RGB, intensities) and the configured adversarial loss
+with a conditional PatchGAN D on the 7 channels (RGB, intensities), or 9 with ``d_view: polarization``
+(also s1/s0 and s2/s0), and the configured adversarial loss
 (least squares by default; ``wgan-gp`` adds the gradient penalty and updates G every ``n_critic``-th step).
 pix2pixHD's pieces are options: D at ``d_scales`` scales and the feature-matching term λ_fm Σ |D_k(x, y) −
 D_k(x, G(x))| over D's layers. λ_adv = 0 trains the generator by regression alone (no discriminator
@@ -27,11 +28,32 @@ from polaraug.nn import (
     gradient_penalty,
     judge_both,
 )
+from polaraug.physics import stokes_from_intensities
 
 from .config import TranslatorConfig
-from .losses import paired_terms
+from .losses import S0_FLOOR, paired_terms
 from .model import POLAR_CHANNELS, RGB_CHANNELS
 from .objective import TranslatorObjective
+
+VIEW_CHANNELS = {"intensities": 0, "polarization": 2}  # channels each discriminator view adds to (RGB, y)
+
+
+def polarization_view(polar: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The normalised Stokes (s1/s0, s2/s0), i.e. (DoLP cos 2φ, DoLP sin 2φ), of model-unit intensities.
+
+    A DoLP of 0.1 moves the intensities by a few percent of their range and these two maps by 0.1 whatever
+    the brightness, so a discriminator that sees them judges the polarization's structure directly.
+
+    Args:
+        polar: intensities (B, 4, H, W) in [-1, 1].
+        a: (4, 3) calibration matrix.
+
+    Returns:
+        (B, 2, H, W) in [-1, 1]; differentiable (s0 floored at ``S0_FLOOR`` on black pixels).
+    """
+    with torch.autocast(device_type=polar.device.type, enabled=False):
+        s = stokes_from_intensities((polar.float() + 1) / 2, a)
+        return (s[:, 1:] / s[:, :1].clamp(min=S0_FLOOR)).clamp(-1, 1)
 
 
 class PairedTranslator(TranslatorObjective):
@@ -48,7 +70,8 @@ class PairedTranslator(TranslatorObjective):
 
     def __init__(self, cfg: TranslatorConfig, a: torch.Tensor, seed: int = 0):
         super().__init__(cfg, a, seed)
-        self.d_pair = build_discriminator(RGB_CHANNELS + POLAR_CHANNELS, cfg.ndf, cfg.n_layers, cfg.d_scales)
+        self.d_pair = build_discriminator(RGB_CHANNELS + POLAR_CHANNELS + VIEW_CHANNELS[cfg.d_view], cfg.ndf,
+                                          cfg.n_layers, cfg.d_scales)
         self.adversarial = Adversarial(cfg.gan_loss)
         if cfg.lambda_fm > 0 and cfg.lambda_adv == 0:
             raise ConfigError("translator config: feature matching ('lambda_fm') needs the discriminator "
@@ -58,6 +81,13 @@ class PairedTranslator(TranslatorObjective):
         self.opt_g = torch.optim.Adam(self.g_ab.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_pair.parameters(), lr=cfg.lr, betas=betas)
 
+    def _pair(self, rgb: torch.Tensor, polar: torch.Tensor) -> torch.Tensor:
+        """The discriminator's input for a frame and a polarimetric twin: (B, 7 or 9, H, W) by ``d_view``."""
+        parts = [rgb, polar]
+        if self.cfg.d_view == "polarization":
+            parts.append(polarization_view(polar, self.a).to(polar.dtype))
+        return torch.cat(parts, 1)
+
     def _generator_terms(self, rgb: torch.Tensor, polar: torch.Tensor, real_pair: torch.Tensor, dev: str,
                          context=None):
         """The generator's weighted loss terms and its translation (B, 4, H, W)."""
@@ -65,7 +95,7 @@ class PairedTranslator(TranslatorObjective):
             fake = self.g_ab(rgb, context)
             terms = paired_terms(fake, polar, self.a, self.cfg)
             if self.cfg.lambda_adv > 0:
-                feats = self.d_pair.features(torch.cat([rgb, fake], 1))
+                feats = self.d_pair.features(self._pair(rgb, fake))
                 terms["adv"] = self.cfg.lambda_adv * self.adversarial.generator([f[-1] for f in feats])
                 if self.cfg.lambda_fm > 0:
                     with torch.no_grad():
@@ -88,7 +118,7 @@ class PairedTranslator(TranslatorObjective):
         """
         dev = rgb.device.type
         adversarial = self.cfg.lambda_adv > 0
-        real_pair = torch.cat([rgb, polar], 1)
+        real_pair = self._pair(rgb, polar)
         update = not adversarial or generator_turn(self.opt_d, self.cfg.n_critic)
         if update or not self._last_g:  # a critic-only step right after a resume still logs real terms
             self.d_pair.requires_grad_(False)
@@ -100,7 +130,7 @@ class PairedTranslator(TranslatorObjective):
         out = dict(self._last_g)
         if adversarial:
             self.d_pair.requires_grad_(True)
-            fake_pair = torch.cat([rgb, fake.detach()], 1)
+            fake_pair = self._pair(rgb, fake.detach())
             with self._amp(dev):
                 loss_d = self.adversarial.discriminator(*judge_both(self.d_pair.outputs, real_pair, fake_pair))
                 if self.adversarial.wasserstein:

@@ -297,8 +297,8 @@ def resolve_config(*, config: str | Path | None, preset: str, overrides: dict) -
 
 # settings a resumed run takes from its own config.json when not given again (the checkpoint check refuses
 # a run that changes the adversarial loss or the discriminator)
-RESUMED_KEYS = ("gan_loss", "n_critic", "lambda_gp", "d_scales", "lambda_fm", "upsample", "downsample", "context",
-                "skips", "ema", "crop")
+RESUMED_KEYS = ("gan_loss", "n_critic", "lambda_gp", "d_scales", "lambda_fm", "d_view", "upsample", "downsample",
+                "context", "skips", "ema", "crop")
 
 
 def train_from_folders(inputs: TrainingInputs, out: str | Path, *, config: str | Path | None = None,
