@@ -282,3 +282,39 @@ def test_averaging_benchmark_quick(tmp_path):
     rows = json.loads((tmp_path / "avg.json").read_text())["rows"]
     assert [r["passes"] for r in rows] == [1, 4, 2, 16, 32] and rows[0]["ratio"] == 1.0
     assert "spin 4 and mirror" in out
+
+
+def _scores(folder: Path, arm: str, seed: int, hits: int) -> None:
+    """A fabricated score of ``arm``: 40 test images with one car each, ``hits`` of them found."""
+    from polaraug.detect.imagestats import ImageStats
+
+    records = [{"name": f"im{i}", "tp": np.full((1, 10), i < hits), "conf": [0.9], "pred_cls": [0],
+                "target_cls": [0]} for i in range(40)]
+    stats = ImageStats.from_records(records)
+    folder.mkdir(parents=True, exist_ok=True)
+    stats.save(folder / f"{arm}_s{seed}.npz")
+    (folder / f"{arm}_s{seed}.json").write_text(json.dumps({"map50": hits / 40}))
+
+
+def test_usefulness_rerun_finds_a_rerun_outside_the_test_image_interval(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("usefulness_rerun", ROOT / "benchmarks" / "usefulness_rerun.py")
+    ur = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ur)
+    # the same experiment twice: the twins' polarization costs 6-10 hits in the first run, gains 6-10 in the second
+    for run, sign in (("a", -1), ("b", 1)):
+        for seed, delta in enumerate((6, 8, 10)):
+            _scores(tmp_path / run, "real", seed, 8)
+            _scores(tmp_path / run, "real_oracle-unpolarized", seed, 24)
+            _scores(tmp_path / run, "real_oracle", seed, 24 + sign * delta)
+    result = ur.compare_runs(tmp_path / "a", tmp_path / "b", ["real", "real_oracle", "real_oracle-unpolarized"],
+                             n_boot=200)
+    assert result["seeds"] == [0, 1, 2] and abs(result["arms"]["real"]["mean_first"] - 0.2) < 1e-9
+    runs = result["controls"]["real_oracle"]
+    assert abs(runs["first"]["seeds"]["mean"] + 0.2) < 1e-9 and abs(runs["second"]["seeds"]["mean"] - 0.2) < 1e-9
+    assert runs["first"]["test_images"]["high"] < 0 < runs["second"]["test_images"]["low"]
+    assert runs["first"]["other_run_inside"]["test_images"] is False
+    assert abs(runs["pooled"]["seeds"]["mean"]) < 1e-9 and runs["pooled"]["seeds"]["n"] == 6
+    with pytest.raises(ValueError, match="the runs must share them"):
+        ur.compare_runs(tmp_path / "a", tmp_path / "b", ["real", "missing"])

@@ -260,7 +260,9 @@ def write_markdown(summary: dict, out: Path) -> Path:
     for size, res in sorted(summary["n_real"].items(), key=lambda kv: int(kv[0])):
         n = len(res["arms"]["real"]["map50"]["runs"])
         lines += [f"## mix, {size} real frames ({n} seeds)", "", *arm_table(res), "",
-                  "Differences per condition: seeds' 95 % t interval / test images' 95 % bootstrap.", "",
+                  "Differences per condition: seeds' 95 % t interval / test images' 95 % bootstrap. The first "
+                  "covers the trainings' randomness; the second holds the trained models fixed, so a rerun of "
+                  "the same trainings can fall outside it.", "",
                   *difference_table(res, False), "", *difference_table(res, True), "", *class_table(res), ""]
     for size, res in sorted(summary.get("pretrain_finetune", {}).get("n_real", {}).items(), key=lambda kv: int(kv[0])):
         lines += [f"## pretrain on added frames, fine-tune on {size} real frames", "", *arm_table(res), ""]
