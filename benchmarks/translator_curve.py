@@ -141,10 +141,10 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
 
     Returns:
         its kept checkpoints past ``after`` as [{checkpoint, steps, minutes, threads}]: minutes of training
-        since the run started (a resumed run's clock continues from ``after``), torch's CPU threads.
+        since the run started, as :func:`new_checkpoints` counts them; torch's CPU threads.
     """
     preset, refresh, folder, overrides, domains = dataclasses.astuple(ARMS[arm])
-    t0 = time.time() - 60 * (after["minutes"] if after else 0)
+    started = time.time()
     if folder:
         inputs = TrainingInputs(paired=data / "pre")
     else:
@@ -153,13 +153,29 @@ def train_arm(arm: str, seed: int, data: Path, run: Path, *, steps: int, every: 
     train_from_folders(inputs, run, preset=preset, overrides=overrides, seed=seed, max_steps=steps,
                        checkpoint_every=every,
                        sample_every=10**9, keep_checkpoints=True)
-    points = []
-    for ckpt in sorted((run / "checkpoints").glob("step_*.pt")):
-        k = int(ckpt.stem.split("_")[1])
-        if after is None or k > after["steps"]:
-            points.append({"checkpoint": str(ckpt), "steps": k, "minutes": (ckpt.stat().st_mtime - t0) / 60,
-                           "threads": torch.get_num_threads()})
-    return points
+    return [{"checkpoint": str(c), "steps": k, "minutes": m, "threads": torch.get_num_threads()}
+            for (k, c), m in zip(*new_checkpoints(run, after, started), strict=True)]
+
+
+def new_checkpoints(run: Path, after: dict | None, started: float) -> tuple[list[tuple[int, Path]], list]:
+    """A run's kept checkpoints past ``after`` and the minutes of training at each.
+
+    Args:
+        run: the run folder (``checkpoints/step_*.pt``).
+        after: the run's last scored point ({steps, minutes}), None for a new run.
+        started: ``time.time()`` when this process started training the run.
+
+    Returns:
+        ([(steps, path)] sorted by steps, [minutes or None per checkpoint]). Minutes continue ``after``'s
+        clock; all are None when a checkpoint is older than ``started`` (a process stopped before scoring it
+        wrote it: its time, and how long the run stood still, are unknown) or ``after`` has no clock.
+    """
+    kept = [(int(c.stem.split("_")[1]), c) for c in sorted((run / "checkpoints").glob("step_*.pt"))]
+    kept = [(k, c) for k, c in kept if after is None or k > after["steps"]]
+    if (after is not None and after["minutes"] is None) or any(c.stat().st_mtime < started for _, c in kept):
+        return kept, [None] * len(kept)
+    t0 = started - 60 * (after["minutes"] if after else 0)
+    return kept, [(c.stat().st_mtime - t0) / 60 for _, c in kept]
 
 
 def score(checkpoint: str, data: Path, average: bool = True) -> dict:
@@ -194,7 +210,9 @@ def summary(results: dict) -> list[str]:
             sc = [p[key] for p in pts]
             surf = " | ".join(rng([s["surfaces_aolp_deg"][n] for s in sc if n in s["surfaces_aolp_deg"]], ".1f")
                               if any(n in s["surfaces_aolp_deg"] for s in sc) else "–" for n in SURFACES)
-            rows.append(f"| {label} | {k} | {statistics.mean(p['minutes'] for p in pts):.1f} | {len(pts)} | "
+            minutes = [p["minutes"] for p in pts]
+            clock = f"{statistics.mean(minutes):.1f}" if None not in minutes else "–"
+            rows.append(f"| {label} | {k} | {clock} | {len(pts)} | "
                         f"{rng([s['aolp_error_deg'] for s in sc], '.1f')} | "
                         f"{rng([s['dolp_mae'] for s in sc], '.3f')} | "
                         f"{rng([s['psnr_mean'] for s in sc], '.1f')} | {surf} |")

@@ -318,3 +318,26 @@ def test_usefulness_rerun_finds_a_rerun_outside_the_test_image_interval(tmp_path
     assert abs(runs["pooled"]["seeds"]["mean"]) < 1e-9 and runs["pooled"]["seeds"]["n"] == 6
     with pytest.raises(ValueError, match="the runs must share them"):
         ur.compare_runs(tmp_path / "a", tmp_path / "b", ["real", "missing"])
+
+
+def test_translator_curve_has_no_clock_for_checkpoints_a_stopped_process_left(tmp_path):
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("translator_curve", ROOT / "benchmarks" / "translator_curve.py")
+    curve = importlib.util.module_from_spec(spec)
+    sys.modules["translator_curve"] = curve  # its dataclasses look their module up while they are made
+    try:
+        spec.loader.exec_module(curve)
+    finally:
+        del sys.modules["translator_curve"]
+    ckpts = tmp_path / "checkpoints"
+    ckpts.mkdir()
+    for step, mtime in ((1000, 100.0), (2000, 700.0), (3000, 1300.0)):
+        (ckpts / f"step_{step:07d}.pt").touch()
+        os.utime(ckpts / f"step_{step:07d}.pt", (mtime, mtime))
+    kept, minutes = curve.new_checkpoints(tmp_path, {"steps": 1000, "minutes": 10.0}, started=100.0)
+    assert [k for k, _ in kept] == [2000, 3000] and minutes == pytest.approx([20.0, 30.0])  # the clock goes on
+    kept, minutes = curve.new_checkpoints(tmp_path, {"steps": 1000, "minutes": 10.0}, started=1000.0)
+    assert [k for k, _ in kept] == [2000, 3000] and minutes == [None, None]  # step 2000 predates this process
+    assert curve.new_checkpoints(tmp_path, None, started=0.0)[1] == pytest.approx([100 / 60, 700 / 60, 1300 / 60])
