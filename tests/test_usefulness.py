@@ -224,3 +224,28 @@ def test_the_plan_counts_its_trainings_and_checks_its_settings():
         UsefulnessConfig(sizes=(50, 25))
     res = CliRunner().invoke(app, ["eval-detection", "--real-train", "x"])
     assert res.exit_code == 2 and "both --real-train and --real-test" in res.output
+
+
+def test_the_polarization_seeds_benchmark_trains_the_oracle_and_its_control_and_resumes(quick, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, _ = quick
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "polarization_seeds.py"
+    cmd = [sys.executable, str(script), "--quick", "--data", str(root / "out" / "data"), "--out", str(tmp_path / "ps"),
+           "--seeds", "2", "--json", str(tmp_path / "p.json")]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads((tmp_path / "p.json").read_text())
+    assert {k: len(v) for k, v in result["map50"].items()} == {"real+oracle": 2, "real+oracle-unpolarized": 2}
+    d = result["difference"]
+    assert d["of"] == "real+oracle - real+oracle-unpolarized" and d["n"] == 2
+    assert d["mean"] == pytest.approx(result["mean"]["real+oracle"] - result["mean"]["real+oracle-unpolarized"])
+    scores = sorted(p.stem for p in (tmp_path / "ps" / "scores").glob("*.json"))
+    assert scores == ["real_oracle-unpolarized_s0", "real_oracle-unpolarized_s1", "real_oracle_s0", "real_oracle_s1"]
+    shutil.rmtree(tmp_path / "ps" / "runs")
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not (tmp_path / "ps" / "runs").exists()  # every score was kept: nothing trained again
+    assert json.loads((tmp_path / "p.json").read_text())["map50"] == result["map50"]

@@ -131,22 +131,26 @@ def _val_curve(run_dir: Path) -> list[float]:
 
 
 def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, seed: int, *,
-           validated: bool, weights: str | None = None, polar: bool = True, on_the_fly: OnTheFly | None = None) -> Path:
-    """Train one model; returns its run folder. ``on_the_fly``: translate the RGB frames it names as they load."""
+           validated: bool, weights: str | None = None, polar: bool = True, on_the_fly: OnTheFly | None = None,
+           threads: int | None = None) -> Path:
+    """Train one model; returns its run folder. ``on_the_fly``: translate the RGB frames it names as they load;
+    ``threads``: torch CPU threads (None: :func:`polaraug.engine.device.cpu_threads`)."""
     from ultralytics import YOLO
+    from ultralytics.models.yolo.detect import DetectionTrainer
 
     from polaraug.augment.yolo import polar_trainer
     from polaraug.detect.on_the_fly import on_the_fly_trainer
+    from polaraug.detect.threads import with_cpu_threads
 
     model = YOLO(weights or settings.weights or settings.model)
-    trainer = (on_the_fly_trainer(on_the_fly) if on_the_fly is not None
-               else polar_trainer(settings.encoding) if polar else None)
+    trainer = with_cpu_threads(on_the_fly_trainer(on_the_fly) if on_the_fly is not None
+                               else polar_trainer(settings.encoding) if polar else DetectionTrainer, threads)
     extra = {"nbs": settings.nbs} if settings.nbs is not None else {}
     model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs, patience=settings.patience, **extra,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,
                 deterministic=True, amp=False, plots=False, val=validated, project=str(runs.resolve()),
                 name=name, exist_ok=True, verbose=False)
-    if trainer is not None:  # what polarize_pipeline changed in ultralytics' pipeline, for the report
+    if polar or on_the_fly is not None:  # what polarize_pipeline changed in ultralytics' pipeline, for the report
         write_text(runs.parent / "augmentation.json", json.dumps(trainer.polar_report, indent=1) + "\n")
     return Path(model.trainer.save_dir)
 
