@@ -12,7 +12,8 @@ reports their difference with the Student-t interval over seeds. Every finished 
 from them and ``--seeds`` can grow between runs.
 
     .venv/bin/python benchmarks/polarization_seeds.py --out OUT --seeds 40 [--data polaraug_usefulness/data]
-        [--scores docs/figures/polarization_seeds] [--json docs/figures/polarization_seeds.json] [--device 0]
+        [--scores docs/figures/polarization_seeds] [--json docs/figures/polarization_seeds.json]
+        [--figure docs/figures/polarization_seeds.png] [--device 0]
 
 ``--data``: the benchmark's data folder (``real/``, ``test/``, ``pool/polar``) of an earlier ``polaraug
 eval-detection --out polaraug_usefulness`` (default: render it into OUT/data, as the benchmark does).
@@ -56,6 +57,56 @@ def summary(scores: dict[str, list[float]], polar: str, control: str, seeds: lis
             "difference": {"of": f"{polar} - {control}", **paired_difference(scores[control], scores[polar])}}
 
 
+def running(diffs: list[float]) -> list[dict]:
+    """The mean difference and its Student-t interval over the first k seeds, for k = 1..n.
+
+    Args:
+        diffs: polarized minus unpolarized mAP50 per seed, in seed order.
+
+    Returns:
+        [paired_difference over diffs[:k] against zeros] for each k ({"mean", "low", "high", ...}).
+    """
+    return [paired_difference([0.0] * k, diffs[:k]) for k in range(1, len(diffs) + 1)]
+
+
+def draw(result: dict, path: Path) -> Path:
+    """Each seed's difference as a dot, and the running mean with its 95 % interval against the seeds so far.
+
+    Args:
+        result: :func:`summary`'s output.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    diffs = result["difference"]["diffs"]
+    k = list(range(1, len(diffs) + 1))
+    run = running(diffs)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.plot(k, diffs, "o", ms=3.5, color="tab:grey", label="one seed's difference")
+    ax.plot(k, [r["mean"] for r in run], color="tab:blue", label="mean over the seeds so far")
+    lows = [r["low"] if r["low"] is not None else float("nan") for r in run]
+    highs = [r["high"] if r["high"] is not None else float("nan") for r in run]
+    ax.fill_between(k, lows, highs, color="tab:blue", alpha=0.2, label="its 95 % interval (Student-t)")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("seeds trained")
+    ax.set_ylabel("mAP50, polarized − unpolarized")
+    ax.set_title(result["difference"]["of"], fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=None)
@@ -65,6 +116,7 @@ def main() -> None:
     p.add_argument("--device", default=None)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--figure", type=Path, default=None, help="the differences against the seeds (PNG)")
     args = p.parse_args()
 
     offline_ultralytics(args.out / ".ultralytics")
@@ -97,6 +149,8 @@ def main() -> None:
               + (f" [{d['low']:+.4f}, {d['high']:+.4f}]" if d.get("low") is not None else ""), file=sys.stderr)
         if args.json:  # after every seed: a stopped run still leaves its figures
             write_text(args.json, json.dumps(result, indent=1) + "\n")
+        if args.figure:
+            draw(result, args.figure)
 
 
 if __name__ == "__main__":

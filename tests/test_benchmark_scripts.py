@@ -341,3 +341,16 @@ def test_translator_curve_has_no_clock_for_checkpoints_a_stopped_process_left(tm
     kept, minutes = curve.new_checkpoints(tmp_path, {"steps": 1000, "minutes": 10.0}, started=1000.0)
     assert [k for k, _ in kept] == [2000, 3000] and minutes == [None, None]  # step 2000 predates this process
     assert curve.new_checkpoints(tmp_path, None, started=0.0)[1] == pytest.approx([100 / 60, 700 / 60, 1300 / 60])
+
+
+def test_polarization_seeds_running_interval_narrows_with_seeds():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("polarization_seeds", ROOT / "benchmarks" / "polarization_seeds.py")
+    ps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ps)
+    diffs = [0.01, -0.02, 0.03, 0.0, 0.02, -0.01, 0.015, 0.005]
+    run = ps.running(diffs)
+    assert len(run) == len(diffs) and run[0]["low"] is None  # one seed has no interval
+    assert [r["mean"] for r in run] == pytest.approx([sum(diffs[:k]) / k for k in range(1, 9)])
+    assert run[-1]["high"] - run[-1]["low"] < run[2]["high"] - run[2]["low"]

@@ -234,7 +234,7 @@ def test_the_polarization_seeds_benchmark_trains_the_oracle_and_its_control_and_
     root, _ = quick
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "polarization_seeds.py"
     cmd = [sys.executable, str(script), "--quick", "--data", str(root / "out" / "data"), "--out", str(tmp_path / "ps"),
-           "--seeds", "2", "--json", str(tmp_path / "p.json")]
+           "--seeds", "2", "--json", str(tmp_path / "p.json"), "--figure", str(tmp_path / "p.png")]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     result = json.loads((tmp_path / "p.json").read_text())
@@ -244,6 +244,7 @@ def test_the_polarization_seeds_benchmark_trains_the_oracle_and_its_control_and_
     assert d["mean"] == pytest.approx(result["mean"]["real+oracle"] - result["mean"]["real+oracle-unpolarized"])
     scores = sorted(p.stem for p in (tmp_path / "ps" / "scores").glob("*.json"))
     assert scores == ["real_oracle-unpolarized_s0", "real_oracle-unpolarized_s1", "real_oracle_s0", "real_oracle_s1"]
+    assert (tmp_path / "p.png").stat().st_size > 0
     shutil.rmtree(tmp_path / "ps" / "runs")
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
