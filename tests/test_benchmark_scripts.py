@@ -12,6 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _script(name: str):
+    """``benchmarks/NAME.py`` imported as a module (its functions, without running ``main``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while they are made
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
 def test_translator_curve_quick(tmp_path):
     out = tmp_path / "curve.json"
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "translator_curve.py"), "--quick",
@@ -113,13 +127,9 @@ def test_checkerboard_benchmark_quick(tmp_path):
 
 
 def test_detail_is_the_power_a_blur_removes():
-    import importlib.util
-
     import cv2
 
-    spec = importlib.util.spec_from_file_location("checkerboard", ROOT / "benchmarks" / "checkerboard.py")
-    cb = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cb)
+    cb = _script("checkerboard")
     rng = np.random.default_rng(0)
     sharp = [rng.uniform(0, 0.5, (64, 64)) for _ in range(8)]
     blurred = [cv2.GaussianBlur(m, (0, 0), 1.5) for m in sharp]
@@ -135,11 +145,7 @@ def test_detail_is_the_power_a_blur_removes():
 
 
 def test_grid_rms_measures_a_pattern_locked_to_the_pixel_grid_and_not_content():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("checkerboard", ROOT / "benchmarks" / "checkerboard.py")
-    cb = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cb)
+    cb = _script("checkerboard")
     rng = np.random.default_rng(0)
     content = [rng.uniform(0, 0.5, (48, 64)) for _ in range(64)]  # a phase's mean: std 0.144 / sqrt(12288)
     rows = np.array([0.01, -0.01] * 24)[:, None]  # alternate rows +-0.01 DoLP: rms 0.01
@@ -148,13 +154,9 @@ def test_grid_rms_measures_a_pattern_locked_to_the_pixel_grid_and_not_content():
 
 
 def test_checkpoint_choice_judges_any_seed_apart_from_the_validation_seed():
-    import importlib.util
-
     from polaraug.errors import ConfigError
 
-    spec = importlib.util.spec_from_file_location("checkpoint_choice", ROOT / "benchmarks" / "checkpoint_choice.py")
-    cc = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cc)
+    cc = _script("checkpoint_choice")
     for seed in (0, 1, 2, 4, 5):  # 4 against validation seed 3 once collided with a filler seed (3 + 1)
         cc.check_judgeable(seed, 3)
     with pytest.raises(ConfigError):
@@ -297,11 +299,7 @@ def _scores(folder: Path, arm: str, seed: int, hits: int) -> None:
 
 
 def test_usefulness_rerun_finds_a_rerun_outside_the_test_image_interval(tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("usefulness_rerun", ROOT / "benchmarks" / "usefulness_rerun.py")
-    ur = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ur)
+    ur = _script("usefulness_rerun")
     # the same experiment twice: the twins' polarization costs 6-10 hits in the first run, gains 6-10 in the second
     for run, sign in (("a", -1), ("b", 1)):
         for seed, delta in enumerate((6, 8, 10)):
@@ -321,16 +319,9 @@ def test_usefulness_rerun_finds_a_rerun_outside_the_test_image_interval(tmp_path
 
 
 def test_translator_curve_has_no_clock_for_checkpoints_a_stopped_process_left(tmp_path):
-    import importlib.util
     import os
 
-    spec = importlib.util.spec_from_file_location("translator_curve", ROOT / "benchmarks" / "translator_curve.py")
-    curve = importlib.util.module_from_spec(spec)
-    sys.modules["translator_curve"] = curve  # its dataclasses look their module up while they are made
-    try:
-        spec.loader.exec_module(curve)
-    finally:
-        del sys.modules["translator_curve"]
+    curve = _script("translator_curve")
     ckpts = tmp_path / "checkpoints"
     ckpts.mkdir()
     for step, mtime in ((1000, 100.0), (2000, 700.0), (3000, 1300.0)):
@@ -344,11 +335,7 @@ def test_translator_curve_has_no_clock_for_checkpoints_a_stopped_process_left(tm
 
 
 def test_polarization_seeds_running_interval_narrows_with_seeds():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("polarization_seeds", ROOT / "benchmarks" / "polarization_seeds.py")
-    ps = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ps)
+    ps = _script("polarization_seeds")
     diffs = [0.01, -0.02, 0.03, 0.0, 0.02, -0.01, 0.015, 0.005]
     run = ps.running(diffs)
     assert len(run) == len(diffs) and run[0]["low"] is None  # one seed has no interval

@@ -44,17 +44,20 @@ def test_trainer_keeps_the_thread_count_ultralytics_resets(data_yaml, tmp_path):
     from ultralytics.utils import NUM_THREADS
 
     from polaraug.augment.yolo import polar_trainer
-    from polaraug.detect.threads import with_cpu_threads
+    from polaraug.engine.device import with_cpu_threads
 
     wanted = NUM_THREADS + 2  # a count neither ultralytics nor torch would pick on their own
     torch.set_num_threads(wanted)
     _trainer(DetectionTrainer, data_yaml, tmp_path)
     assert torch.get_num_threads() == NUM_THREADS  # ultralytics' reset, which the wrapper must undo
 
-    base = polar_trainer("intensities")
-    cls = with_cpu_threads(base, wanted)
-    assert issubclass(cls, base) and cls.__name__ == base.__name__
+    cls = with_cpu_threads(DetectionTrainer, wanted)
+    assert issubclass(cls, DetectionTrainer) and cls.__name__ == "DetectionTrainer"
     _trainer(cls, data_yaml, tmp_path)
+    assert torch.get_num_threads() == wanted
+
+    torch.set_num_threads(1)
+    _trainer(polar_trainer("intensities", threads=wanted), data_yaml, tmp_path)  # the polarimetric trainer too
     assert torch.get_num_threads() == wanted
 
 

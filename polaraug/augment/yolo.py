@@ -130,9 +130,12 @@ def polarize_pipeline(pipeline: Any, encoding: str = "intensities", camera: Any 
     return out, report
 
 
-def polar_trainer(encoding: str = "intensities", camera: Any = None) -> type:
-    """A DetectionTrainer class whose training datasets use :func:`polarize_pipeline`."""
+def polar_trainer(encoding: str = "intensities", camera: Any = None, threads: int | None = None) -> type:
+    """A DetectionTrainer class whose training datasets use :func:`polarize_pipeline`, training on ``threads``
+    torch threads on the CPU (None: every core, see :func:`polaraug.engine.device.with_cpu_threads`)."""
     from ultralytics.models.yolo.detect import DetectionTrainer
+
+    from polaraug.engine.device import with_cpu_threads
 
     check_encoding(encoding)
 
@@ -146,4 +149,4 @@ def polar_trainer(encoding: str = "intensities", camera: Any = None) -> type:
                 type(self).polar_report = report
             return dataset
 
-    return PolarDetectionTrainer
+    return with_cpu_threads(PolarDetectionTrainer, threads)

@@ -140,11 +140,12 @@ def _train(settings: DetectionSettings, data_yaml: Path, runs: Path, name: str, 
 
     from polaraug.augment.yolo import polar_trainer
     from polaraug.detect.on_the_fly import on_the_fly_trainer
-    from polaraug.detect.threads import with_cpu_threads
+    from polaraug.engine.device import with_cpu_threads
 
     model = YOLO(weights or settings.weights or settings.model)
-    trainer = with_cpu_threads(on_the_fly_trainer(on_the_fly) if on_the_fly is not None
-                               else polar_trainer(settings.encoding) if polar else DetectionTrainer, threads)
+    trainer = (on_the_fly_trainer(on_the_fly, threads=threads) if on_the_fly is not None
+               else polar_trainer(settings.encoding, threads=threads) if polar
+               else with_cpu_threads(DetectionTrainer, threads))
     extra = {"nbs": settings.nbs} if settings.nbs is not None else {}
     model.train(data=str(data_yaml), trainer=trainer, epochs=settings.epochs, patience=settings.patience, **extra,
                 imgsz=settings.imgsz, batch=settings.batch, device=settings.device or "cpu", workers=0, seed=seed,

@@ -227,13 +227,14 @@ class OnTheFlyDataset(YOLODataset):
         return im, hw0, im.shape[:2]
 
 
-def on_the_fly_trainer(spec: OnTheFly, camera: Any = None) -> type:
+def on_the_fly_trainer(spec: OnTheFly, camera: Any = None, threads: int | None = None) -> type:
     """A DetectionTrainer class whose datasets translate ``spec.roots``' frames as they are loaded, training
     ones through :func:`polaraug.augment.yolo.polarize_pipeline`.
 
     Args:
         spec: what to translate and how.
         camera: the camera of the augmentation (as :func:`polar_trainer`; None: ideal).
+        threads: torch CPU threads of the training (as :func:`polar_trainer`; None: every core).
 
     Returns:
         A ``DetectionTrainer`` subclass for ``YOLO(...).train(trainer=...)``; its ``frames`` attribute is the
@@ -243,7 +244,7 @@ def on_the_fly_trainer(spec: OnTheFly, camera: Any = None) -> type:
 
     frames = FrameTranslator(spec)
 
-    class OnTheFlyTrainer(polar_trainer(spec.encoding, camera)):
+    class OnTheFlyTrainer(polar_trainer(spec.encoding, camera, threads)):
         def build_dataset(self, img_path: str, mode: str = "train", batch: int | None = None):
             # ultralytics' build_yolo_dataset names its dataset class as a module global
             original = build.YOLODataset
